@@ -1,0 +1,256 @@
+// Package backend is the sandbox's sample integration: an http.Handler that
+// behaves like "a Lambda querying a relational database with few
+// connections", so load tests have a backend whose true capacity is known.
+//
+// The model is a multi-server queue (M/D/c with a finite waiting room):
+//
+//   - Slots connection slots (the database connection pool). A request must
+//     hold a slot while it is served.
+//   - Each request holds its slot for Service (optionally varied uniformly by
+//     ±Jitter·Service), timed with a timer, not by burning CPU.
+//   - When every slot is busy, a request waits in a FIFO queue of at most Queue
+//     requests. The wait counts as latency, so above capacity latency climbs
+//     to about Service·(1+Queue/Slots).
+//   - When the queue is full too, the request is rejected at once with
+//     503 {"message":"Service Unavailable"}.
+//
+// Capacity is therefore Slots/Service requests per second: offered load below
+// it is served in about Service; offered load above it is served at Capacity
+// and the excess is rejected. A request whose client goes away while it
+// waits in the queue leaves the queue (counted as Abandoned); once it holds a
+// slot it keeps it for its whole service time, like a database query that
+// runs on after its caller has gone.
+//
+// Stats reports counters and server-side latency percentiles of the served
+// requests (queue wait + service), from a log-bucketed histogram with about
+// 0.5% relative error, so it costs constant memory however long it runs.
+package backend
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config sets the model's parameters.
+type Config struct {
+	// Slots is the number of connection slots (requests served at once); values below 1 mean 1.
+	Slots int
+	// Service is how long one request holds a slot. Zero serves at once.
+	Service time.Duration
+	// Queue is how many requests may wait for a slot; beyond that requests get 503. Negative means 0.
+	Queue int
+	// Jitter varies each service time uniformly within ±Jitter·Service (0 ≤ Jitter ≤ 1). Optional.
+	Jitter float64
+}
+
+// Stats is a snapshot of what the backend has done since New or ResetStats.
+type Stats struct {
+	Served    int64 // requests answered 200
+	Rejected  int64 // requests answered 503 because the queue was full
+	Abandoned int64 // requests whose client went away while queued
+	InFlight  int64 // requests holding a slot now
+	Queued    int64 // requests waiting for a slot now
+	// P50, P99 and Max are server-side latencies (queue wait + service) of served requests.
+	P50, P99, Max time.Duration
+	Mean          time.Duration
+}
+
+// Backend is the sample backend; it is safe for concurrent use.
+type Backend struct {
+	cfg Config
+	// admit holds one token per request inside the backend (serving or queued):
+	// a failed non-blocking send means the queue is full.
+	admit chan struct{}
+	// slots holds one token per request being served; blocked senders form the queue
+	// (the runtime wakes blocked channel senders in FIFO order).
+	slots chan struct{}
+
+	inFlight atomic.Int64
+	queued   atomic.Int64
+
+	mu        sync.Mutex
+	served    int64
+	rejected  int64
+	abandoned int64
+	hist      histogram
+}
+
+// New returns a backend with the given configuration.
+func New(cfg Config) *Backend {
+	if cfg.Slots < 1 {
+		cfg.Slots = 1
+	}
+	if cfg.Queue < 0 {
+		cfg.Queue = 0
+	}
+	if cfg.Service < 0 {
+		cfg.Service = 0
+	}
+	cfg.Jitter = math.Max(0, math.Min(1, cfg.Jitter))
+	return &Backend{
+		cfg:   cfg,
+		admit: make(chan struct{}, cfg.Slots+cfg.Queue),
+		slots: make(chan struct{}, cfg.Slots),
+	}
+}
+
+// Config returns the effective configuration (after defaults).
+func (b *Backend) Config() Config { return b.cfg }
+
+// Capacity is the sustainable throughput in requests per second: Slots/Service.
+// It is +Inf when Service is zero.
+func (b *Backend) Capacity() float64 {
+	if b.cfg.Service <= 0 {
+		return math.Inf(1)
+	}
+	return float64(b.cfg.Slots) / b.cfg.Service.Seconds()
+}
+
+// ServeHTTP serves one request according to the model.
+func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	select {
+	case b.admit <- struct{}{}:
+	default:
+		b.mu.Lock()
+		b.rejected++
+		b.mu.Unlock()
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"message": "Service Unavailable"})
+		return
+	}
+
+	b.queued.Add(1)
+	select {
+	case b.slots <- struct{}{}:
+		b.queued.Add(-1)
+	case <-r.Context().Done():
+		b.queued.Add(-1)
+		<-b.admit
+		b.mu.Lock()
+		b.abandoned++
+		b.mu.Unlock()
+		return
+	}
+	waited := time.Since(start)
+	b.inFlight.Add(1)
+	if d := b.serviceTime(); d > 0 {
+		t := time.NewTimer(d)
+		<-t.C
+	}
+	b.inFlight.Add(-1)
+	<-b.slots
+	<-b.admit
+	latency := time.Since(start)
+
+	b.mu.Lock()
+	b.served++
+	b.hist.add(latency)
+	b.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"message":   "ok",
+		"queuedMs":  float64(waited.Microseconds()) / 1000,
+		"latencyMs": float64(latency.Microseconds()) / 1000,
+	})
+}
+
+func (b *Backend) serviceTime() time.Duration {
+	d := b.cfg.Service
+	if b.cfg.Jitter > 0 && d > 0 {
+		f := 1 + b.cfg.Jitter*(2*rand.Float64()-1)
+		d = time.Duration(float64(d) * f)
+	}
+	return d
+}
+
+// Stats returns a snapshot of the counters and latency percentiles.
+func (b *Backend) Stats() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return Stats{
+		Served:    b.served,
+		Rejected:  b.rejected,
+		Abandoned: b.abandoned,
+		InFlight:  b.inFlight.Load(),
+		Queued:    b.queued.Load(),
+		P50:       b.hist.quantile(0.50),
+		P99:       b.hist.quantile(0.99),
+		Max:       b.hist.max,
+		Mean:      b.hist.mean(),
+	}
+}
+
+// ResetStats clears the counters and the latency histogram; requests in
+// progress are counted when they finish.
+func (b *Backend) ResetStats() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.served, b.rejected, b.abandoned = 0, 0, 0
+	b.hist = histogram{}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// histogram is a log-bucketed latency histogram: bucket i holds durations in
+// (γ^(i-1), γ^i] nanoseconds with γ = 1.01, so a quantile read back as the
+// bucket's midpoint is within ~0.5% of the true value.
+type histogram struct {
+	counts [histBuckets]int64
+	n      int64
+	sum    time.Duration
+	max    time.Duration
+}
+
+const (
+	histGamma   = 1.01
+	histBuckets = 3200 // γ^3200 ns ≈ 4·10^13 ns ≈ 11 h
+)
+
+var logGamma = math.Log(histGamma)
+
+func (h *histogram) add(d time.Duration) {
+	i := 0
+	if d > 1 {
+		i = int(math.Ceil(math.Log(float64(d)) / logGamma))
+	}
+	i = min(i, histBuckets-1)
+	h.counts[i]++
+	h.n++
+	h.sum += d
+	h.max = max(h.max, d)
+}
+
+func (h *histogram) quantile(q float64) time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	rank := int64(math.Ceil(q * float64(h.n)))
+	rank = max(rank, 1)
+	var seen int64
+	for i, c := range h.counts {
+		seen += c
+		if seen >= rank {
+			if i == 0 {
+				return time.Duration(min(int64(1), int64(h.max)))
+			}
+			mid := 2 * math.Pow(histGamma, float64(i)) / (1 + histGamma)
+			return min(time.Duration(mid), h.max)
+		}
+	}
+	return h.max
+}
+
+func (h *histogram) mean() time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	return h.sum / time.Duration(h.n)
+}

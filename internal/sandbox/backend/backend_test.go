@@ -1,0 +1,244 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+type attackResult struct {
+	ok, unavailable, other int
+	elapsed                time.Duration // first send to last answer
+}
+
+// attack is a small open-loop generator: it sends rate requests per second for
+// dur regardless of how fast answers come, then waits for all of them.
+func attack(t *testing.T, url string, rate float64, dur time.Duration) attackResult {
+	t.Helper()
+	client := &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxIdleConns: 512},
+	}
+	defer client.CloseIdleConnections()
+	var (
+		mu  sync.Mutex
+		res attackResult
+		wg  sync.WaitGroup
+	)
+	n := int(rate * dur.Seconds())
+	start := time.Now()
+	for i := range n {
+		if wait := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); wait > 0 {
+			time.Sleep(wait)
+		}
+		wg.Go(func() {
+			resp, err := client.Get(url)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.other++
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			switch resp.StatusCode {
+			case http.StatusOK:
+				res.ok++
+			case http.StatusServiceUnavailable:
+				res.unavailable++
+			default:
+				res.other++
+			}
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+func TestCapacity(t *testing.T) {
+	b := New(Config{Slots: 4, Service: 50 * time.Millisecond, Queue: 8})
+	if got := b.Capacity(); math.Abs(got-80) > 1e-9 {
+		t.Fatalf("Capacity() = %v, want 80", got)
+	}
+	if got := New(Config{Slots: 3}).Capacity(); !math.IsInf(got, 1) {
+		t.Fatalf("Capacity() with zero service = %v, want +Inf", got)
+	}
+}
+
+func TestHalfCapacityLatencyIsServiceTime(t *testing.T) {
+	const service = 50 * time.Millisecond
+	b := New(Config{Slots: 4, Service: service, Queue: 8})
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+
+	res := attack(t, srv.URL, b.Capacity()/2, 1500*time.Millisecond)
+	st := b.Stats()
+	t.Logf("client: %+v; backend: %+v", res, st)
+	if res.unavailable != 0 || res.other != 0 || st.Rejected != 0 {
+		t.Fatalf("at half capacity got %d 503s, %d other failures, want none", res.unavailable, res.other)
+	}
+	if st.Served != int64(res.ok) {
+		t.Errorf("Served = %d, client saw %d 200s", st.Served, res.ok)
+	}
+	if st.P50 < service || st.P50 > service*13/10 {
+		t.Errorf("P50 = %v, want ≈ %v (service time, no queueing)", st.P50, service)
+	}
+	if st.P99 < service {
+		t.Errorf("P99 = %v below the service time %v", st.P99, service)
+	}
+}
+
+func TestDoubleCapacityRejectsAndServesAtCapacity(t *testing.T) {
+	const service = 50 * time.Millisecond
+	b := New(Config{Slots: 4, Service: service, Queue: 8})
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+
+	res := attack(t, srv.URL, 2*b.Capacity(), 2*time.Second)
+	st := b.Stats()
+	// No answer can come before the first service time has passed.
+	throughput := float64(res.ok) / (res.elapsed - service).Seconds()
+	t.Logf("client: %+v; served %.1f rps of capacity %.1f; backend: %+v", res, throughput, b.Capacity(), st)
+	if res.unavailable == 0 || st.Rejected != int64(res.unavailable) {
+		t.Fatalf("503s: client saw %d, backend counted %d; want some and equal", res.unavailable, st.Rejected)
+	}
+	if res.other != 0 {
+		t.Fatalf("%d requests failed otherwise", res.other)
+	}
+	if math.Abs(throughput-b.Capacity())/b.Capacity() > 0.10 {
+		t.Errorf("served throughput %.1f rps, want capacity %.1f ±10%%", throughput, b.Capacity())
+	}
+	// With the queue full, a served request waited for about Queue/Slots services.
+	if st.P99 < 2*service {
+		t.Errorf("P99 = %v, want latency to climb above 2×service (%v) when overloaded", st.P99, 2*service)
+	}
+	if st.Max > service*(1+8/4)*3/2 {
+		t.Errorf("Max = %v, more than the bounded queue allows (≈%v)", st.Max, service*(1+8/4))
+	}
+}
+
+func TestQueueFullRejectsImmediately(t *testing.T) {
+	b := New(Config{Slots: 1, Service: 300 * time.Millisecond, Queue: 1})
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+
+	var wg sync.WaitGroup
+	for range 2 { // one served, one queued
+		wg.Go(func() {
+			resp, err := http.Get(srv.URL)
+			if err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for b.Stats().Queued != 1 || b.Stats().InFlight != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("backend never got to 1 in flight + 1 queued: %+v", b.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || body["message"] != "Service Unavailable" {
+		t.Fatalf("got %d %v, want 503 {\"message\":\"Service Unavailable\"}", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	wg.Wait()
+	st := b.Stats()
+	if st.Served != 2 || st.Rejected != 1 {
+		t.Fatalf("Stats = %+v, want 2 served 1 rejected", st)
+	}
+	b.ResetStats()
+	if st := b.Stats(); st.Served != 0 || st.Rejected != 0 || st.P99 != 0 {
+		t.Fatalf("after ResetStats: %+v", st)
+	}
+}
+
+func TestAbandonedWhileQueuedFreesQueue(t *testing.T) {
+	b := New(Config{Slots: 1, Service: 200 * time.Millisecond, Queue: 1})
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+
+	go func() {
+		resp, err := http.Get(srv.URL)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	for b.Stats().InFlight != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("queued request answered %d before its client gave up", resp.StatusCode)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for b.Stats().Abandoned != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("abandoned request not counted: %+v", b.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if q := b.Stats().Queued; q != 0 {
+		t.Fatalf("Queued = %d after the client left, want 0", q)
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h histogram
+	for i := 1; i <= 10000; i++ {
+		h.add(time.Duration(i) * time.Microsecond)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5000 * time.Microsecond}, {0.99, 9900 * time.Microsecond}, {1, 10000 * time.Microsecond}} {
+		got := h.quantile(tc.q)
+		if rel := math.Abs(float64(got-tc.want)) / float64(tc.want); rel > 0.01 {
+			t.Errorf("quantile(%v) = %v, want %v ±1%%", tc.q, got, tc.want)
+		}
+	}
+	if m := h.mean(); m != 5000500*time.Nanosecond {
+		t.Errorf("mean = %v", m)
+	}
+}
+
+func TestJitterStaysInBounds(t *testing.T) {
+	b := New(Config{Slots: 1, Service: 10 * time.Millisecond, Jitter: 0.5})
+	for range 1000 {
+		d := b.serviceTime()
+		if d < 5*time.Millisecond || d > 15*time.Millisecond {
+			t.Fatalf("service time %v outside 10ms ±50%%", d)
+		}
+	}
+}
+
+func BenchmarkServeHTTPNoService(b *testing.B) {
+	be := New(Config{Slots: 64, Queue: 1024})
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			be.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	})
+}
