@@ -1,0 +1,175 @@
+// Package awsapi loads the AWS configuration for apictl and builds the API
+// Gateway (REST and HTTP APIs) and CloudWatch clients every command uses.
+//
+// Overrides from the command line (region, profile, endpoint) apply only when
+// set, on top of the standard chain of config.LoadDefaultConfig, so AWS_PROFILE,
+// AWS_REGION, AWS_ENDPOINT_URL and SSO work as they do for the AWS CLI.
+package awsapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/smithy-go"
+)
+
+// Settings are the AWS options given on the command line. Empty fields leave
+// the standard configuration chain alone.
+type Settings struct {
+	Region      string
+	Profile     string
+	EndpointURL string
+	// StaticCredentials uses fixed fake credentials; for tests and the
+	// sandbox, which accept any signature.
+	StaticCredentials bool
+	// MaxAttempts bounds the retries of one call (default 8).
+	MaxAttempts int
+}
+
+// Clients holds the service clients built from one configuration.
+type Clients struct {
+	Config       aws.Config
+	Region       string
+	APIGateway   *apigateway.Client
+	APIGatewayV2 *apigatewayv2.Client
+	CloudWatch   *cloudwatch.Client
+}
+
+// throttleCodes are the error codes API Gateway and CloudWatch use when a
+// caller is rate limited; the SDK's standard retryer does not know all of them.
+var throttleCodes = map[string]struct{}{
+	"TooManyRequestsException": {},
+	"Throttling":               {},
+	"ThrottlingException":      {},
+	"ThrottledException":       {},
+	"RequestLimitExceeded":     {},
+	"LimitExceededException":   {},
+}
+
+// LoadConfig loads the AWS configuration with the given overrides.
+func LoadConfig(ctx context.Context, s Settings) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if s.Region != "" {
+		opts = append(opts, config.WithRegion(s.Region))
+	}
+	if s.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
+	}
+	if s.StaticCredentials {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider("AKIDSANDBOX", "sandbox-secret", "")))
+	}
+	if s.EndpointURL != "" {
+		opts = append(opts, config.WithBaseEndpoint(s.EndpointURL))
+	}
+	maxAttempts := s.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 8
+	}
+	opts = append(opts, config.WithRetryer(func() aws.Retryer {
+		return NewRetryer(maxAttempts)
+	}))
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load aws configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, &MissingRegionError{}
+	}
+	return cfg, nil
+}
+
+// MissingRegionError reports that no region came from flags, environment or
+// profile.
+type MissingRegionError struct{}
+
+func (*MissingRegionError) Error() string { return "no aws region configured" }
+
+// Hint tells the user how to set a region.
+func (*MissingRegionError) Hint() string {
+	return "pass --region us-east-1, set AWS_REGION, or set region in your AWS profile"
+}
+
+// NewRetryer returns the retryer apictl uses: the SDK's standard retryer with
+// API Gateway's TooManyRequestsException and other throttling codes made
+// retryable, exponential backoff with jitter up to 20 s (UpdateUsagePlan is
+// limited to one call per 20 s per account).
+func NewRetryer(maxAttempts int) aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = 20 * time.Second
+		o.Retryables = append([]retry.IsErrorRetryable{
+			retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				if IsThrottle(err) {
+					return aws.TrueTernary
+				}
+				return aws.UnknownTernary
+			}),
+		}, o.Retryables...)
+		o.Timeouts = append([]retry.IsErrorTimeout{}, o.Timeouts...)
+		// Throttling errors must not drain the client-side retry token
+		// bucket, or a long apply would stop retrying exactly when the
+		// service asks it to slow down.
+		o.RetryCost = 1
+		o.RetryTimeoutCost = 1
+	})
+}
+
+// NewClients loads the configuration and builds every client.
+func NewClients(ctx context.Context, s Settings) (*Clients, error) {
+	cfg, err := LoadConfig(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return ClientsFromConfig(cfg), nil
+}
+
+// ClientsFromConfig builds the clients from a loaded configuration.
+func ClientsFromConfig(cfg aws.Config) *Clients {
+	return &Clients{
+		Config:       cfg,
+		Region:       cfg.Region,
+		APIGateway:   apigateway.NewFromConfig(cfg),
+		APIGatewayV2: apigatewayv2.NewFromConfig(cfg),
+		CloudWatch:   cloudwatch.NewFromConfig(cfg),
+	}
+}
+
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// IsThrottle reports whether err is a rate-limit answer from AWS.
+func IsThrottle(err error) bool {
+	_, ok := throttleCodes[errorCode(err)]
+	return ok
+}
+
+// IsNotFound reports whether err is a NotFoundException (or
+// ResourceNotFound) answer.
+func IsNotFound(err error) bool {
+	switch errorCode(err) {
+	case "NotFoundException", "ResourceNotFoundException", "ResourceNotFound":
+		return true
+	}
+	return false
+}
+
+// IsConflict reports whether err is a ConflictException answer, which API
+// Gateway returns while a concurrent change to the same resource is in flight.
+func IsConflict(err error) bool {
+	return errorCode(err) == "ConflictException"
+}

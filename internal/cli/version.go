@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// BuildInfo is the version stamped by the release build with ldflags.
+type BuildInfo struct {
+	Version, Commit, Date string
+}
+
+// String is the one-line version shown by `apictl version` and --version.
+// Without ldflags (go install, go run) it falls back to the module version
+// and VCS data of the build.
+func (b BuildInfo) String() string {
+	version, commit, date := b.Version, b.Commit, b.Date
+	if version == "" || version == "dev" {
+		if info, ok := debug.ReadBuildInfo(); ok {
+			if v := info.Main.Version; v != "" && v != "(devel)" {
+				version = v
+			}
+			for _, s := range info.Settings {
+				switch s.Key {
+				case "vcs.revision":
+					if commit == "" {
+						commit = s.Value
+					}
+				case "vcs.time":
+					if date == "" {
+						date = s.Value
+					}
+				}
+			}
+		}
+	}
+	if version == "" {
+		version = "dev"
+	}
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	s := "apictl " + version
+	if commit != "" {
+		s += " (" + commit
+		if date != "" {
+			s += ", " + date
+		}
+		s += ")"
+	}
+	return s
+}
+
+// NewCmdVersion prints the version.
+func NewCmdVersion(f *Factory, build BuildInfo) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the apictl version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintln(f.IO.Out, build.String())
+			return err
+		},
+	}
+}

@@ -1,0 +1,171 @@
+// Package report renders apictl's results for people and for programs.
+//
+// A command builds a Document (titles, key/value blocks, tables, notes and
+// preformatted text) for the table and markdown formats, and passes its JSON
+// model, a plain struct with json tags, for the json format. The package never
+// decides by itself whether colour is on: the caller says so in Options.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Format is an output format chosen with -o.
+type Format string
+
+// The output formats.
+const (
+	FormatTable    Format = "table"
+	FormatJSON     Format = "json"
+	FormatMarkdown Format = "markdown"
+)
+
+// Formats lists the valid formats, for flag help and validation.
+var Formats = []Format{FormatTable, FormatJSON, FormatMarkdown}
+
+// ParseFormat checks a -o value.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == strings.ToLower(s) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown output format %q (want table, json or markdown)", s)
+}
+
+// Options say how to render.
+type Options struct {
+	Format Format
+	Color  bool
+}
+
+// Document is what a command shows a person.
+type Document struct {
+	Title  string
+	Blocks []Block
+}
+
+// Block is one part of a Document: *KV, *Table, *Note or *Text (or their
+// values).
+type Block interface{ isBlock() }
+
+// Pair is one key/value line.
+type Pair struct{ Key, Value string }
+
+// KV is a block of key/value lines.
+type KV struct {
+	Title string
+	Pairs []Pair
+}
+
+// Alignment of a table column.
+type Alignment int
+
+// Column alignments.
+const (
+	AlignLeft Alignment = iota
+	AlignRight
+)
+
+// Table is a titled table.
+type Table struct {
+	Title   string
+	Headers []string
+	Rows    [][]string
+	// Align is optional, one entry per column; missing entries align left.
+	Align []Alignment
+}
+
+// NoteLevel says how a note is shown: info, warning, success or failure.
+type NoteLevel int
+
+// Note levels.
+const (
+	Info NoteLevel = iota
+	Warn
+	OK
+	Fail
+)
+
+// Note is a one-line remark, such as a warning.
+type Note struct {
+	Text  string
+	Level NoteLevel
+}
+
+// Text is preformatted text shown as is (a diff, a chart).
+type Text struct {
+	Title string
+	Text  string
+}
+
+func (KV) isBlock()    {}
+func (Table) isBlock() {}
+func (Note) isBlock()  {}
+func (Text) isBlock()  {}
+
+// Render writes doc (table or markdown) or data (json) to w.
+func Render(w io.Writer, opts Options, doc Document, data any) error {
+	switch opts.Format {
+	case FormatJSON:
+		return RenderJSON(w, data)
+	case FormatMarkdown:
+		return renderMarkdown(w, doc)
+	case FormatTable, "":
+		return renderTable(w, doc, opts.Color)
+	default:
+		return fmt.Errorf("unknown output format %q", opts.Format)
+	}
+}
+
+// RenderJSON writes data as indented JSON followed by a newline. HTML
+// characters are not escaped, so paths like /a&b stay readable.
+func RenderJSON(w io.Writer, data any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(data); err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	return nil
+}
+
+func deref(b Block) Block {
+	switch v := b.(type) {
+	case *KV:
+		return *v
+	case *Table:
+		return *v
+	case *Note:
+		return *v
+	case *Text:
+		return *v
+	}
+	return b
+}
+
+var sparkRunes = []rune("▁▂▃▄▅▆▇█")
+
+// Sparkline draws values as a line of block characters, lowest to highest.
+// An empty slice gives an empty string; equal values give a flat low line.
+func Sparkline(values []float64) string {
+	if len(values) == 0 {
+		return ""
+	}
+	lo, hi := values[0], values[0]
+	for _, v := range values {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	var b strings.Builder
+	for _, v := range values {
+		i := 0
+		if hi > lo {
+			i = int((v - lo) / (hi - lo) * float64(len(sparkRunes)-1))
+		}
+		b.WriteRune(sparkRunes[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,153 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sampleDoc() Document {
+	return Document{
+		Title: "cart-api / prod",
+		Blocks: []Block{
+			KV{Title: "Totals", Pairs: []Pair{{"count", "12,000"}, {"peak rps", "41.5 at 10:04"}}},
+			&Table{
+				Title:   "Methods",
+				Headers: []string{"METHOD", "RESOURCE", "RPS", "P99"},
+				Rows: [][]string{
+					{"GET", "/cart/profile/{userId}", "40.1", "120ms"},
+					{"POST", "/orders|bulk", "3", "80ms"},
+				},
+				Align: []Alignment{AlignLeft, AlignLeft, AlignRight, AlignRight},
+			},
+			Note{Text: "no throttle set on POST /orders", Level: Warn},
+			Note{Text: "objectives met", Level: OK},
+			Text{Title: "Diff", Text: "+ usage plan gold\n~ stage prod */* rate 100 → 80\n"},
+		},
+	}
+}
+
+type sampleData struct {
+	API   string   `json:"api"`
+	Peak  float64  `json:"peak_rps"`
+	Paths []string `json:"paths"`
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	data := sampleData{API: "cart-api", Peak: 41.5, Paths: []string{"/a&b"}}
+	for _, tc := range []struct {
+		file string
+		opts Options
+	}{
+		{"doc.table.golden", Options{Format: FormatTable}},
+		{"doc.color.golden", Options{Format: FormatTable, Color: true}},
+		{"doc.md.golden", Options{Format: FormatMarkdown}},
+		{"doc.json.golden", Options{Format: FormatJSON}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, tc.opts, sampleDoc(), data); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, buf.Bytes())
+		})
+	}
+}
+
+func TestTableWithoutColorHasNoEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Render(&buf, Options{Format: FormatTable}, sampleDoc(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "\x1b[") {
+		t.Fatalf("colour off but output has ANSI escapes:\n%q", buf.String())
+	}
+	var col bytes.Buffer
+	if err := Render(&col, Options{Format: FormatTable, Color: true}, sampleDoc(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(col.String(), "\x1b[") {
+		t.Fatal("colour on but output has no ANSI escapes")
+	}
+}
+
+func TestJSONIsValidAndUnescaped(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Render(&buf, Options{Format: FormatJSON}, Document{}, sampleData{Paths: []string{"/a&b"}}); err != nil {
+		t.Fatal(err)
+	}
+	var back sampleData
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "/a&b") {
+		t.Errorf("html escaping should be off: %s", buf.String())
+	}
+}
+
+func TestMarkdownEscapesPipes(t *testing.T) {
+	var buf bytes.Buffer
+	doc := Document{Blocks: []Block{Table{Headers: []string{"a"}, Rows: [][]string{{"x|y\nz"}}}}}
+	if err := Render(&buf, Options{Format: FormatMarkdown}, doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `| x\|y<br>z |`) {
+		t.Errorf("cell not escaped: %q", buf.String())
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, s := range []string{"table", "JSON", "markdown"} {
+		if _, err := ParseFormat(s); err != nil {
+			t.Errorf("ParseFormat(%q): %v", s, err)
+		}
+	}
+	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), "yaml") {
+		t.Errorf("ParseFormat(yaml) = %v, want error naming it", err)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want string
+	}{
+		{nil, ""},
+		{[]float64{1, 1, 1}, "▁▁▁"},
+		{[]float64{0, 7}, "▁█"},
+		{[]float64{0, 1, 2, 3, 4, 5, 6, 7}, "▁▂▃▄▅▆▇█"},
+	} {
+		if got := Sparkline(tc.in); got != tc.want {
+			t.Errorf("Sparkline(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	if err := Render(&bytes.Buffer{}, Options{Format: "xml"}, Document{}, nil); err == nil {
+		t.Fatal("want error for unknown format")
+	}
+}

@@ -1,0 +1,96 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+	"github.com/muesli/termenv"
+)
+
+type styles struct {
+	title, key, header, info, warn, ok, fail lipgloss.Style
+	border                                   lipgloss.Style
+}
+
+func newStyles(w io.Writer, color bool) (*lipgloss.Renderer, styles) {
+	r := lipgloss.NewRenderer(w)
+	if color {
+		r.SetColorProfile(termenv.ANSI256)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return r, styles{
+		title:  r.NewStyle().Bold(true).Foreground(lipgloss.Color("12")),
+		key:    r.NewStyle().Foreground(lipgloss.Color("8")),
+		header: r.NewStyle().Bold(true).Padding(0, 1),
+		info:   r.NewStyle().Foreground(lipgloss.Color("12")),
+		warn:   r.NewStyle().Foreground(lipgloss.Color("11")),
+		ok:     r.NewStyle().Foreground(lipgloss.Color("10")),
+		fail:   r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
+		border: r.NewStyle().Foreground(lipgloss.Color("8")),
+	}
+}
+
+var notePrefix = map[NoteLevel]string{Info: "•", Warn: "!", OK: "✓", Fail: "✗"}
+
+func renderTable(w io.Writer, doc Document, color bool) error {
+	r, st := newStyles(w, color)
+	var out strings.Builder
+	if doc.Title != "" {
+		out.WriteString(st.title.Render(doc.Title) + "\n")
+	}
+	for i, b := range doc.Blocks {
+		if i > 0 || doc.Title != "" {
+			out.WriteString("\n")
+		}
+		switch b := deref(b).(type) {
+		case KV:
+			if b.Title != "" {
+				out.WriteString(st.title.Render(b.Title) + "\n")
+			}
+			width := 0
+			for _, p := range b.Pairs {
+				width = max(width, lipgloss.Width(p.Key))
+			}
+			for _, p := range b.Pairs {
+				pad := strings.Repeat(" ", width-lipgloss.Width(p.Key))
+				out.WriteString("  " + st.key.Render(p.Key+":") + pad + " " + p.Value + "\n")
+			}
+		case Table:
+			if b.Title != "" {
+				out.WriteString(st.title.Render(b.Title) + "\n")
+			}
+			t := table.New().
+				Border(lipgloss.NormalBorder()).
+				BorderStyle(st.border).
+				Headers(b.Headers...).
+				Rows(b.Rows...).
+				StyleFunc(func(row, col int) lipgloss.Style {
+					if row == table.HeaderRow {
+						return st.header
+					}
+					s := r.NewStyle().Padding(0, 1)
+					if col < len(b.Align) && b.Align[col] == AlignRight {
+						s = s.Align(lipgloss.Right)
+					}
+					return s
+				})
+			out.WriteString(t.Render() + "\n")
+		case Note:
+			style := map[NoteLevel]lipgloss.Style{Info: st.info, Warn: st.warn, OK: st.ok, Fail: st.fail}[b.Level]
+			out.WriteString(style.Render(notePrefix[b.Level]+" "+b.Text) + "\n")
+		case Text:
+			if b.Title != "" {
+				out.WriteString(st.title.Render(b.Title) + "\n")
+			}
+			out.WriteString(strings.TrimRight(b.Text, "\n") + "\n")
+		default:
+			return fmt.Errorf("report: unknown block %T", b)
+		}
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
+}
