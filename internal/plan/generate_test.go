@@ -1,0 +1,51 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+)
+
+func sampleInput() GenerateInput {
+	ltJSON := `{"target":"cart","mode":"search","sustainable_rps":412,"methods":[
+	 {"name":"GET /cart/profile/{userId}","method":"GET","url":"http://x/cart/profile/42","sustainable_rps":150.5,"pass":true},
+	 {"method":"POST","path":"/orders","sustainable_rps":90}]}`
+	mJSON := `{"api":"cart-api","stage":"prod","totals":{"count":1000,"peak_rps":300.25},
+	 "daily":[{"date":"2026-11-27","count":50000,"partial":true},{"date":"2026-11-28","count":86400}]}`
+	lt, err := DecodeLoadtest([]byte(ltJSON))
+	if err != nil {
+		panic(err)
+	}
+	m, err := DecodeMeasure([]byte(mJSON))
+	if err != nil {
+		panic(err)
+	}
+	return GenerateInput{API: "cart-api", Stage: "prod", Loadtest: lt, Measure: m,
+		LoadtestLabel: "loadtest 2026-11-29", MeasureLabel: "measure 2026-11-22..2026-11-29",
+		Tiers: []Tier{{"basic", 0.1}, {"pro", 0.5}},
+		Keys:  []GenerateKey{{Name: "alice", Tier: "pro", FromEnv: "ALICE_KEY"}, {Name: "bob", Tier: "basic"}}}
+}
+
+func TestGenerate(t *testing.T) {
+	p, y, err := Generate(sampleInput())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, y)
+	}
+	t.Logf("\n%s", y)
+	if got := *p.Stage.Throttle.Rate; got != 329 { // floor(0.8 × 412)
+		t.Errorf("stage rate = %v, want 329", got)
+	}
+	if got := *p.Stage.Throttle.Burst; got != 165 {
+		t.Errorf("stage burst = %v, want 165", got)
+	}
+	if len(p.Stage.Methods) != 2 || *p.Stage.Methods[0].Throttle.Rate != 120 || *p.Stage.Methods[1].Throttle.Rate != 72 {
+		t.Errorf("methods = %+v", p.Stage.Methods)
+	}
+	if q := p.UsagePlans[1].Quota; q == nil || *q.Limit != 43200 || q.Period != "DAY" {
+		t.Errorf("pro quota = %+v", q)
+	}
+	for _, want := range []string{"# 0.8 × 412 RPS sustainable (loadtest 2026-11-29)", "busiest observed day 2026-11-28", "fromEnv: ALICE_KEY"} {
+		if !strings.Contains(string(y), want) {
+			t.Errorf("YAML lacks %q", want)
+		}
+	}
+}
