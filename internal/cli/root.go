@@ -167,6 +167,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 
 	cmd.AddCommand(
 		NewCmdVersion(f, build),
+		NewCmdDocs(f, nil),
 		newHelpTopicExitCodes(),
 	)
 	return cmd
