@@ -1,0 +1,246 @@
+// Package measure reads the AWS/ApiGateway CloudWatch metrics of an API
+// stage and reports what it serves (requests, peak rate, errors, latency,
+// daily totals) next to the throttles and usage plans configured on it.
+//
+// Use Run for one stage with apictl's AWS clients, Measure with narrow
+// clients (tests) or for every stage of an API at once. All CloudWatch
+// queries of a run go into as few GetMetricData calls as the 500-query limit
+// allows.
+package measure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apictl/apictl/internal/awsapi"
+)
+
+// DefaultSince is the window measured when neither Since nor Start is set.
+const DefaultSince = 24 * time.Hour
+
+// Options select what to measure.
+type Options struct {
+	// API is the name or id of a REST or HTTP API.
+	API string
+	// Stage limits the run to one stage; empty measures all stages.
+	Stage string
+	// Since is the window length ending at End (or now); DefaultSince when
+	// zero and Start is zero.
+	Since time.Duration
+	// Start and End fix the window; End defaults to now.
+	Start, End time.Time
+	// PeriodSeconds overrides the automatic period (a multiple of 60).
+	PeriodSeconds int
+	// ByMethod adds the per-method breakdown.
+	ByMethod bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Run measures one stage of an API with apictl's AWS clients: opts.Stage,
+// or the API's only stage.
+func Run(ctx context.Context, c *awsapi.Clients, opts Options) (*Usage, error) {
+	us, err := Measure(ctx, FromAWS(c), opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(us) != 1 {
+		names := make([]string, len(us))
+		for i, u := range us {
+			names[i] = u.Stage
+		}
+		return nil, &HintError{
+			Err:  fmt.Errorf("api %q has %d stages", opts.API, len(us)),
+			hint: "pick one with --stage: " + strings.Join(names, ", "),
+		}
+	}
+	return us[0], nil
+}
+
+// Measure measures every selected stage of the API, one Usage per stage,
+// sorted by stage name.
+func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
+	if c.CloudWatch == nil {
+		return nil, errors.New("measure: no cloudwatch client")
+	}
+	if opts.API == "" {
+		return nil, errors.New("no api given: pass --api NAME or ID")
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	start, end, period, rule, windowWarnings, err := resolveWindow(opts, now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	g := grid{start: start, end: end, period: period}
+
+	api, err := resolveAPI(ctx, c, opts.API)
+	if err != nil {
+		return nil, err
+	}
+	all, err := listStages(ctx, c, api)
+	if err != nil {
+		return nil, err
+	}
+	stages, err := selectStages(all, opts.Stage, api)
+	if err != nil {
+		return nil, err
+	}
+	plans := map[string][]UsagePlan{}
+	if api.Type == APITypeREST {
+		if plans, err = usagePlans(ctx, c.REST, api.ID); err != nil {
+			return nil, err
+		}
+	}
+	methods := map[string][]Method{}
+	if opts.ByMethod {
+		if methods, err = discoverMethods(ctx, c.CloudWatch, api); err != nil {
+			return nil, err
+		}
+	}
+
+	var scopes []scope
+	for si, st := range stages {
+		scopes = append(scopes, scope{stageIdx: si, methodIdx: -1, dims: stageDims(api.Type, api.Name, api.ID, st.Name)})
+		for mi, m := range methods[st.Name] {
+			scopes = append(scopes, scope{stageIdx: si, methodIdx: mi, dims: methodDims(api.Type, api.Name, api.ID, st.Name, m)})
+		}
+	}
+	qs := buildQueries(api.Type, scopes, period, int(g.seconds()))
+	data, err := fetchMetricData(ctx, c.CloudWatch, qs, start, end)
+	if err != nil {
+		return nil, fmt.Errorf("measure %s: %w", api, err)
+	}
+
+	out := make([]*Usage, len(stages))
+	for si, st := range stages {
+		u := &Usage{
+			API: api.Name, APIID: api.ID, APIType: api.Type, Stage: st.Name,
+			Window:          Window{Start: start, End: end, Seconds: g.seconds()},
+			PeriodSeconds:   period,
+			PeriodRule:      rule,
+			DetailedMetrics: st.DetailedMetrics,
+			Methods:         []Method{},
+			Throttle:        st.Throttle,
+			UsagePlans:      plans[st.Name],
+			Warnings:        append([]string{}, windowWarnings...),
+			Hints:           []string{},
+		}
+		if u.UsagePlans == nil {
+			u.UsagePlans = []UsagePlan{}
+		}
+		fill := func(methodIdx int) (figures, *series) {
+			get := func(code string) *series { return data[queryID(si, methodIdx, code)] }
+			return computeFigures(g, get), get("cnt")
+		}
+		tot, cnt := fill(-1)
+		if cnt != nil && cnt.partial {
+			u.Warnings = append(u.Warnings, "CloudWatch returned partial data for the request count")
+		}
+		u.Totals = Totals{
+			Count: tot.rate.count, AvgRPS: tot.rate.avg, PeakRPS: tot.rate.peak, PeakAt: tot.rate.peakAt,
+			BurstEstimateRPS: tot.rate.burst, BurstEstimate: BurstEstimateNote,
+			Error4xx: tot.e4, Error5xx: tot.e5,
+			Error4xxRate: ratio(tot.e4, tot.rate.count), Error5xxRate: ratio(tot.e5, tot.rate.count),
+			LatencyP50Ms: tot.p50, LatencyP99Ms: tot.p99, IntegrationLatencyP99Ms: tot.ip99,
+			Headroom: headroom(st.Throttle.Stage, tot.rate.peak),
+		}
+		u.rps = tot.rate.perStep
+		u.Daily = daily(g, tot.counts)
+
+		for mi, m := range methods[st.Name] {
+			f, _ := fill(mi)
+			m.Count, m.AvgRPS, m.PeakRPS, m.PeakAt, m.BurstEstimateRPS = f.rate.count, f.rate.avg, f.rate.peak, f.rate.peakAt, f.rate.burst
+			m.Error4xxRate, m.Error5xxRate = ratio(f.e4, f.rate.count), ratio(f.e5, f.rate.count)
+			m.LatencyP50Ms, m.LatencyP99Ms, m.IntegrationLatencyP99Ms = f.p50, f.p99, f.ip99
+			m.Throttle, m.ThrottleSource = methodThrottle(st.Throttle, m)
+			m.Headroom = headroom(m.Throttle, m.PeakRPS)
+			u.Methods = append(u.Methods, m)
+		}
+		sortMethods(u.Methods)
+		addFindings(u, api, opts.ByMethod, len(methods[st.Name]) > 0)
+		out[si] = u
+	}
+	return out, nil
+}
+
+// figures are the computed numbers of one scope.
+type figures struct {
+	counts         []float64
+	rate           rate
+	e4, e5         int64
+	p50, p99, ip99 *float64
+}
+
+func computeFigures(g grid, get func(code string) *series) figures {
+	var f figures
+	f.counts = g.buckets(get("cnt"))
+	f.rate = countRate(g, f.counts)
+	f.e4, f.e5 = sumOf(get("e4")), sumOf(get("e5"))
+	f.p50, f.p99, f.ip99 = percentileOf(get("p50")), percentileOf(get("p99")), percentileOf(get("ip99"))
+	return f
+}
+
+// sortMethods orders methods busiest first, then by key.
+func sortMethods(ms []Method) {
+	sort.Slice(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Resource != b.Resource {
+			return a.Resource < b.Resource
+		}
+		return a.Method < b.Method
+	})
+}
+
+// addFindings adds the warnings and hints of a measured stage.
+func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool) {
+	t := u.Totals
+	if t.Count == 0 {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("no requests on stage %s between %s and %s", u.Stage, u.Window.Start.Format(time.RFC3339), u.Window.End.Format(time.RFC3339)))
+	}
+	if byMethod && !hasMethods && t.Count > 0 {
+		if u.DetailedMetrics {
+			u.Warnings = append(u.Warnings, fmt.Sprintf("no per-method metrics in CloudWatch for stage %s although detailed metrics are enabled: they appear for requests made after enabling", u.Stage))
+		} else {
+			u.Warnings = append(u.Warnings, fmt.Sprintf("detailed metrics are not enabled on stage %s: CloudWatch has no per-method data, so the breakdown by method is empty", u.Stage))
+			u.Hints = append(u.Hints, detailedMetricsHint(api, u.Stage))
+		}
+	}
+	switch {
+	case u.Throttle.Stage == nil:
+		u.Warnings = append(u.Warnings, fmt.Sprintf("no throttle set on stage %s: only the account-level limit applies (by default 10,000 rps, burst 5,000, shared by every API in the region)", u.Stage))
+	case t.Headroom != nil && *t.Headroom < HeadroomWarn:
+		u.Warnings = append(u.Warnings, fmt.Sprintf("stage %s headroom %.2f is below %.1f: throttle %s rps against a peak of %s rps", u.Stage, *t.Headroom, HeadroomWarn, num(u.Throttle.Stage.Rate), num(t.PeakRPS)))
+	}
+	if s := u.Throttle.Stage; s != nil && s.Burst > 0 && t.BurstEstimateRPS > float64(s.Burst) {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("estimated burst %s rps exceeds the stage burst limit %d", num(t.BurstEstimateRPS), s.Burst))
+	}
+	for _, m := range u.Methods {
+		if m.Headroom != nil && *m.Headroom < HeadroomWarn {
+			u.Warnings = append(u.Warnings, fmt.Sprintf("%s headroom %.2f is below %.1f: %s throttle %s rps against a peak of %s rps", m.Key(), *m.Headroom, HeadroomWarn, m.ThrottleSource, num(m.Throttle.Rate), num(m.PeakRPS)))
+		}
+	}
+}
+
+func detailedMetricsHint(api apiRef, stage string) string {
+	if api.Type == APITypeHTTP {
+		return fmt.Sprintf("enable them with `detailedMetrics: true` in a plan + `apictl apply-plan` (or `aws apigatewayv2 update-stage --api-id %s --stage-name %s --default-route-settings DetailedMetricsEnabled=true`)", api.ID, stage)
+	}
+	return fmt.Sprintf("enable them with `detailedMetrics: true` in a plan + `apictl apply-plan` (or `aws apigateway update-stage --rest-api-id %s --stage-name %s --patch-operations op=replace,path=/*/*/metrics/enabled,value=true`)", api.ID, stage)
+}
+
+// num formats a figure without trailing zeros.
+func num(x float64) string {
+	s := fmt.Sprintf("%.3f", x)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
