@@ -32,7 +32,9 @@ type apiRef struct {
 	Name string
 }
 
-func (a apiRef) String() string { return fmt.Sprintf("%s (%s, %s API)", a.Name, a.ID, strings.ToUpper(a.Type)) }
+func (a apiRef) String() string {
+	return fmt.Sprintf("%s (%s, %s API)", a.Name, a.ID, strings.ToUpper(a.Type))
+}
 
 // listAPIs returns every REST API (GetRestApis, all pages) and HTTP API
 // (apigatewayv2 GetApis, all pages; WebSocket APIs left out).
