@@ -1,0 +1,378 @@
+// Package sandbox is a wire-compatible emulator of the parts of Amazon API
+// Gateway (REST APIs v1, a subset of apigatewayv2) and CloudWatch that apictl
+// uses, plus a throttling data plane that enforces API Gateway's token-bucket
+// limits and records CloudWatch metrics.
+//
+// Use it in tests by pointing the real aws-sdk-go-v2 clients at URL():
+//
+//	sb := sandbox.New(sandbox.Options{})
+//	url, _ := sb.Start("127.0.0.1:0")
+//	defer sb.Close()
+//
+// or embed Handler() in an httptest.Server. Everything is kept in memory and
+// is safe for concurrent use.
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RateLimit is a token-bucket limit: Rate tokens per second, at most Burst
+// tokens stored. For example UpdateUsagePlan's AWS limit of one call per 20
+// seconds is RateLimit{Rate: 1.0 / 20, Burst: 1}.
+type RateLimit struct {
+	Rate  float64
+	Burst int
+}
+
+// Options configures a Sandbox. The zero value is usable.
+type Options struct {
+	// Region is used in ARNs and endpoints; default us-east-1.
+	Region string
+	// AccountID is used in ARNs; default 123456789012.
+	AccountID string
+	// ControlPlaneRateLimits limits control-plane operations by AWS operation
+	// name, e.g. {"UpdateUsagePlan": {Rate: 1.0/20, Burst: 1}}. Calls over the
+	// limit get 429 TooManyRequestsException with a Retry-After header. Off
+	// when nil.
+	ControlPlaneRateLimits map[string]RateLimit
+	// AccountThrottle is the account-level data-plane throttle (AWS default
+	// is 10000 rps, burst 5000). Off when nil.
+	AccountThrottle *RateLimit
+	// Now is the clock for timestamps (created dates, metrics, quota
+	// periods); default time.Now.
+	Now func() time.Time
+	// ThrottleNow is the clock of the token buckets (data plane and control
+	// plane rate limits); default time.Now. It is separate from Now so that
+	// tests can pin metric timestamps while throttling runs in real time.
+	ThrottleNow func() time.Time
+}
+
+// Sandbox is an in-memory API Gateway + CloudWatch emulator.
+type Sandbox struct {
+	opts Options
+
+	mu    sync.Mutex // guards the control-plane state below
+	state *state
+
+	callsMu  sync.Mutex
+	calls    map[string]int
+	inject   map[string][]injectedError
+	cpLimits map[string]*TokenBucket
+
+	backendsMu     sync.RWMutex
+	backends       map[string]http.Handler // apiID -> handler
+	methodBackends map[string]http.Handler // apiID + " " + METHOD + " " + resourcePath -> handler
+
+	dp *dataPlane
+
+	metrics metricsSink
+
+	cpMux *http.ServeMux
+	v2Mux *http.ServeMux
+	cw    http.Handler
+
+	srvMu    sync.Mutex
+	srv      *http.Server
+	url      string
+	serveErr chan error
+}
+
+type injectedError struct {
+	code    int
+	errType string
+}
+
+// New returns a Sandbox with the given options.
+func New(opts Options) *Sandbox {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ThrottleNow == nil {
+		opts.ThrottleNow = time.Now
+	}
+	s := &Sandbox{
+		opts:           opts,
+		state:          newState(),
+		calls:          map[string]int{},
+		inject:         map[string][]injectedError{},
+		cpLimits:       map[string]*TokenBucket{},
+		backends:       map[string]http.Handler{},
+		methodBackends: map[string]http.Handler{},
+	}
+	for op, l := range opts.ControlPlaneRateLimits {
+		s.cpLimits[op] = NewTokenBucket(l.Rate, l.Burst, opts.ThrottleNow)
+	}
+	s.dp = newDataPlane(s)
+	s.initMetrics()
+	s.cpMux = s.v1Routes()
+	s.v2Mux = s.v2Routes()
+	return s
+}
+
+// Handler serves the whole emulator on one endpoint: API Gateway v1 and v2
+// control planes, CloudWatch and the data plane.
+func (s *Sandbox) Handler() http.Handler {
+	return http.HandlerFunc(s.serveHTTP)
+}
+
+func (s *Sandbox) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if apiID, stage, rest, ok := dataPlaneTarget(r); ok {
+		s.dp.serve(w, r, apiID, stage, rest)
+		return
+	}
+	if s.isCloudWatch(r) {
+		s.serveCloudWatch(w, r)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/v2/") {
+		s.v2Mux.ServeHTTP(w, r)
+		return
+	}
+	s.cpMux.ServeHTTP(w, r)
+}
+
+// dataPlaneTarget recognises http://HOST/restapis/{id}/{stage}/_user_request_/{path}
+// and the host-style http://{id}.execute-api.localhost:PORT/{stage}/{path}.
+func dataPlaneTarget(r *http.Request) (apiID, stage, rest string, ok bool) {
+	p := r.URL.EscapedPath()
+	if strings.HasPrefix(p, "/restapis/") {
+		parts := strings.SplitN(strings.TrimPrefix(p, "/restapis/"), "/", 4)
+		if len(parts) >= 3 && parts[2] == "_user_request_" {
+			rest := "/"
+			if len(parts) == 4 {
+				rest = "/" + parts[3]
+			}
+			return parts[0], parts[1], rest, true
+		}
+		return "", "", "", false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if i := strings.Index(host, ".execute-api."); i > 0 {
+		parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 2)
+		rest := "/"
+		if len(parts) == 2 {
+			rest = "/" + parts[1]
+		}
+		return host[:i], parts[0], rest, true
+	}
+	return "", "", "", false
+}
+
+// Start listens on addr ("127.0.0.1:0" picks a free port) and serves
+// Handler() in the background. It returns the base URL.
+func (s *Sandbox) Start(addr string) (string, error) {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.srv != nil {
+		return "", errors.New("sandbox already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("sandbox listen on %s: %w", addr, err)
+	}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.url = "http://" + ln.Addr().String()
+	s.serveErr = make(chan error, 1)
+	go func(srv *http.Server, ch chan error) {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		ch <- err
+	}(s.srv, s.serveErr)
+	return s.url, nil
+}
+
+// URL is the base URL returned by Start ("" before Start).
+func (s *Sandbox) URL() string {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	return s.url
+}
+
+// Close stops the server started by Start, waiting up to 5 seconds for
+// in-flight requests.
+func (s *Sandbox) Close() error {
+	s.srvMu.Lock()
+	srv, ch := s.srv, s.serveErr
+	s.srv = nil
+	s.srvMu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		_ = srv.Close()
+	}
+	if serr := <-ch; serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox close: %w", err)
+	}
+	return nil
+}
+
+// InvokeURL is the data-plane base URL of a REST API stage.
+func (s *Sandbox) InvokeURL(apiID, stage string) string {
+	return s.URL() + "/restapis/" + apiID + "/" + stage + "/_user_request_"
+}
+
+// Calls returns a copy of the per-operation request counts, keyed by AWS
+// operation name ("UpdateUsagePlan", "GetMetricData"); apigatewayv2
+// operations are prefixed "apigatewayv2:" ("apigatewayv2:UpdateStage")
+// because their names collide with v1's.
+func (s *Sandbox) Calls() map[string]int {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCalls zeroes the counters returned by Calls.
+func (s *Sandbox) ResetCalls() {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	s.calls = map[string]int{}
+}
+
+// InjectErrors makes the next n calls of op (named as in Calls) fail with
+// the HTTP status code and error type, e.g. (429, "TooManyRequestsException").
+func (s *Sandbox) InjectErrors(op string, n int, code int, errType string) {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	for i := 0; i < n; i++ {
+		s.inject[op] = append(s.inject[op], injectedError{code: code, errType: errType})
+	}
+}
+
+// SetBackend sets the default integration of a REST API: requests to any of
+// its methods without a method backend go to h.
+func (s *Sandbox) SetBackend(apiID string, h http.Handler) {
+	s.backendsMu.Lock()
+	defer s.backendsMu.Unlock()
+	if h == nil {
+		delete(s.backends, apiID)
+		return
+	}
+	s.backends[apiID] = h
+}
+
+// SetMethodBackend sets the integration of one method, e.g.
+// ("abc123", "GET", "/pets/{petId}", h). It wins over SetBackend.
+func (s *Sandbox) SetMethodBackend(apiID, httpMethod, resourcePath string, h http.Handler) {
+	s.backendsMu.Lock()
+	defer s.backendsMu.Unlock()
+	k := apiID + " " + strings.ToUpper(httpMethod) + " " + resourcePath
+	if h == nil {
+		delete(s.methodBackends, k)
+		return
+	}
+	s.methodBackends[k] = h
+}
+
+func (s *Sandbox) backendFor(apiID, httpMethod, resourcePath string) http.Handler {
+	s.backendsMu.RLock()
+	defer s.backendsMu.RUnlock()
+	if h, ok := s.methodBackends[apiID+" "+httpMethod+" "+resourcePath]; ok {
+		return h
+	}
+	return s.backends[apiID]
+}
+
+// countCall counts a call and reports an injected error or control-plane
+// rate limit that applies to it.
+func (s *Sandbox) countCall(op string) *apiError {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	s.calls[op]++
+	if q := s.inject[op]; len(q) > 0 {
+		e := q[0]
+		s.inject[op] = q[1:]
+		if len(s.inject[op]) == 0 {
+			delete(s.inject, op)
+		}
+		msg := "injected error"
+		if e.code == http.StatusTooManyRequests {
+			msg = "Too Many Requests"
+		}
+		return &apiError{Status: e.code, Type: e.errType, Message: msg, RetryAfter: retryAfterFor(e.code, 1)}
+	}
+	if b, ok := s.cpLimits[op]; ok {
+		if !b.Allow() {
+			wait := b.Wait()
+			return &apiError{Status: http.StatusTooManyRequests, Type: "TooManyRequestsException",
+				Message: "Too Many Requests", RetryAfter: retryAfterFor(429, wait)}
+		}
+	}
+	return nil
+}
+
+func retryAfterFor(code int, wait time.Duration) string {
+	if code != http.StatusTooManyRequests {
+		return ""
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	return fmt.Sprint(secs)
+}
+
+// readBody reads and restores r.Body so that it can be read again.
+func readBody(r *http.Request) []byte {
+	if r.Body == nil {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
+// cloudWatchOp names the CloudWatch operation of a request for Calls.
+func cloudWatchOp(r *http.Request) string {
+	if i := strings.Index(r.URL.Path, "/operation/"); i >= 0 {
+		return r.URL.Path[i+len("/operation/"):]
+	}
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		if i := strings.LastIndex(t, "."); i >= 0 {
+			return t[i+1:]
+		}
+		return t
+	}
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a
+	}
+	body := readBody(r)
+	if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
+		return v.Get("Action")
+	}
+	return "CloudWatchUnknown"
+}

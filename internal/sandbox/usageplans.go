@@ -1,0 +1,803 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// AWS limits per region and account.
+const (
+	maxUsagePlans            = 300
+	maxAPIKeys               = 10000
+	maxPlansPerKey           = 10
+	maxMethodThrottlesPerAPI = 20
+)
+
+type throttleIn struct {
+	BurstLimit *int     `json:"burstLimit"`
+	RateLimit  *float64 `json:"rateLimit"`
+}
+
+func (t *throttleIn) settings() *throttleSettings {
+	if t == nil {
+		return nil
+	}
+	out := &throttleSettings{}
+	if t.BurstLimit != nil {
+		out.BurstLimit = *t.BurstLimit
+	}
+	if t.RateLimit != nil {
+		out.RateLimit = *t.RateLimit
+	}
+	return out
+}
+
+func usagePlanView(p *usagePlan) map[string]any {
+	stages := []any{}
+	for _, as := range p.APIStages {
+		stages = append(stages, as)
+	}
+	out := map[string]any{"id": p.ID, "name": p.Name, "apiStages": stages}
+	if p.Description != "" {
+		out["description"] = p.Description
+	}
+	if p.ProductCode != "" {
+		out["productCode"] = p.ProductCode
+	}
+	if p.Throttle != nil {
+		out["throttle"] = p.Throttle
+	}
+	if p.Quota != nil {
+		out["quota"] = p.Quota
+	}
+	if len(p.Tags) > 0 {
+		out["tags"] = p.Tags
+	}
+	return out
+}
+
+func clonePlan(p *usagePlan) *usagePlan {
+	c := *p
+	c.APIStages = nil
+	for _, as := range p.APIStages {
+		ac := *as
+		ac.Throttle = copyMap(as.Throttle)
+		c.APIStages = append(c.APIStages, &ac)
+	}
+	if p.Throttle != nil {
+		t := *p.Throttle
+		c.Throttle = &t
+	}
+	if p.Quota != nil {
+		q := *p.Quota
+		c.Quota = &q
+	}
+	c.Tags = copyMap(p.Tags)
+	c.KeyOrder = slices.Clone(p.KeyOrder)
+	return &c
+}
+
+// validatePlan checks a usage plan as AWS does before accepting it.
+func (s *Sandbox) validatePlan(p *usagePlan) *apiError {
+	if strings.TrimSpace(p.Name) == "" {
+		return badRequest("Usage plan name must be non-empty")
+	}
+	seen := map[string]bool{}
+	for _, as := range p.APIStages {
+		id := as.APIID + ":" + as.Stage
+		if seen[id] {
+			return conflict("API Stage %s is already associated with this usage plan", id)
+		}
+		seen[id] = true
+		a, ok := s.state.apis[as.APIID]
+		if !ok {
+			return badRequest("Invalid API Stage {api: %s, stage: %s}: API %s does not exist", as.APIID, as.Stage, as.APIID)
+		}
+		if _, ok := a.Stages[as.Stage]; !ok {
+			return badRequest("Invalid API Stage {api: %s, stage: %s}: stage %s does not exist", as.APIID, as.Stage, as.Stage)
+		}
+		if len(as.Throttle) == 0 {
+			continue
+		}
+		if p.Throttle == nil {
+			return badRequest("Cannot set method-level throttling on API Stage %s: the usage plan has no plan-level throttle; set /throttle/rateLimit and /throttle/burstLimit first", id)
+		}
+		if len(as.Throttle) > maxMethodThrottlesPerAPI {
+			return badRequest("Too many method-level throttles for API Stage %s: %d (at most %d)", id, len(as.Throttle), maxMethodThrottlesPerAPI)
+		}
+		for k, t := range as.Throttle {
+			i := strings.LastIndex(k, "/")
+			if i <= 0 {
+				return badRequest("Invalid method throttle key %q: expected {resourcePath}/{httpMethod}, e.g. /pets/GET", k)
+			}
+			path, hm := k[:i], k[i+1:]
+			res := resourceByPath(a, path)
+			if res == nil {
+				return badRequest("Invalid method throttle key %q: API %s has no resource %s", k, as.APIID, path)
+			}
+			if _, ok := res.Methods[hm]; !ok && hm != "*" {
+				return badRequest("Invalid method throttle key %q: resource %s has no method %s", k, path, hm)
+			}
+			if t.RateLimit < 0 || t.BurstLimit < 0 {
+				return badRequest("Throttle limits must be non-negative")
+			}
+		}
+	}
+	if t := p.Throttle; t != nil && (t.RateLimit < 0 || t.BurstLimit < 0) {
+		return badRequest("Throttle limits must be non-negative")
+	}
+	if q := p.Quota; q != nil {
+		switch q.Period {
+		case "DAY":
+			if q.Offset != 0 {
+				return badRequest("Quota offset must be 0 for period DAY")
+			}
+		case "WEEK":
+			if q.Offset < 0 || q.Offset > 6 {
+				return badRequest("Quota offset must be between 0 and 6 for period WEEK")
+			}
+		case "MONTH":
+			if q.Offset < 0 || q.Offset > 27 {
+				return badRequest("Quota offset must be between 0 and 27 for period MONTH")
+			}
+		default:
+			return badRequest("Invalid quota period %q: must be one of DAY, WEEK, MONTH", q.Period)
+		}
+		if q.Limit < 0 {
+			return badRequest("Quota limit must be non-negative")
+		}
+	}
+	// A key may belong to only one plan per API stage.
+	for _, kid := range p.KeyOrder {
+		if other, stageID := s.keyStageConflict(p, kid); other != nil {
+			return conflict("Usage Plan %s cannot be added because API Key %s cannot reference multiple Usage Plans with the same API Stage: %s", p.ID, kid, stageID)
+		}
+	}
+	return nil
+}
+
+// keyStageConflict finds another plan that holds key kid and shares an API
+// stage with p.
+func (s *Sandbox) keyStageConflict(p *usagePlan, kid string) (*usagePlan, string) {
+	for _, oid := range s.state.planOrder {
+		o := s.state.plans[oid]
+		if o.ID == p.ID || !slices.Contains(o.KeyOrder, kid) {
+			continue
+		}
+		for _, a := range p.APIStages {
+			for _, b := range o.APIStages {
+				if a.APIID == b.APIID && a.Stage == b.Stage {
+					return o, a.APIID + ":" + a.Stage
+				}
+			}
+		}
+	}
+	return nil, ""
+}
+
+func (s *Sandbox) createUsagePlan(r *http.Request) (int, any, *apiError) {
+	var in struct {
+		Name        string            `json:"name"`
+		Description string            `json:"description"`
+		APIStages   []*apiStage       `json:"apiStages"`
+		Throttle    *throttleIn       `json:"throttle"`
+		Quota       *quotaSettings    `json:"quota"`
+		Tags        map[string]string `json:"tags"`
+	}
+	if e := decodeBody(r, &in); e != nil {
+		return 0, nil, e
+	}
+	if len(s.state.plans) >= maxUsagePlans {
+		return 0, nil, limitExceeded("Cannot create more than %d usage plans", maxUsagePlans)
+	}
+	p := &usagePlan{ID: newID(6), Name: in.Name, Description: in.Description, APIStages: in.APIStages,
+		Throttle: in.Throttle.settings(), Quota: in.Quota, Tags: copyMap(in.Tags)}
+	if e := s.validatePlan(p); e != nil {
+		return 0, nil, e
+	}
+	s.state.plans[p.ID] = p
+	s.state.planOrder = append(s.state.planOrder, p.ID)
+	return http.StatusCreated, usagePlanView(p), nil
+}
+
+func (s *Sandbox) getUsagePlans(r *http.Request) (int, any, *apiError) {
+	keyID := r.URL.Query().Get("keyId")
+	var ids []string
+	for _, id := range s.state.planOrder {
+		if keyID == "" || slices.Contains(s.state.plans[id].KeyOrder, keyID) {
+			ids = append(ids, id)
+		}
+	}
+	page, next, e := paginate(r, ids)
+	if e != nil {
+		return 0, nil, e
+	}
+	items := []any{}
+	for _, id := range page {
+		items = append(items, usagePlanView(s.state.plans[id]))
+	}
+	return 200, listOut(items, next), nil
+}
+
+func (s *Sandbox) lookupPlan(r *http.Request) (*usagePlan, *apiError) {
+	p, ok := s.state.plans[r.PathValue("usagePlanId")]
+	if !ok {
+		return nil, notFound("Invalid Usage Plan ID specified")
+	}
+	return p, nil
+}
+
+func (s *Sandbox) getUsagePlan(r *http.Request) (int, any, *apiError) {
+	p, e := s.lookupPlan(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	return 200, usagePlanView(p), nil
+}
+
+func (s *Sandbox) deleteUsagePlan(r *http.Request) (int, any, *apiError) {
+	p, e := s.lookupPlan(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	if len(p.APIStages) > 0 {
+		ids := []string{}
+		for _, as := range p.APIStages {
+			ids = append(ids, as.APIID+":"+as.Stage)
+		}
+		return 0, nil, badRequest("Cannot delete Usage Plan %s because there are API Stages associated with it: %s; remove them first", p.ID, strings.Join(ids, ", "))
+	}
+	delete(s.state.plans, p.ID)
+	s.state.planOrder = removeString(s.state.planOrder, p.ID)
+	s.dp.forgetPlan(p.ID)
+	return http.StatusAccepted, nil, nil
+}
+
+func (s *Sandbox) updateUsagePlan(r *http.Request) (int, any, *apiError) {
+	p, e := s.lookupPlan(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	ops, e := decodePatch(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	work := clonePlan(p)
+	for _, op := range ops {
+		if e := applyPlanPatch(work, op); e != nil {
+			return 0, nil, e
+		}
+	}
+	if e := s.validatePlan(work); e != nil {
+		return 0, nil, e
+	}
+	*p = *work
+	return 200, usagePlanView(p), nil
+}
+
+func findAPIStage(p *usagePlan, id string) *apiStage {
+	for _, as := range p.APIStages {
+		if as.APIID+":"+as.Stage == id {
+			return as
+		}
+	}
+	return nil
+}
+
+func badOp(op patchOp, allowed string) *apiError {
+	return badRequest("Invalid patch operation specified. Must be one of: [%s] for path %s, got %q", allowed, op.Path, op.Op)
+}
+
+func applyPlanPatch(p *usagePlan, op patchOp) *apiError {
+	v := op.value()
+	isSet := op.Op == "replace" || op.Op == "add"
+	switch op.Path {
+	case "/name", "/description", "/productCode":
+		if !isSet && op.Op != "remove" {
+			return badOp(op, "replace")
+		}
+		if op.Op == "remove" {
+			v = ""
+		}
+		switch op.Path {
+		case "/name":
+			p.Name = v
+		case "/description":
+			p.Description = v
+		default:
+			p.ProductCode = v
+		}
+		return nil
+	case "/apiStages":
+		i := strings.LastIndex(v, ":")
+		if i <= 0 || i == len(v)-1 {
+			return badRequest("Invalid API Stage value %q: expected {apiId}:{stage}", v)
+		}
+		switch op.Op {
+		case "add":
+			if findAPIStage(p, v) != nil {
+				return conflict("API Stage %s is already associated with this usage plan", v)
+			}
+			p.APIStages = append(p.APIStages, &apiStage{APIID: v[:i], Stage: v[i+1:]})
+		case "remove":
+			if findAPIStage(p, v) == nil {
+				return notFound("API Stage %s is not associated with usage plan %s", v, p.ID)
+			}
+			p.APIStages = slices.DeleteFunc(p.APIStages, func(as *apiStage) bool { return as.APIID+":"+as.Stage == v })
+		default:
+			return badOp(op, "add, remove")
+		}
+		return nil
+	case "/throttle":
+		if op.Op != "remove" {
+			return badOp(op, "remove")
+		}
+		p.Throttle = nil
+		return nil
+	case "/throttle/rateLimit", "/throttle/burstLimit":
+		if !isSet {
+			return badOp(op, "replace")
+		}
+		if p.Throttle == nil {
+			p.Throttle = &throttleSettings{}
+		}
+		var e *apiError
+		if op.Path == "/throttle/rateLimit" {
+			p.Throttle.RateLimit, e = parseFloat(v)
+		} else {
+			p.Throttle.BurstLimit, e = parseInt(v)
+		}
+		return e
+	case "/quota":
+		if op.Op != "remove" {
+			return badOp(op, "remove")
+		}
+		p.Quota = nil
+		return nil
+	case "/quota/limit", "/quota/offset", "/quota/period":
+		if !isSet {
+			return badOp(op, "replace")
+		}
+		if p.Quota == nil {
+			p.Quota = &quotaSettings{}
+		}
+		var e *apiError
+		switch op.Path {
+		case "/quota/limit":
+			p.Quota.Limit, e = parseInt(v)
+		case "/quota/offset":
+			p.Quota.Offset, e = parseInt(v)
+		default:
+			p.Quota.Period = v
+		}
+		return e
+	}
+	if rest, ok := strings.CutPrefix(op.Path, "/apiStages/"); ok {
+		return applyAPIStagePatch(p, rest, op)
+	}
+	return badRequest("Invalid patch path %s", op.Path)
+}
+
+// applyAPIStagePatch handles /apiStages/{apiId}:{stage}/throttle[/{resourcePath}/{method}[/rateLimit|burstLimit]].
+func applyAPIStagePatch(p *usagePlan, rest string, op patchOp) *apiError {
+	id, sub, _ := strings.Cut(rest, "/")
+	as := findAPIStage(p, id)
+	if as == nil {
+		return notFound("API Stage %s is not associated with usage plan %s", id, p.ID)
+	}
+	if sub == "throttle" {
+		switch op.Op {
+		case "replace", "add":
+			var m map[string]throttleIn
+			if err := json.Unmarshal([]byte(op.value()), &m); err != nil {
+				return badRequest("Invalid throttle map for API Stage %s: %v (expected e.g. {\"/pets/GET\":{\"rateLimit\":10,\"burstLimit\":20}})", id, err)
+			}
+			as.Throttle = map[string]throttleSettings{}
+			for k, t := range m {
+				as.Throttle[k] = *t.settings()
+			}
+		case "remove":
+			as.Throttle = nil
+		default:
+			return badOp(op, "replace, remove")
+		}
+		return nil
+	}
+	tail, ok := strings.CutPrefix(sub, "throttle/")
+	if !ok {
+		return badRequest("Invalid patch path %s", op.Path)
+	}
+	segs := strings.Split(tail, "/")
+	field := ""
+	if last := segs[len(segs)-1]; last == "rateLimit" || last == "burstLimit" {
+		field = last
+		segs = segs[:len(segs)-1]
+	}
+	if len(segs) < 2 {
+		return badRequest("Invalid patch path %s: expected /apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}/rateLimit", op.Path)
+	}
+	hm := segs[len(segs)-1]
+	path := unescapePointer(strings.Join(segs[:len(segs)-1], "/"))
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	key := path + "/" + hm
+	switch op.Op {
+	case "remove":
+		if _, ok := as.Throttle[key]; !ok {
+			return notFound("No method throttle %s for API Stage %s", key, id)
+		}
+		delete(as.Throttle, key)
+		return nil
+	case "replace", "add":
+		if field == "" {
+			return badRequest("Invalid patch path %s: missing /rateLimit or /burstLimit", op.Path)
+		}
+		if as.Throttle == nil {
+			as.Throttle = map[string]throttleSettings{}
+		}
+		t := as.Throttle[key]
+		var e *apiError
+		if field == "rateLimit" {
+			t.RateLimit, e = parseFloat(op.value())
+		} else {
+			t.BurstLimit, e = parseInt(op.value())
+		}
+		as.Throttle[key] = t
+		return e
+	}
+	return badOp(op, "replace, remove")
+}
+
+// ---- API keys ----
+
+func apiKeyView(k *apiKey, includeValue bool) map[string]any {
+	stageKeys := k.StageKeys
+	if stageKeys == nil {
+		stageKeys = []string{}
+	}
+	out := map[string]any{
+		"id": k.ID, "enabled": k.Enabled, "createdDate": epoch(k.Created), "lastUpdatedDate": epoch(k.Updated),
+		"stageKeys": stageKeys,
+	}
+	if k.Name != "" {
+		out["name"] = k.Name
+	}
+	if k.Description != "" {
+		out["description"] = k.Description
+	}
+	if k.CustomerID != "" {
+		out["customerId"] = k.CustomerID
+	}
+	if len(k.Tags) > 0 {
+		out["tags"] = k.Tags
+	}
+	if includeValue {
+		out["value"] = k.Value
+	}
+	return out
+}
+
+func (s *Sandbox) createAPIKey(r *http.Request) (int, any, *apiError) {
+	var in struct {
+		Name        string            `json:"name"`
+		Description string            `json:"description"`
+		Enabled     bool              `json:"enabled"`
+		Value       string            `json:"value"`
+		CustomerID  string            `json:"customerId"`
+		Tags        map[string]string `json:"tags"`
+		StageKeys   []struct {
+			RestAPIID string `json:"restApiId"`
+			StageName string `json:"stageName"`
+		} `json:"stageKeys"`
+	}
+	if e := decodeBody(r, &in); e != nil {
+		return 0, nil, e
+	}
+	if len(s.state.keys) >= maxAPIKeys {
+		return 0, nil, limitExceeded("Cannot create more than %d API keys", maxAPIKeys)
+	}
+	if in.Value != "" {
+		if len(in.Value) < 20 {
+			return 0, nil, badRequest("API Key value should be at least 20 characters")
+		}
+		for _, k := range s.state.keys {
+			if k.Value == in.Value {
+				return 0, nil, conflict("API Key already exists")
+			}
+		}
+	} else {
+		in.Value = newKeyValue()
+	}
+	now := s.opts.Now()
+	k := &apiKey{ID: newID(10), Value: in.Value, Name: in.Name, Description: in.Description, CustomerID: in.CustomerID,
+		Enabled: in.Enabled, Created: now, Updated: now, Tags: copyMap(in.Tags)}
+	for _, sk := range in.StageKeys {
+		k.StageKeys = append(k.StageKeys, sk.RestAPIID+"/"+sk.StageName)
+	}
+	s.state.keys[k.ID] = k
+	s.state.keyOrder = append(s.state.keyOrder, k.ID)
+	return http.StatusCreated, apiKeyView(k, true), nil
+}
+
+func (s *Sandbox) getAPIKeys(r *http.Request) (int, any, *apiError) {
+	q := r.URL.Query()
+	name, customer := q.Get("name"), q.Get("customerId")
+	include := q.Get("includeValues") == "true"
+	var ids []string
+	for _, id := range s.state.keyOrder {
+		k := s.state.keys[id]
+		if name != "" && !strings.HasPrefix(k.Name, name) {
+			continue
+		}
+		if customer != "" && k.CustomerID != customer {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	page, next, e := paginate(r, ids)
+	if e != nil {
+		return 0, nil, e
+	}
+	items := []any{}
+	for _, id := range page {
+		items = append(items, apiKeyView(s.state.keys[id], include))
+	}
+	return 200, listOut(items, next), nil
+}
+
+func (s *Sandbox) lookupKey(id string) (*apiKey, *apiError) {
+	k, ok := s.state.keys[id]
+	if !ok {
+		return nil, notFound("Invalid API Key identifier specified")
+	}
+	return k, nil
+}
+
+func (s *Sandbox) getAPIKey(r *http.Request) (int, any, *apiError) {
+	k, e := s.lookupKey(r.PathValue("apiKey"))
+	if e != nil {
+		return 0, nil, e
+	}
+	return 200, apiKeyView(k, r.URL.Query().Get("includeValue") == "true"), nil
+}
+
+func (s *Sandbox) updateAPIKey(r *http.Request) (int, any, *apiError) {
+	k, e := s.lookupKey(r.PathValue("apiKey"))
+	if e != nil {
+		return 0, nil, e
+	}
+	ops, e := decodePatch(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	work := *k
+	for _, op := range ops {
+		if op.Op != "replace" && op.Op != "add" && !(op.Op == "remove" && op.Path != "/enabled") {
+			return 0, nil, badOp(op, "replace")
+		}
+		v := op.value()
+		if op.Op == "remove" {
+			v = ""
+		}
+		switch op.Path {
+		case "/enabled":
+			b, e := parseBool(v)
+			if e != nil {
+				return 0, nil, e
+			}
+			work.Enabled = b
+		case "/name":
+			work.Name = v
+		case "/description":
+			work.Description = v
+		case "/customerId":
+			work.CustomerID = v
+		default:
+			return 0, nil, badRequest("Invalid patch path %s", op.Path)
+		}
+	}
+	work.Updated = s.opts.Now()
+	*k = work
+	return 200, apiKeyView(k, false), nil
+}
+
+func (s *Sandbox) deleteAPIKey(r *http.Request) (int, any, *apiError) {
+	k, e := s.lookupKey(r.PathValue("apiKey"))
+	if e != nil {
+		return 0, nil, e
+	}
+	for _, p := range s.state.plans {
+		p.KeyOrder = removeString(p.KeyOrder, k.ID)
+	}
+	delete(s.state.keys, k.ID)
+	s.state.keyOrder = removeString(s.state.keyOrder, k.ID)
+	return http.StatusAccepted, nil, nil
+}
+
+// ---- usage plan keys ----
+
+func planKeyView(k *apiKey) map[string]any {
+	out := map[string]any{"id": k.ID, "type": "API_KEY", "value": k.Value}
+	if k.Name != "" {
+		out["name"] = k.Name
+	}
+	return out
+}
+
+func (s *Sandbox) createUsagePlanKey(r *http.Request) (int, any, *apiError) {
+	p, e := s.lookupPlan(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	var in struct {
+		KeyID   string `json:"keyId"`
+		KeyType string `json:"keyType"`
+	}
+	if e := decodeBody(r, &in); e != nil {
+		return 0, nil, e
+	}
+	if in.KeyType != "API_KEY" {
+		return 0, nil, badRequest("Invalid key type %q: must be API_KEY", in.KeyType)
+	}
+	k, e := s.lookupKey(in.KeyID)
+	if e != nil {
+		return 0, nil, e
+	}
+	if slices.Contains(p.KeyOrder, k.ID) {
+		return 0, nil, conflict("Usage Plan Key already exists: key %s is already in usage plan %s", k.ID, p.ID)
+	}
+	plans := 0
+	for _, o := range s.state.plans {
+		if slices.Contains(o.KeyOrder, k.ID) {
+			plans++
+		}
+	}
+	if plans >= maxPlansPerKey {
+		return 0, nil, limitExceeded("API Key %s is already in %d usage plans (at most %d)", k.ID, plans, maxPlansPerKey)
+	}
+	if _, stageID := s.keyStageConflict(p, k.ID); stageID != "" {
+		return 0, nil, conflict("Usage Plan %s cannot be added because API Key %s cannot reference multiple Usage Plans with the same API Stage: %s", p.ID, k.ID, stageID)
+	}
+	p.KeyOrder = append(p.KeyOrder, k.ID)
+	return http.StatusCreated, planKeyView(k), nil
+}
+
+func (s *Sandbox) getUsagePlanKeys(r *http.Request) (int, any, *apiError) {
+	p, e := s.lookupPlan(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	name := r.URL.Query().Get("name")
+	var ids []string
+	for _, id := range p.KeyOrder {
+		if name == "" || strings.HasPrefix(s.state.keys[id].Name, name) {
+			ids = append(ids, id)
+		}
+	}
+	page, next, e := paginate(r, ids)
+	if e != nil {
+		return 0, nil, e
+	}
+	items := []any{}
+	for _, id := range page {
+		items = append(items, planKeyView(s.state.keys[id]))
+	}
+	return 200, listOut(items, next), nil
+}
+
+func (s *Sandbox) lookupPlanKey(r *http.Request) (*usagePlan, *apiKey, *apiError) {
+	p, e := s.lookupPlan(r)
+	if e != nil {
+		return nil, nil, e
+	}
+	kid := r.PathValue("keyId")
+	if !slices.Contains(p.KeyOrder, kid) {
+		return nil, nil, notFound("Invalid Usage Plan Key identifier specified")
+	}
+	return p, s.state.keys[kid], nil
+}
+
+func (s *Sandbox) getUsagePlanKey(r *http.Request) (int, any, *apiError) {
+	_, k, e := s.lookupPlanKey(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	return 200, planKeyView(k), nil
+}
+
+func (s *Sandbox) deleteUsagePlanKey(r *http.Request) (int, any, *apiError) {
+	p, k, e := s.lookupPlanKey(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	p.KeyOrder = removeString(p.KeyOrder, k.ID)
+	return http.StatusAccepted, nil, nil
+}
+
+// ---- tags ----
+
+// tagsOf resolves arn:aws:apigateway:{region}::/usageplans/{id},
+// ::/apikeys/{id}, ::/restapis/{id} and ::/restapis/{id}/stages/{name}.
+func (s *Sandbox) tagsOf(arn string) (*map[string]string, *apiError) {
+	prefix := "arn:aws:apigateway:" + s.opts.Region + "::"
+	path, ok := strings.CutPrefix(arn, prefix)
+	if !ok {
+		return nil, badRequest("Invalid ARN %q: expected %s/{resource}", arn, prefix)
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	switch {
+	case len(parts) == 2 && parts[0] == "usageplans":
+		if p, ok := s.state.plans[parts[1]]; ok {
+			return &p.Tags, nil
+		}
+	case len(parts) == 2 && parts[0] == "apikeys":
+		if k, ok := s.state.keys[parts[1]]; ok {
+			return &k.Tags, nil
+		}
+	case len(parts) == 2 && parts[0] == "restapis":
+		if a, ok := s.state.apis[parts[1]]; ok {
+			return &a.Tags, nil
+		}
+	case len(parts) == 4 && parts[0] == "restapis" && parts[2] == "stages":
+		if a, ok := s.state.apis[parts[1]]; ok {
+			if st, ok := a.Stages[parts[3]]; ok {
+				return &st.Tags, nil
+			}
+		}
+	}
+	return nil, notFound("Invalid resource identifier specified: %s", arn)
+}
+
+func (s *Sandbox) getTags(r *http.Request) (int, any, *apiError) {
+	t, e := s.tagsOf(r.PathValue("resourceArn"))
+	if e != nil {
+		return 0, nil, e
+	}
+	tags := *t
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return 200, map[string]any{"tags": tags}, nil
+}
+
+func (s *Sandbox) tagResource(r *http.Request) (int, any, *apiError) {
+	t, e := s.tagsOf(r.PathValue("resourceArn"))
+	if e != nil {
+		return 0, nil, e
+	}
+	var in struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if e := decodeBody(r, &in); e != nil {
+		return 0, nil, e
+	}
+	merged := copyMap(*t)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for k, v := range in.Tags {
+		if strings.HasPrefix(k, "aws:") {
+			return 0, nil, badRequest("Tag keys must not start with aws: (%s)", k)
+		}
+		merged[k] = v
+	}
+	if len(merged) > 50 {
+		return 0, nil, badRequest("Too many tags: %d (at most 50 per resource)", len(merged))
+	}
+	*t = merged
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *Sandbox) untagResource(r *http.Request) (int, any, *apiError) {
+	t, e := s.tagsOf(r.PathValue("resourceArn"))
+	if e != nil {
+		return 0, nil, e
+	}
+	for _, k := range r.URL.Query()["tagKeys"] {
+		delete(*t, k)
+	}
+	return http.StatusNoContent, nil, nil
+}
