@@ -201,5 +201,5 @@ func formatAge(d time.Duration) string {
 	case d >= 2*time.Hour:
 		return fmt.Sprintf("%.1f hours", d.Hours())
 	}
-	return d.Round(time.Second).String()
+	return fmt.Sprintf("%d minutes", int(d.Round(time.Minute)/time.Minute))
 }

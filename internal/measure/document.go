@@ -1,0 +1,237 @@
+package measure
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apictl/apictl/internal/report"
+)
+
+// SparklineWidth is the most columns the RPS sparkline takes; longer
+// series are folded, each column showing the busiest period it covers.
+const SparklineWidth = 60
+
+// Document builds the table/markdown view of measured stages.
+func Document(us []*Usage) report.Document {
+	var doc report.Document
+	if len(us) == 0 {
+		doc.Title = "apictl measure"
+		doc.Blocks = append(doc.Blocks, report.Note{Text: "nothing measured", Level: report.Info})
+		return doc
+	}
+	doc.Title = fmt.Sprintf("%s / %s (%s API %s)", us[0].API, us[0].Stage, strings.ToUpper(us[0].APIType), us[0].APIID)
+	if len(us) > 1 {
+		doc.Title = fmt.Sprintf("%s (%s API %s), %d stages", us[0].API, strings.ToUpper(us[0].APIType), us[0].APIID, len(us))
+	}
+	for _, u := range us {
+		doc.Blocks = append(doc.Blocks, stageBlocks(u, len(us) > 1)...)
+	}
+	return doc
+}
+
+func stageBlocks(u *Usage, titled bool) []report.Block {
+	prefix := ""
+	if titled {
+		prefix = "Stage " + u.Stage + ": "
+	}
+	t := u.Totals
+	var blocks []report.Block
+
+	w := u.Window
+	blocks = append(blocks, report.KV{Title: prefix + "Window", Pairs: []report.Pair{
+		{Key: "window", Value: fmt.Sprintf("%s → %s (%s)", w.Start.UTC().Format("2006-01-02 15:04"), w.End.UTC().Format("2006-01-02 15:04 UTC"), shortDuration(time.Duration(w.Seconds)*time.Second))},
+		{Key: "period", Value: u.PeriodRule},
+	}})
+
+	peak := "-"
+	if t.PeakAt != nil {
+		peak = fmt.Sprintf("%s rps at %s", num(t.PeakRPS), t.PeakAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	pairs := []report.Pair{
+		{Key: "requests", Value: thousands(t.Count)},
+		{Key: "avg rps", Value: num(t.AvgRPS)},
+		{Key: "peak rps", Value: peak},
+		{Key: "burst (estimate)", Value: num(t.BurstEstimateRPS) + " rps"},
+		{Key: "4xx", Value: fmt.Sprintf("%s (%s)", thousands(t.Error4xx), percent(t.Error4xxRate))},
+		{Key: "5xx", Value: fmt.Sprintf("%s (%s)", thousands(t.Error5xx), percent(t.Error5xxRate))},
+		{Key: "latency p50 / p99", Value: ms(t.LatencyP50Ms) + " / " + ms(t.LatencyP99Ms)},
+		{Key: "integration p99", Value: ms(t.IntegrationLatencyP99Ms)},
+		{Key: "stage throttle", Value: limit(u.Throttle.Stage)},
+		{Key: "headroom", Value: headroomText(t.Headroom, u.Throttle.Stage != nil)},
+	}
+	blocks = append(blocks, report.KV{Title: prefix + "Traffic", Pairs: pairs})
+
+	if rps := u.RPS(); len(rps) > 0 {
+		folded, per := fold(rps, SparklineWidth)
+		title := fmt.Sprintf("%sRPS per %s", prefix, shortDuration(time.Duration(u.PeriodSeconds)*time.Second))
+		if per > 1 {
+			title = fmt.Sprintf("%sRPS (busiest %s period of every %d)", prefix, shortDuration(time.Duration(u.PeriodSeconds)*time.Second), per)
+		}
+		blocks = append(blocks, report.Text{Title: title, Text: fmt.Sprintf("%s  max %s rps", report.Sparkline(folded), num(maxOf(rps)))})
+	}
+
+	if len(u.Daily) > 0 {
+		tb := report.Table{Title: prefix + "Daily totals (UTC)", Headers: []string{"DATE", "REQUESTS", ""}, Align: []report.Alignment{report.AlignLeft, report.AlignRight, report.AlignLeft}}
+		for _, d := range u.Daily {
+			note := ""
+			if d.Partial {
+				note = "partial day"
+			}
+			tb.Rows = append(tb.Rows, []string{d.Date, thousands(d.Count), note})
+		}
+		blocks = append(blocks, tb)
+	}
+
+	if len(u.Methods) > 0 {
+		tb := report.Table{
+			Title:   prefix + "Methods",
+			Headers: []string{"METHOD", "RESOURCE", "REQUESTS", "AVG RPS", "PEAK RPS", "4XX", "5XX", "P99", "THROTTLE", "HEADROOM"},
+			Align:   []report.Alignment{report.AlignLeft, report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft, report.AlignRight},
+		}
+		for _, m := range u.Methods {
+			th := limit(m.Throttle)
+			if m.ThrottleSource == "stage" {
+				th += " (stage)"
+			}
+			tb.Rows = append(tb.Rows, []string{m.Method, m.Resource, thousands(m.Count), num(m.AvgRPS), num(m.PeakRPS),
+				percent(m.Error4xxRate), percent(m.Error5xxRate), ms(m.LatencyP99Ms), th, headroomText(m.Headroom, m.Throttle != nil)})
+		}
+		blocks = append(blocks, tb)
+	}
+
+	if len(u.Throttle.Methods) > 0 {
+		tb := report.Table{Title: prefix + "Method throttles", Headers: []string{"METHOD", "RATE", "BURST"}, Align: []report.Alignment{report.AlignLeft, report.AlignRight, report.AlignRight}}
+		for _, k := range sortedKeys(u.Throttle.Methods) {
+			l := u.Throttle.Methods[k]
+			tb.Rows = append(tb.Rows, []string{k, num(l.Rate), strconv.Itoa(int(l.Burst))})
+		}
+		blocks = append(blocks, tb)
+	}
+
+	if len(u.UsagePlans) > 0 {
+		tb := report.Table{Title: prefix + "Usage plans (limits per API key)", Headers: []string{"NAME", "ID", "THROTTLE", "QUOTA", "METHOD THROTTLES"}}
+		for _, p := range u.UsagePlans {
+			quota := "-"
+			if p.Quota != nil {
+				quota = fmt.Sprintf("%s per %s", thousands(int64(p.Quota.Limit)), strings.ToLower(p.Quota.Period))
+			}
+			var ms []string
+			for _, k := range sortedKeys(p.Methods) {
+				ms = append(ms, k+" "+limit(ptrTo(p.Methods[k])))
+			}
+			methods := "-"
+			if len(ms) > 0 {
+				methods = strings.Join(ms, "; ")
+			}
+			tb.Rows = append(tb.Rows, []string{p.Name, p.ID, limit(p.Throttle), quota, methods})
+		}
+		blocks = append(blocks, tb)
+	} else if u.APIType == APITypeREST {
+		blocks = append(blocks, report.Note{Text: "no usage plan is attached to stage " + u.Stage, Level: report.Info})
+	}
+
+	for _, w := range u.Warnings {
+		blocks = append(blocks, report.Note{Text: w, Level: report.Warn})
+	}
+	for _, h := range u.Hints {
+		blocks = append(blocks, report.Note{Text: "hint: " + h, Level: report.Info})
+	}
+	if t.Count > 0 {
+		blocks = append(blocks, report.Note{Text: "burst is an " + t.BurstEstimate, Level: report.Info})
+	}
+	return blocks
+}
+
+// fold shrinks values to at most width columns, each the largest of the
+// values it covers; it returns the columns and how many values each covers.
+func fold(values []float64, width int) ([]float64, int) {
+	if len(values) <= width {
+		return values, 1
+	}
+	per := (len(values) + width - 1) / width
+	out := make([]float64, 0, width)
+	for i := 0; i < len(values); i += per {
+		out = append(out, maxOf(values[i:min(i+per, len(values))]))
+	}
+	return out, per
+}
+
+func maxOf(vs []float64) float64 {
+	m := 0.0
+	for _, v := range vs {
+		m = max(m, v)
+	}
+	return m
+}
+
+func sortedKeys(m map[string]Limit) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func ptrTo(l Limit) *Limit { return &l }
+
+func limit(l *Limit) string {
+	if l == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s rps, burst %d", num(l.Rate), l.Burst)
+}
+
+func headroomText(h *float64, throttled bool) string {
+	switch {
+	case !throttled:
+		return "⚠ no throttle"
+	case h == nil:
+		return "-"
+	case *h < HeadroomWarn:
+		return fmt.Sprintf("⚠ %.2f", *h)
+	}
+	return fmt.Sprintf("%.2f", *h)
+}
+
+func ms(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return num(*p) + " ms"
+}
+
+func percent(r float64) string { return num(r*100) + "%" }
+
+// thousands formats n with comma separators.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
