@@ -277,15 +277,15 @@ const (
 )
 
 func (dp *dataPlane) bucket(key string, t *throttleSettings) *TokenBucket {
+	// New limits start a new, full bucket, as a redeployed setting does.
 	b, ok := dp.buckets[key]
-	if !ok {
-		b = NewTokenBucket(t.RateLimit, t.BurstLimit, dp.s.opts.ThrottleNow)
-		dp.buckets[key] = b
-		return b
+	if ok {
+		if rate, burst := b.Limits(); rate == t.RateLimit && burst == t.BurstLimit {
+			return b
+		}
 	}
-	if rate, burst := b.Limits(); rate != t.RateLimit || burst != t.BurstLimit {
-		b.SetLimits(t.RateLimit, t.BurstLimit)
-	}
+	b = NewTokenBucket(t.RateLimit, t.BurstLimit, dp.s.opts.ThrottleNow)
+	dp.buckets[key] = b
 	return b
 }
 

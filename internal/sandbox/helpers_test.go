@@ -174,3 +174,5 @@ func (b *okBackend) Calls() int {
 }
 
 var _ = httptest.NewRecorder
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

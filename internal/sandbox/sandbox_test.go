@@ -1,0 +1,135 @@
+package sandbox
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+func TestCallsAndInjectedErrors(t *testing.T) {
+	ctx := context.Background()
+	sb, c := startSandbox(t, Options{})
+	ag := c.APIGateway
+	plan := must[*apigateway.CreateUsagePlanOutput](t)(ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
+	for i := 0; i < 3; i++ {
+		must[*apigateway.GetUsagePlanOutput](t)(ag.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: plan.Id}))
+	}
+	if got := sb.Calls(); got["CreateUsagePlan"] != 1 || got["GetUsagePlan"] != 3 || len(got) != 2 {
+		t.Fatalf("Calls: %v", got)
+	}
+	sb.ResetCalls()
+	if len(sb.Calls()) != 0 {
+		t.Fatalf("ResetCalls: %v", sb.Calls())
+	}
+
+	sb.InjectErrors("UpdateUsagePlan", 2, http.StatusTooManyRequests, "TooManyRequestsException")
+	upd := func() error {
+		_, err := ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: plan.Id,
+			PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/description", "x")}})
+		return err
+	}
+	for i := 0; i < 2; i++ {
+		err := upd()
+		wantAPIError(t, err, "TooManyRequestsException")
+		if !awsapi.IsThrottle(err) {
+			t.Fatalf("injected 429 is not a throttle for awsapi: %v", err)
+		}
+	}
+	if err := upd(); err != nil {
+		t.Fatalf("third call after 2 injected errors: %v", err)
+	}
+	if got := sb.Calls()["UpdateUsagePlan"]; got != 3 {
+		t.Fatalf("UpdateUsagePlan calls = %d, want 3", got)
+	}
+	sb.InjectErrors("GetUsagePlan", 1, http.StatusInternalServerError, "InternalFailure")
+	_, err := ag.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: plan.Id})
+	wantAPIError(t, err, "InternalFailure")
+
+	// The retrying client of awsapi gets through injected throttles.
+	retrying, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: sb.URL(), StaticCredentials: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb.InjectErrors("GetUsagePlan", 1, http.StatusTooManyRequests, "TooManyRequestsException")
+	if _, err := retrying.APIGateway.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: plan.Id}); err != nil {
+		t.Fatalf("retry after injected throttle: %v", err)
+	}
+}
+
+func TestControlPlaneRateLimit(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now,
+		ControlPlaneRateLimits: map[string]RateLimit{"UpdateUsagePlan": {Rate: 1.0 / 20, Burst: 1}}})
+	ag := c.APIGateway
+	plan := must[*apigateway.CreateUsagePlanOutput](t)(ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
+	upd := func() error {
+		_, err := ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: plan.Id,
+			PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/description", "x")}})
+		return err
+	}
+	if err := upd(); err != nil {
+		t.Fatal(err)
+	}
+	err := upd()
+	wantAPIError(t, err, "TooManyRequestsException")
+	var re *smithyhttp.ResponseError
+	if !asResponseError(err, &re) || re.Response.Header.Get("Retry-After") != "20" {
+		t.Fatalf("Retry-After: %v", err)
+	}
+	clock.Advance(19 * time.Second)
+	wantAPIError(t, upd(), "TooManyRequestsException")
+	clock.Advance(time.Second)
+	if err := upd(); err != nil {
+		t.Fatalf("after 20 s: %v", err)
+	}
+	// Other operations are not limited.
+	for i := 0; i < 5; i++ {
+		must[*apigateway.GetUsagePlanOutput](t)(ag.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: plan.Id}))
+	}
+	if got := sb.Calls()["UpdateUsagePlan"]; got != 4 {
+		t.Fatalf("rate-limited calls are counted too: %d, want 4", got)
+	}
+}
+
+func asResponseError(err error, re **smithyhttp.ResponseError) bool {
+	var oe *smithy.OperationError
+	if !errorsAs(err, &oe) {
+		return false
+	}
+	return errorsAs(err, re)
+}
+
+func TestUnknownOperation(t *testing.T) {
+	sb := New(Options{})
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	resp, err := http.Get(url + "/nothing/here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-amzn-ErrorType") == "" {
+		t.Fatalf("unknown path: %d %v", resp.StatusCode, resp.Header)
+	}
+	if _, err := sb.Start("127.0.0.1:0"); err == nil {
+		t.Fatal("second Start succeeded")
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}

@@ -1,0 +1,102 @@
+package sandbox
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+)
+
+func TestHTTPAPIStagesAndRouteSettings(t *testing.T) {
+	ctx := context.Background()
+	sb, c := startSandbox(t, Options{})
+	v2 := c.APIGatewayV2
+
+	api, err := v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("items"), ProtocolType: v2types.ProtocolTypeHttp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api.ApiId == nil || api.ProtocolType != v2types.ProtocolTypeHttp || api.CreatedDate == nil || api.ApiEndpoint == nil {
+		t.Fatalf("CreateApi: %+v", api)
+	}
+	for i := 0; i < 2; i++ {
+		must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("more"), ProtocolType: v2types.ProtocolTypeHttp}))
+	}
+	apis, err := v2.GetApis(ctx, &apigatewayv2.GetApisInput{MaxResults: aws.String("2")})
+	if err != nil || len(apis.Items) != 2 || apis.NextToken == nil {
+		t.Fatalf("GetApis page 1: %+v %v", apis, err)
+	}
+	apis2, err := v2.GetApis(ctx, &apigatewayv2.GetApisInput{MaxResults: aws.String("2"), NextToken: apis.NextToken})
+	if err != nil || len(apis2.Items) != 1 || apis2.NextToken != nil {
+		t.Fatalf("GetApis page 2: %+v %v", apis2, err)
+	}
+	got, err := v2.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: api.ApiId})
+	if err != nil || *got.Name != "items" {
+		t.Fatalf("GetApi: %+v %v", got, err)
+	}
+	_, err = v2.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String("nope")})
+	wantAPIError(t, err, "NotFoundException")
+
+	for _, k := range []string{"GET /items", "POST /items"} {
+		rt, err := v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k)})
+		if err != nil || *rt.RouteKey != k || rt.RouteId == nil {
+			t.Fatalf("CreateRoute %s: %+v %v", k, rt, err)
+		}
+	}
+	_, err = v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /items")})
+	wantAPIError(t, err, "ConflictException")
+	routes, err := v2.GetRoutes(ctx, &apigatewayv2.GetRoutesInput{ApiId: api.ApiId})
+	if err != nil || len(routes.Items) != 2 {
+		t.Fatalf("GetRoutes: %+v %v", routes, err)
+	}
+
+	st, err := v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("$default"), AutoDeploy: aws.Bool(true),
+		DefaultRouteSettings: &v2types.RouteSettings{ThrottlingRateLimit: aws.Float64(100), ThrottlingBurstLimit: aws.Int32(50)}})
+	if err != nil || *st.DefaultRouteSettings.ThrottlingRateLimit != 100 || !*st.AutoDeploy {
+		t.Fatalf("CreateStage: %+v %v", st, err)
+	}
+	_, err = v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("$default")})
+	wantAPIError(t, err, "ConflictException")
+
+	up, err := v2.UpdateStage(ctx, &apigatewayv2.UpdateStageInput{ApiId: api.ApiId, StageName: aws.String("$default"),
+		DefaultRouteSettings: &v2types.RouteSettings{DetailedMetricsEnabled: aws.Bool(true)},
+		RouteSettings: map[string]v2types.RouteSettings{
+			"GET /items":  {ThrottlingRateLimit: aws.Float64(10), ThrottlingBurstLimit: aws.Int32(5)},
+			"POST /items": {ThrottlingRateLimit: aws.Float64(1)},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := up.DefaultRouteSettings
+	if *d.ThrottlingRateLimit != 100 || *d.ThrottlingBurstLimit != 50 || !*d.DetailedMetricsEnabled {
+		t.Fatalf("UpdateStage merges default route settings: %+v", d)
+	}
+	if rs := up.RouteSettings["GET /items"]; *rs.ThrottlingRateLimit != 10 || *rs.ThrottlingBurstLimit != 5 {
+		t.Fatalf("route settings: %+v", up.RouteSettings)
+	}
+	_, err = v2.UpdateStage(ctx, &apigatewayv2.UpdateStageInput{ApiId: api.ApiId, StageName: aws.String("$default"),
+		RouteSettings: map[string]v2types.RouteSettings{"GET /nope": {ThrottlingRateLimit: aws.Float64(1)}}})
+	wantAPIError(t, err, "NotFoundException")
+	_, err = v2.UpdateStage(ctx, &apigatewayv2.UpdateStageInput{ApiId: api.ApiId, StageName: aws.String("nope")})
+	wantAPIError(t, err, "NotFoundException")
+
+	if _, err := v2.DeleteRouteSettings(ctx, &apigatewayv2.DeleteRouteSettingsInput{ApiId: api.ApiId, StageName: aws.String("$default"), RouteKey: aws.String("POST /items")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v2.DeleteRouteSettings(ctx, &apigatewayv2.DeleteRouteSettingsInput{ApiId: api.ApiId, StageName: aws.String("$default"), RouteKey: aws.String("POST /items")})
+	wantAPIError(t, err, "NotFoundException")
+	gs, err := v2.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: api.ApiId, StageName: aws.String("$default")})
+	if err != nil || len(gs.RouteSettings) != 1 || gs.RouteSettings["GET /items"].ThrottlingRateLimit == nil {
+		t.Fatalf("GetStage after DeleteRouteSettings: %+v %v", gs.RouteSettings, err)
+	}
+	stages, err := v2.GetStages(ctx, &apigatewayv2.GetStagesInput{ApiId: api.ApiId})
+	if err != nil || len(stages.Items) != 1 || *stages.Items[0].StageName != "$default" {
+		t.Fatalf("GetStages: %+v %v", stages, err)
+	}
+	calls := sb.Calls()
+	if calls["apigatewayv2:UpdateStage"] != 3 || calls["apigatewayv2:DeleteRouteSettings"] != 2 || calls["UpdateStage"] != 0 {
+		t.Fatalf("v2 calls: %v", calls)
+	}
+}
