@@ -77,7 +77,7 @@ func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 	wantResult(t, call(t, "GET", sb.InvokeURL("nope", "prod")+"/pets", ""), 403, "Missing Authentication Token")
 	wantResult(t, call(t, "GET", sb.InvokeURL(p.ID, "nostage")+"/pets", ""), 403, "Missing Authentication Token")
 	wantResult(t, call(t, "POST", base+"/pets/7", ""), 403, "Missing Authentication Token") // only GET on /pets/{petId}
-	wantResult(t, call(t, "GET", base+"/", ""), 500, "Internal server error")            // no backend
+	wantResult(t, call(t, "GET", base+"/", ""), 500, "Internal server error")               // no backend
 
 	def, petBE, userBE := &okBackend{}, &okBackend{}, &okBackend{}
 	sb.SetBackend(p.ID, def)
