@@ -168,6 +168,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 	cmd.AddCommand(
 		NewCmdVersion(f, build),
 		NewCmdDocs(f, nil),
+		NewCmdSandbox(f, nil),
 		newHelpTopicExitCodes(),
 	)
 	return cmd

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+
+	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/report"
+)
+
+func TestSandboxServeFlags(t *testing.T) {
+	f, _ := NewTestFactory(t)
+	var got *SandboxServeOptions
+	cmd := NewCmdSandbox(f, func(o *SandboxServeOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--aws-limits", "--account-rate", "100", "--account-burst", "50"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Addr != "127.0.0.1:0" || !got.AWSLimits || got.AccountRate != 100 || got.AccountBurst != 50 || got.Region != "us-east-1" {
+		t.Fatalf("options: %+v", got)
+	}
+	cmd = NewCmdSandbox(f, func(o *SandboxServeOptions) error { return nil })
+	cmd.SetArgs([]string{"serve", "--account-rate", "100"})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "go together") {
+		t.Fatalf("--account-rate without --account-burst: %v", err)
+	}
+}
+
+// TestSandboxServeRunsUntilCancelled serves, answers a real SDK call, then
+// stops cleanly when the context is cancelled.
+func TestSandboxServeRunsUntilCancelled(t *testing.T) {
+	for _, format := range []report.Format{report.FormatTable, report.FormatJSON} {
+		t.Run(string(format), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			ready := make(chan string, 1)
+			opts := &SandboxServeOptions{
+				IO:     &IOStreams{Out: &out, ErrOut: &errOut},
+				Output: func() report.Options { return report.Options{Format: format} },
+				Quiet:  func() bool { return false },
+				Addr:   "127.0.0.1:0", Region: "eu-west-1", AWSLimits: true,
+				Ready: func(url string) { ready <- url },
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- sandboxServeRun(ctx, opts) }()
+			var url string
+			select {
+			case url = <-ready:
+			case err := <-done:
+				t.Fatalf("serve returned early: %v", err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("sandbox did not start")
+			}
+			c, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "eu-west-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.APIGateway.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("serve: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("serve did not stop after cancel")
+			}
+			if format == report.FormatJSON {
+				var ep sandboxEndpoint
+				if err := json.Unmarshal(out.Bytes(), &ep); err != nil || ep.Endpoint != url || ep.Env["AWS_ENDPOINT_URL"] != url || ep.Region != "eu-west-1" {
+					t.Fatalf("json output %q: %+v %v", out.String(), ep, err)
+				}
+			} else if !strings.Contains(out.String(), "--endpoint-url "+url) || !strings.Contains(out.String(), "export AWS_ENDPOINT_URL="+url) {
+				t.Fatalf("output does not say how to use the endpoint:\n%s", out.String())
+			}
+			if !strings.Contains(errOut.String(), "sandbox stopped") {
+				t.Fatalf("stderr: %q", errOut.String())
+			}
+		})
+	}
+}
