@@ -167,6 +167,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 
 	cmd.AddCommand(
 		NewCmdVersion(f, build),
+		NewCmdMeasure(f, nil),
 		NewCmdDocs(f, nil),
 		NewCmdSandbox(f, nil),
 		newHelpTopicExitCodes(),
