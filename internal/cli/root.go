@@ -170,6 +170,8 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		NewCmdMeasure(f, nil),
 		NewCmdDocs(f, nil),
 		NewCmdSandbox(f, nil),
+		NewCmdPlan(f, nil),
+		NewCmdApplyPlan(f, nil),
 		newHelpTopicExitCodes(),
 	)
 	return cmd

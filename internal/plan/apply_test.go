@@ -304,7 +304,7 @@ func TestApplyOwnershipAndPrune(t *testing.T) {
 	p := goodPlan(t)
 	_, _, err := f.apply(t, p, DiffOptions{}, fastApply())
 	var le *LiveError
-	if !errors.As(err, &le) || !strings.Contains(le.Msg, `usage plan "free"`) || !strings.Contains(le.Hint, "tag-resource") {
+	if !errors.As(err, &le) || !strings.Contains(le.Msg, `usage plan "free"`) || !strings.Contains(le.Fix, "tag-resource") {
 		t.Fatalf("want ownership error, got %v", err)
 	}
 	if m := mutating(f.sb.Calls()); len(m) != 1 { // only the setup's CreateUsagePlan
@@ -350,13 +350,13 @@ func TestApplyUnknownMethodAndStage(t *testing.T) {
 	p.Stages = []string{"prod", "staging"}
 	_, err := Diff(context.Background(), f.c, p, DiffOptions{Getenv: env})
 	var le *LiveError
-	if !errors.As(err, &le) || !strings.Contains(le.Msg, `stage "staging"`) || !strings.Contains(le.Hint, "existing stages: prod") {
+	if !errors.As(err, &le) || !strings.Contains(le.Msg, `stage "staging"`) || !strings.Contains(le.Fix, "existing stages: prod") {
 		t.Fatalf("err = %v", err)
 	}
 	p = goodPlan(t)
 	p.Stage.Methods[0].Key = "GET /cart/profile"
 	_, err = Diff(context.Background(), f.c, p, DiffOptions{Getenv: env})
-	if !errors.As(err, &le) || !strings.Contains(le.Msg, `no method "GET /cart/profile"`) || !strings.Contains(le.Hint, "GET /cart/profile/{userId}") {
+	if !errors.As(err, &le) || !strings.Contains(le.Msg, `no method "GET /cart/profile"`) || !strings.Contains(le.Fix, "GET /cart/profile/{userId}") {
 		t.Fatalf("err = %v", err)
 	}
 }

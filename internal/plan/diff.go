@@ -196,8 +196,8 @@ func Compute(p *Plan, live *Live, opts DiffOptions) (*Changes, error) {
 		}
 		sort.Strings(have)
 		return nil, &LiveError{
-			Msg:  fmt.Sprintf("%s: API %s (%s) has no method %s", p.File, live.APIName, live.APIID, strings.Join(quoteAll(dedupe(unknown)), ", ")),
-			Hint: "fix the method keys in the plan or create the methods first; methods of the API: " + listOrNone(have),
+			Msg: fmt.Sprintf("%s: API %s (%s) has no method %s", p.File, live.APIName, live.APIID, strings.Join(quoteAll(dedupe(unknown)), ", ")),
+			Fix: "fix the method keys in the plan or create the methods first; methods of the API: " + listOrNone(have),
 		}
 	}
 
@@ -561,7 +561,7 @@ func Compute(p *Plan, live *Live, opts DiffOptions) (*Changes, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &LiveError{Msg: strings.Join(dedupe(problems), "; "), Hint: strings.Join(dedupe(hints), "; ")}
+		return nil, &LiveError{Msg: strings.Join(dedupe(problems), "; "), Fix: strings.Join(dedupe(hints), "; ")}
 	}
 	sort.SliceStable(ch.PlanKeys, func(i, j int) bool {
 		a, b := ch.PlanKeys[i], ch.PlanKeys[j]

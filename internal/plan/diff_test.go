@@ -182,7 +182,7 @@ func TestComputeOwnership(t *testing.T) {
 	l.UsagePlans[1].Tags = map[string]string{}
 	_, err := Compute(p, l, DiffOptions{Getenv: env})
 	le, ok := err.(*LiveError)
-	if !ok || !strings.Contains(le.Msg, `usage plan "free" (id p2) exists but is not managed`) || !strings.Contains(le.Hint, "tag-resource") {
+	if !ok || !strings.Contains(le.Msg, `usage plan "free" (id p2) exists but is not managed`) || !strings.Contains(le.Fix, "tag-resource") {
 		t.Fatalf("want ownership error, got %v", err)
 	}
 }

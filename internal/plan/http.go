@@ -71,11 +71,11 @@ func ReadLiveHTTP(ctx context.Context, api HTTPAPI, p *Plan) (*LiveHTTP, error) 
 	switch len(byName) {
 	case 0:
 		return nil, &LiveError{Msg: fmt.Sprintf("no HTTP API named or with id %q", p.API),
-			Hint: fmt.Sprintf("check --region/--endpoint-url and the api: field (HTTP APIs here: %s); for a REST API set type: rest", listOrNone(names))}
+			Fix: fmt.Sprintf("check --region/--endpoint-url and the api: field (HTTP APIs here: %s); for a REST API set type: rest", listOrNone(names))}
 	case 1:
 		live.APIID, live.APIName = aws.ToString(byName[0].ApiId), aws.ToString(byName[0].Name)
 	default:
-		return nil, &LiveError{Msg: fmt.Sprintf("%d HTTP APIs are named %q", len(byName), p.API), Hint: "set api: to the API id"}
+		return nil, &LiveError{Msg: fmt.Sprintf("%d HTTP APIs are named %q", len(byName), p.API), Fix: "set api: to the API id"}
 	}
 	next = nil
 	for {
@@ -117,7 +117,7 @@ func ReadLiveHTTP(ctx context.Context, api HTTPAPI, p *Plan) (*LiveHTTP, error) 
 			}
 		}
 		return nil, &LiveError{Msg: fmt.Sprintf("stage %s of HTTP API %s (%s) does not exist", strings.Join(quoteAll(missing), ", "), live.APIName, live.APIID),
-			Hint: fmt.Sprintf("create the stage first, or fix stages: in the plan (existing stages: %s)", listOrNone(have))}
+			Fix: fmt.Sprintf("create the stage first, or fix stages: in the plan (existing stages: %s)", listOrNone(have))}
 	}
 	return live, nil
 }
@@ -180,7 +180,7 @@ func ComputeHTTP(p *Plan, live *LiveHTTP, opts DiffOptions) (*Changes, error) {
 	ch := &Changes{APIID: live.APIID, APIName: live.APIName, APIType: TypeHTTP, File: p.File,
 		Stages: []*Change{}, UsagePlans: []*Change{}, APIKeys: []*Change{}, PlanKeys: []*Change{}}
 	if len(p.UsagePlans) > 0 || len(p.APIKeys) > 0 {
-		return nil, &LiveError{Msg: "usage plans and API keys are not supported for HTTP APIs", Hint: "remove usagePlans and apiKeys from the plan, or target a REST API"}
+		return nil, &LiveError{Msg: "usage plans and API keys are not supported for HTTP APIs", Fix: "remove usagePlans and apiKeys from the plan, or target a REST API"}
 	}
 	var unknown []string
 	if p.Stage != nil {
@@ -197,7 +197,7 @@ func ComputeHTTP(p *Plan, live *LiveHTTP, opts DiffOptions) (*Changes, error) {
 		}
 		sort.Strings(have)
 		return nil, &LiveError{Msg: fmt.Sprintf("%s: HTTP API %s (%s) has no route %s", p.File, live.APIName, live.APIID, strings.Join(quoteAll(unknown), ", ")),
-			Hint: "fix the route keys in the plan; routes of the API: " + listOrNone(have)}
+			Fix: "fix the route keys in the plan; routes of the API: " + listOrNone(have)}
 	}
 	for _, name := range dedupe(p.Stages) {
 		ls := live.Stages[name]

@@ -135,17 +135,18 @@ type ReadOptions struct {
 	Getenv func(string) string
 }
 
-// LiveError is a problem found while reading live state that the user must
-// fix (unknown API, stage or method); Hint says how.
+// LiveError is a problem found in live state that the user must fix
+// (unknown API, stage or method, unmanaged resource of the same name); Fix
+// says how.
 type LiveError struct {
-	Msg  string
-	Hint string
+	Msg string
+	Fix string
 }
 
 func (e *LiveError) Error() string { return e.Msg }
 
-// HintText returns the hint.
-func (e *LiveError) HintText() string { return e.Hint }
+// Hint returns the advice (printed by the CLI as "hint: …").
+func (e *LiveError) Hint() string { return e.Fix }
 
 func apiErrorCode(err error) string {
 	var ae smithy.APIError
@@ -211,8 +212,8 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 			}
 		}
 		return nil, &LiveError{
-			Msg:  fmt.Sprintf("stage %s of API %s (%s) does not exist", strings.Join(quoteAll(missing), ", "), live.APIName, live.APIID),
-			Hint: fmt.Sprintf("deploy the stage first, or fix stages: in the plan (existing stages: %s)", listOrNone(have)),
+			Msg: fmt.Sprintf("stage %s of API %s (%s) does not exist", strings.Join(quoteAll(missing), ", "), live.APIName, live.APIID),
+			Fix: fmt.Sprintf("deploy the stage first, or fix stages: in the plan (existing stages: %s)", listOrNone(have)),
 		}
 	}
 	// Usage plans.
@@ -360,14 +361,14 @@ func resolveRestAPI(ctx context.Context, api RESTAPI, ref string, live *Live) er
 			names = append(names[:10], "…")
 		}
 		return &LiveError{Msg: fmt.Sprintf("no REST API named or with id %q", ref),
-			Hint: fmt.Sprintf("check --region/--endpoint-url and the api: field (REST APIs here: %s); for an HTTP API set type: http", listOrNone(names))}
+			Fix: fmt.Sprintf("check --region/--endpoint-url and the api: field (REST APIs here: %s); for an HTTP API set type: http", listOrNone(names))}
 	default:
 		var ids []string
 		for _, a := range byName {
 			ids = append(ids, aws.ToString(a.Id))
 		}
 		return &LiveError{Msg: fmt.Sprintf("%d REST APIs are named %q", len(byName), ref),
-			Hint: fmt.Sprintf("set api: to one of their ids: %s", strings.Join(ids, ", "))}
+			Fix: fmt.Sprintf("set api: to one of their ids: %s", strings.Join(ids, ", "))}
 	}
 }
 

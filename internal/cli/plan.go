@@ -1,0 +1,394 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apictl/apictl/internal/plan"
+	"github.com/apictl/apictl/internal/report"
+)
+
+// PlanRunFuncs replace the run functions of the plan subcommands in tests;
+// nil fields (or a nil *PlanRunFuncs) run the real ones.
+type PlanRunFuncs struct {
+	Generate func(*PlanGenerateOptions) error
+	Validate func(*PlanValidateOptions) error
+	Schema   func(*PlanSchemaOptions) error
+}
+
+// NewCmdPlan is `apictl plan`: generate, validate and publish the schema of
+// plan files.
+func NewCmdPlan(f *Factory, runF *PlanRunFuncs) *cobra.Command {
+	if runF == nil {
+		runF = &PlanRunFuncs{}
+	}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Generate, validate and describe plan files (throttles, usage plans, API keys)",
+		Long: `A plan file declares the protection of one API: stage and per-method throttles,
+usage plans with quotas and per-method throttles, and API keys. It is YAML
+with apiVersion: apictl/v1 and kind: Plan; 'apictl plan schema' prints its
+JSON Schema, 'apictl plan validate' checks it, 'apictl plan generate' writes
+one from measured capacity and 'apictl apply-plan' applies it.
+
+  apiVersion: apictl/v1
+  kind: Plan
+  api: cart-api              # name or id
+  type: rest                 # rest (default) or http
+  stages: [prod]
+  stage:
+    throttle: {rate: 329, burst: 165}     # */* stage default
+    detailedMetrics: true
+    methods:
+      GET /cart/profile/{userId}:
+        throttle: {rate: 120, burst: 60}
+  usagePlans:
+    - name: pro
+      throttle: {rate: 100, burst: 50}   # per API key
+      quota: {limit: 50000, period: DAY}
+      methods:
+        GET /cart/profile/{userId}: {rate: 20, burst: 10}
+      keys: [alice]
+  apiKeys:
+    - name: alice
+      value: {fromEnv: ALICE_KEY}        # never a literal value
+
+HTTP APIs (type: http) take stage and per-route throttles only: usage plans
+and API keys do not exist there.`,
+	}
+	cmd.AddCommand(NewCmdPlanGenerate(f, runF.Generate), NewCmdPlanValidate(f, runF.Validate), NewCmdPlanSchema(f, runF.Schema))
+	return cmd
+}
+
+// PlanGenerateOptions are the options of `apictl plan generate`.
+type PlanGenerateOptions struct {
+	IO     *IOStreams
+	Render func(doc report.Document, data any) error
+	Output func() report.Options
+
+	Loadtest          string
+	Measure           string
+	API               string
+	Type              string
+	Stage             string
+	Headroom          float64
+	Tiers             string
+	Keys              []string
+	OutFile           string
+	NoDetailedMetrics bool
+}
+
+// NewCmdPlanGenerate writes a plan from loadtest (and measure) results.
+func NewCmdPlanGenerate(f *Factory, runF func(*PlanGenerateOptions) error) *cobra.Command {
+	opts := &PlanGenerateOptions{IO: f.IO, Render: f.Render, Output: f.Output}
+	cmd := &cobra.Command{
+		Use:   "generate --loadtest LT.json [--measure M.json] --api NAME --stage S [--headroom 0.8] [--tiers NAME:SHARE,...]",
+		Short: "Write a plan from measured capacity",
+		Long: `Write a plan file (YAML, on stdout or --out) from the JSON of 'apictl loadtest'
+(sustainable_rps overall and per method) and optionally of 'apictl measure'
+(peak RPS and daily totals). Comments in the YAML say where each number
+came from.
+
+  stage throttle rate  = floor(headroom × sustainable RPS)
+  method throttle rate = floor(headroom × the method's sustainable RPS)
+  burst                = max(1, ceil(rate × 0.5)), half a second of traffic
+  tier (--tiers NAME:SHARE) usage plan, per API key:
+    throttle rate      = floor(SHARE × stage rate), per method likewise
+    daily quota        = ceil(SHARE × requests on the busiest whole day
+                         observed by measure); no quota without --measure
+
+Methods whose load test found no passing rate get no throttle of their own.
+Keys (--key NAME:TIER[:ENV]) join a tier's plan; with ENV their value is read
+from that environment variable at apply time, otherwise API Gateway
+generates it. The result always passes 'apictl plan validate'.`,
+		Example: `  apictl plan generate --loadtest lt.json --api cart-api --stage prod > plan.yaml
+  apictl plan generate --loadtest lt.json --measure m.json --api cart-api --stage prod \
+      --headroom 0.7 --tiers basic:0.1,pro:0.5 --key partner:pro:PARTNER_KEY --out plan.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Loadtest == "" || opts.API == "" || opts.Stage == "" {
+				return FlagErrorf("--loadtest, --api and --stage are required")
+			}
+			if opts.Headroom <= 0 || opts.Headroom > 1 {
+				return FlagErrorf("--headroom %g out of range: want 0 < headroom <= 1", opts.Headroom)
+			}
+			if opts.Type != plan.TypeREST && opts.Type != plan.TypeHTTP {
+				return FlagErrorf("--type %q: want rest or http", opts.Type)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return planGenerateRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Loadtest, "loadtest", "", "JSON written by 'apictl loadtest -o json' (required)")
+	fl.StringVar(&opts.Measure, "measure", "", "JSON written by 'apictl measure -o json' (for quotas and peak comments)")
+	fl.StringVar(&opts.API, "api", "", "name or id of the API (required)")
+	fl.StringVar(&opts.Type, "type", plan.TypeREST, "API type: rest or http")
+	fl.StringVar(&opts.Stage, "stage", "", "stage name (required)")
+	fl.Float64Var(&opts.Headroom, "headroom", plan.DefaultHeadroom, "share of the sustainable rate to allow (0 < h <= 1)")
+	fl.StringVar(&opts.Tiers, "tiers", "", "usage plans as NAME:SHARE of capacity, comma-separated (e.g. basic:0.1,pro:0.5)")
+	fl.StringArrayVar(&opts.Keys, "key", nil, "API key NAME:TIER[:ENV] in a tier's plan (repeatable)")
+	fl.StringVar(&opts.OutFile, "out", "", "write the plan to this file instead of stdout")
+	fl.BoolVar(&opts.NoDetailedMetrics, "no-detailed-metrics", false, "do not enable per-method CloudWatch metrics")
+	return cmd
+}
+
+// sourceLabel names an input file in plan comments: "loadtest 2026-11-29".
+func sourceLabel(kind, path string) string {
+	if st, err := os.Stat(path); err == nil {
+		return kind + " " + st.ModTime().UTC().Format("2006-01-02")
+	}
+	return kind + " " + filepath.Base(path)
+}
+
+// GeneratedPlan is the JSON model of `apictl plan generate -o json`.
+type GeneratedPlan struct {
+	API           string              `json:"api"`
+	Stage         string              `json:"stage"`
+	Headroom      float64             `json:"headroom"`
+	BurstRule     string              `json:"burst_rule"`
+	StageThrottle *plan.ThrottleValue `json:"stage_throttle"`
+	Methods       []GeneratedMethod   `json:"methods"`
+	Tiers         []string            `json:"tiers"`
+	YAML          string              `json:"yaml"`
+	File          string              `json:"file,omitempty"`
+}
+
+// GeneratedMethod is one method's planned throttle.
+type GeneratedMethod struct {
+	Method string  `json:"method"`
+	Rate   float64 `json:"rate"`
+	Burst  int     `json:"burst"`
+}
+
+func planGenerateRun(opts *PlanGenerateOptions) error {
+	data, err := os.ReadFile(opts.Loadtest)
+	if err != nil {
+		return fmt.Errorf("read loadtest result: %w", err)
+	}
+	lt, err := plan.DecodeLoadtest(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.Loadtest, err)
+	}
+	in := plan.GenerateInput{API: opts.API, Type: opts.Type, Stage: opts.Stage, Headroom: opts.Headroom, Loadtest: lt,
+		LoadtestLabel: sourceLabel("loadtest", opts.Loadtest)}
+	if opts.NoDetailedMetrics {
+		off := false
+		in.DetailedMetrics = &off
+	}
+	if opts.Measure != "" {
+		data, err := os.ReadFile(opts.Measure)
+		if err != nil {
+			return fmt.Errorf("read measure result: %w", err)
+		}
+		m, err := plan.DecodeMeasure(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", opts.Measure, err)
+		}
+		in.Measure = m
+		in.MeasureLabel = sourceLabel("measure", opts.Measure)
+		if !m.Window.Start.IsZero() && !m.Window.End.IsZero() {
+			in.MeasureLabel = fmt.Sprintf("measure %s..%s", m.Window.Start.UTC().Format("2006-01-02"), m.Window.End.UTC().Format("2006-01-02"))
+		}
+	}
+	if in.Tiers, err = plan.ParseTiers(opts.Tiers); err != nil {
+		return &FlagError{Err: fmt.Errorf("--tiers: %w", err)}
+	}
+	for _, k := range opts.Keys {
+		parts := strings.Split(k, ":")
+		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+			return FlagErrorf("--key %q: want NAME:TIER or NAME:TIER:ENV", k)
+		}
+		gk := plan.GenerateKey{Name: parts[0], Tier: parts[1]}
+		if len(parts) == 3 {
+			gk.FromEnv = parts[2]
+		}
+		in.Keys = append(in.Keys, gk)
+	}
+	p, y, err := plan.Generate(in)
+	if err != nil {
+		return err
+	}
+	out := GeneratedPlan{API: opts.API, Stage: opts.Stage, Headroom: opts.Headroom, BurstRule: plan.BurstRule, YAML: string(y), File: opts.OutFile, Methods: []GeneratedMethod{}, Tiers: []string{}}
+	if p.Stage != nil && p.Stage.Throttle != nil {
+		out.StageThrottle = &plan.ThrottleValue{Rate: *p.Stage.Throttle.Rate, Burst: *p.Stage.Throttle.Burst}
+		for _, m := range p.Stage.Methods {
+			if m.Throttle != nil {
+				out.Methods = append(out.Methods, GeneratedMethod{Method: m.Key, Rate: *m.Throttle.Rate, Burst: *m.Throttle.Burst})
+			}
+		}
+	}
+	for _, u := range p.UsagePlans {
+		out.Tiers = append(out.Tiers, u.Name)
+	}
+	if opts.OutFile != "" {
+		if err := os.WriteFile(opts.OutFile, y, 0o644); err != nil {
+			return fmt.Errorf("write plan: %w", err)
+		}
+	}
+	switch {
+	case opts.Output().Format == report.FormatJSON:
+		return opts.Render(report.Document{}, out)
+	case opts.OutFile == "":
+		_, err := opts.IO.Out.Write(y)
+		return err
+	default:
+		doc := report.Document{Title: "Plan written to " + opts.OutFile}
+		kv := report.KV{Pairs: []report.Pair{{Key: "stage throttle", Value: fmt.Sprintf("rate %g, burst %d", out.StageThrottle.Rate, out.StageThrottle.Burst)}}}
+		for _, m := range out.Methods {
+			kv.Pairs = append(kv.Pairs, report.Pair{Key: m.Method, Value: fmt.Sprintf("rate %g, burst %d", m.Rate, m.Burst)})
+		}
+		if len(out.Tiers) > 0 {
+			kv.Pairs = append(kv.Pairs, report.Pair{Key: "usage plans", Value: strings.Join(out.Tiers, ", ")})
+		}
+		doc.Blocks = append(doc.Blocks, kv, report.Note{Text: "next: apictl apply-plan -f " + opts.OutFile + " --dry-run", Level: report.Info})
+		return opts.Render(doc, out)
+	}
+}
+
+// PlanValidateOptions are the options of `apictl plan validate`.
+type PlanValidateOptions struct {
+	IO     *IOStreams
+	Render func(doc report.Document, data any) error
+	Output func() report.Options
+
+	File string
+}
+
+// NewCmdPlanValidate checks a plan file.
+func NewCmdPlanValidate(f *Factory, runF func(*PlanValidateOptions) error) *cobra.Command {
+	opts := &PlanValidateOptions{IO: f.IO, Render: f.Render, Output: f.Output}
+	cmd := &cobra.Command{
+		Use:   "validate -f FILE",
+		Short: "Check a plan file: schema, API Gateway limits and consistency",
+		Long: `Check a plan file without calling AWS and report every problem at once, each as
+FILE:LINE:COLUMN: message — unknown fields, bad types, rates <= 0, negative
+bursts, per-method usage-plan throttles without a plan throttle, more than 20
+method throttles in a plan, a key in more than 10 plans or in two plans of
+the same stage, bad quota periods and offsets, duplicate names, method keys
+not written "VERB /path", unknown keys, literal key values, and usage plans or
+keys on an HTTP API. Exit status 1 when there is any problem.`,
+		Example: `  apictl plan validate -f plan.yaml
+  apictl plan validate -f plan.yaml -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if opts.File != "" {
+					return FlagErrorf("give the plan file once: -f FILE or an argument")
+				}
+				opts.File = args[0]
+			}
+			if opts.File == "" {
+				return FlagErrorf("-f FILE is required")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return planValidateRun(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.File, "file", "f", "", "plan file (- for stdin)")
+	return cmd
+}
+
+// ValidationResult is the JSON model of `apictl plan validate -o json`.
+type ValidationResult struct {
+	File   string            `json:"file"`
+	Valid  bool              `json:"valid"`
+	Errors []ValidationError `json:"errors"`
+}
+
+// ValidationError is one problem at a position.
+type ValidationError struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
+}
+
+// loadPlanFile reads and checks a plan ("-" is stdin).
+func loadPlanFile(path string, stdin io.Reader) (*plan.Plan, error) {
+	if path == "-" {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("read plan from stdin: %w", err)
+		}
+		return plan.Check("<stdin>", data)
+	}
+	return plan.Load(path)
+}
+
+func planValidateRun(opts *PlanValidateOptions) error {
+	p, err := loadPlanFile(opts.File, opts.IO.In)
+	var es plan.Errors
+	if err != nil && !errors.As(err, &es) {
+		return err
+	}
+	res := ValidationResult{File: opts.File, Valid: len(es) == 0, Errors: []ValidationError{}}
+	for _, e := range es {
+		res.Errors = append(res.Errors, ValidationError{Line: e.Pos.Line, Column: e.Pos.Col, Message: e.Msg})
+	}
+	if opts.Output().Format == report.FormatJSON {
+		if err := opts.Render(report.Document{}, res); err != nil {
+			return err
+		}
+		if len(es) > 0 {
+			return &SilentError{Err: fmt.Errorf("%s: %d problems", opts.File, len(es))}
+		}
+		return nil
+	}
+	if len(es) > 0 {
+		fmt.Fprintln(opts.IO.ErrOut, es.Error())
+		return fmt.Errorf("%s: %d %s", opts.File, len(es), plural(len(es), "problem", "problems"))
+	}
+	desc := fmt.Sprintf("%s API %s, %d %s", strings.ToUpper(p.EffectiveType()), p.API, len(p.Stages), plural(len(p.Stages), "stage", "stages"))
+	if p.Stage != nil {
+		desc += fmt.Sprintf(", %d method %s", len(p.Stage.Methods), plural(len(p.Stage.Methods), "setting", "settings"))
+	}
+	desc += fmt.Sprintf(", %d usage %s, %d API %s", len(p.UsagePlans), plural(len(p.UsagePlans), "plan", "plans"), len(p.APIKeys), plural(len(p.APIKeys), "key", "keys"))
+	return opts.Render(report.Document{Blocks: []report.Block{report.Note{Text: opts.File + ": valid (" + desc + ")", Level: report.OK}}}, res)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// PlanSchemaOptions are the options of `apictl plan schema`.
+type PlanSchemaOptions struct {
+	IO *IOStreams
+}
+
+// NewCmdPlanSchema prints the plan JSON Schema.
+func NewCmdPlanSchema(f *Factory, runF func(*PlanSchemaOptions) error) *cobra.Command {
+	opts := &PlanSchemaOptions{IO: f.IO}
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema (draft 2020-12) of plan files",
+		Long: `Print the JSON Schema (draft 2020-12) of plan files, generated from the same Go
+model the parser uses. Point your editor's YAML language server at it:
+
+  # yaml-language-server: $schema=plan.schema.json
+
+The schema covers structure and ranges; 'apictl plan validate' also checks
+the rules across fields (limits, key memberships, duplicates).`,
+		Example: `  apictl plan schema > plan.schema.json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			_, err := opts.IO.Out.Write(plan.SchemaJSON())
+			return err
+		},
+	}
+}
