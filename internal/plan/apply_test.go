@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/sandbox"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -33,17 +32,18 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	sb := sandbox.New(sandbox.Options{})
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
+	if _, err := sb.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
+	return fixtureOn(t, sb)
+}
+
+// setupCartAPI creates REST API cart-api (GET /, GET /cart/profile/{userId},
+// POST /orders) deployed to stage prod and returns its id.
+func setupCartAPI(t *testing.T, ag *apigateway.Client) string {
+	t.Helper()
 	ctx := context.Background()
-	cl, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ag := cl.APIGateway
 	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("cart-api")})
 	if err != nil {
 		t.Fatal(err)
@@ -75,8 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &id, StageName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
 	}
-	sb.ResetCalls()
-	return &fixture{sb: sb, c: Client{REST: ag, HTTP: cl.APIGatewayV2, Region: "us-east-1"}, rest: ag, apiID: id, region: "us-east-1"}
+	return id
 }
 
 func fastApply() ApplyOptions {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -230,4 +231,33 @@ func TestComputeMissingEnv(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ALICE_KEY is not set") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func TestDiffGolden(t *testing.T) {
+	p := goodPlan(t)
+	ch, err := Compute(p, liveFor(p), DiffOptions{Getenv: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "diff_create.golden", []byte(ch.Text()))
+	j, err := json.MarshalIndent(ch, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "diff_create.json.golden", append(j, '\n'))
+
+	// Updates and deletes: one method changed, a plan dropped and pruned,
+	// a key disabled, a method override not in the plan pruned.
+	l := converged(t, p)
+	l.Stages["prod"].Methods[MethodID{"GET", "/legacy"}] = LiveMethodSetting{Throttle: &ThrottleValue{7, 3}}
+	*p.Stage.Methods[0].Throttle.Rate = 45
+	p.Stage.Throttle = &Throttle{Rate: f64(120), Burst: ip(60)}
+	p.UsagePlans[0].Quota = nil
+	p.APIKeys[1].Enabled = nil
+	p.UsagePlans = p.UsagePlans[:1]
+	ch, err = Compute(p, l, DiffOptions{Getenv: env, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "diff_update.golden", []byte(ch.Text()))
 }

@@ -207,7 +207,7 @@ func ComputeHTTP(p *Plan, live *LiveHTTP, opts DiffOptions) (*Changes, error) {
 		inPlan := map[string]bool{}
 		if p.Stage != nil {
 			def := ls.Default
-			fs := applyDesired(&def, "$default route", desiredThrottle(p.Stage.Throttle), p.Stage.DetailedMetrics, true)
+			fs := applyDesired(&def, "default route", desiredThrottle(p.Stage.Throttle), p.Stage.DetailedMetrics, true)
 			if len(fs) > 0 {
 				in.DefaultRouteSettings = &def
 				fields = append(fields, fs...)
