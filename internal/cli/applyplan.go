@@ -139,7 +139,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 	if err != nil {
 		return err
 	}
-	c := plan.Client{REST: clients.APIGateway, HTTP: clients.APIGatewayV2, Region: clients.Region}
+	c := plan.NewClient(clients)
 	progress := func(format string, args ...any) {
 		if !opts.Quiet() {
 			fmt.Fprintf(opts.IO.ErrOut, format+"\n", args...)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
@@ -101,6 +102,11 @@ type Client struct {
 	REST   RESTAPI
 	HTTP   HTTPAPI
 	Region string
+}
+
+// NewClient returns the Client of a set of AWS clients.
+func NewClient(c *awsapi.Clients) Client {
+	return Client{REST: c.APIGateway, HTTP: c.APIGatewayV2, Region: c.Region}
 }
 
 // Diff reads the live state the plan touches and computes the changes.

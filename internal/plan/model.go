@@ -5,7 +5,17 @@
 //
 // Use Load or Check to read a plan file, Validate for semantic checks on a
 // plan built in code, Generate to derive a plan from measured capacity,
-// ReadLive/Diff to compare it with a live account and Apply to converge.
+// Diff to compare it with a live account and Apply to converge:
+//
+//	p, yamlText, err := plan.Generate(plan.GenerateInput{API: "cart-api", Stage: "prod", Loadtest: lt})
+//	c := plan.NewClient(clients) // *awsapi.Clients
+//	changes, err := plan.Diff(ctx, c, p, plan.DiffOptions{Getenv: os.Getenv})
+//	fmt.Print(changes.Text())   // terraform-style, never key values
+//	res, err := plan.Apply(ctx, c, changes, plan.ApplyOptions{Getenv: os.Getenv, Pacing: plan.PacingFor(endpoint)})
+//
+// Diff is ReadLive (every page of the live state, REST) or ReadLiveHTTP
+// followed by the pure Compute or ComputeHTTP, which unit tests drive with
+// hand-made snapshots.
 package plan
 
 import (
