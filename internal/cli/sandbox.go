@@ -183,4 +183,3 @@ State is in memory. Press Ctrl-C to stop.
 `, ep.Endpoint, ep.Region, ep.DataPlane)
 	return err
 }
-
