@@ -18,7 +18,10 @@ type MeasureOptions struct {
 	AWS    func(ctx context.Context) (*awsapi.Clients, error)
 	Render func(doc report.Document, data any) error
 	Now    func() time.Time
-	Quiet  func() bool
+	// Verbose and Quiet decide the progress line on stderr (shown on a
+	// terminal or with -v, never with -q).
+	Verbose func() bool
+	Quiet   func() bool
 
 	API    string
 	Stage  string
@@ -31,7 +34,7 @@ type MeasureOptions struct {
 
 // NewCmdMeasure reads what an API serves from CloudWatch.
 func NewCmdMeasure(f *Factory, runF func(*MeasureOptions) error) *cobra.Command {
-	opts := &MeasureOptions{IO: f.IO, AWS: f.AWS, Render: f.Render, Now: f.Now, Quiet: f.Quiet}
+	opts := &MeasureOptions{IO: f.IO, AWS: f.AWS, Render: f.Render, Now: f.Now, Verbose: f.Verbose, Quiet: f.Quiet}
 	cmd := &cobra.Command{
 		Use:   "measure --api NAME|ID [--stage S] [--since 24h | --start T [--end T]] [--by method] [--period auto]",
 		Short: "Show what an API serves, from CloudWatch, next to its throttles",
@@ -130,7 +133,9 @@ func measureRun(ctx context.Context, opts *MeasureOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Quiet == nil || !opts.Quiet() {
+	quiet := opts.Quiet != nil && opts.Quiet()
+	verbose := opts.Verbose != nil && opts.Verbose()
+	if !quiet && (opts.IO.ErrTTY || verbose) {
 		fmt.Fprintf(opts.IO.ErrOut, "measuring %s from CloudWatch…\n", opts.API)
 	}
 	us, err := measure.Measure(ctx, measure.FromAWS(clients), mo)

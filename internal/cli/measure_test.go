@@ -155,15 +155,21 @@ func TestMeasureCommandGolden(t *testing.T) {
 			if strings.Contains(out, "\x1b[") {
 				t.Error("colour escapes with colour off")
 			}
+			if tio.ErrOut.Len() != 0 {
+				t.Errorf("stderr without a terminal or -v: %q", tio.ErrOut)
+			}
 			goldenFile(t, filepath.Join("testdata", "measure", "shop-prod."+format+".golden"), []byte(out))
 		})
 	}
 	// The JSON is what plan generate reads back.
 	f, tio := NewTestFactory(t)
 	root := NewCmdRoot(f, BuildInfo{Version: "test"})
-	root.SetArgs([]string{"--endpoint-url", sb.URL(), "-o", "json", "measure", "--api", "shop", "--since", "1h"})
+	root.SetArgs([]string{"--endpoint-url", sb.URL(), "-o", "json", "-v", "measure", "--api", "shop", "--since", "1h"})
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(tio.ErrOut.String(), "measuring shop from CloudWatch") {
+		t.Errorf("no progress line with -v: %q", tio.ErrOut)
 	}
 	u, err := measure.ReadUsage(tio.Out, "prod")
 	if err != nil || u.Totals.Count != 270 || u.Totals.PeakRPS != 4 || u.Throttle.Stage == nil || u.Throttle.Stage.Rate != 5 {

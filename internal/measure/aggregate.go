@@ -95,15 +95,16 @@ func burstEstimate(peakRPS float64) float64 {
 // window are marked partial.
 func daily(g grid, counts []float64) []Daily {
 	var out []Daily
+	var dayEnd time.Time
 	p := time.Duration(g.period) * time.Second
 	for i, c := range counts {
 		t := g.start.Add(time.Duration(i) * p).UTC()
-		date := t.Format(time.DateOnly)
-		if len(out) == 0 || out[len(out)-1].Date != date {
+		if len(out) == 0 || !t.Before(dayEnd) {
 			dayStart := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+			dayEnd = dayStart.Add(24 * time.Hour)
 			out = append(out, Daily{
-				Date:    date,
-				Partial: dayStart.Before(g.start) || dayStart.Add(24*time.Hour).After(g.end),
+				Date:    t.Format(time.DateOnly),
+				Partial: dayStart.Before(g.start) || dayEnd.After(g.end),
 			})
 		}
 		out[len(out)-1].Count += int64(math.Round(c))

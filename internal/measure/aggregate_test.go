@@ -242,3 +242,27 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+// BenchmarkFigures1440Points computes one scope's figures from a full day of
+// one-minute datapoints.
+func BenchmarkFigures1440Points(b *testing.B) {
+	start := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	g := grid{start: start, end: start.Add(24 * time.Hour), period: 60}
+	s := &series{}
+	for i := range 1440 {
+		s.times = append(s.times, start.Add(time.Duration(i)*time.Minute))
+		s.values = append(s.values, float64(i%97))
+	}
+	one := &series{times: []time.Time{start}, values: []float64{12}}
+	get := func(code string) *series {
+		if code == "cnt" {
+			return s
+		}
+		return one
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		f := computeFigures(g, get)
+		_ = daily(g, f.counts)
+	}
+}

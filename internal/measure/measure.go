@@ -80,9 +80,12 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 	}
 	g := grid{start: start, end: end, period: period}
 
-	api, err := resolveAPI(ctx, c, opts.API)
+	api, namesakes, err := resolveAPI(ctx, c, opts.API)
 	if err != nil {
 		return nil, err
+	}
+	if len(namesakes) > 0 {
+		windowWarnings = append(windowWarnings, fmt.Sprintf("REST APIs %s share the name %q: CloudWatch keys REST API metrics by name, so their traffic is counted here too", strings.Join(namesakes, ", "), api.Name))
 	}
 	all, err := listStages(ctx, c, api)
 	if err != nil {

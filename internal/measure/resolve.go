@@ -78,15 +78,26 @@ func listAPIs(ctx context.Context, c Clients) ([]apiRef, error) {
 	return out, nil
 }
 
-// resolveAPI finds the API whose id, else whose name, is nameOrID.
-func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, error) {
+// resolveAPI finds the API whose id, else whose name, is nameOrID. It
+// also returns the ids of other REST APIs with the same name: CloudWatch
+// keys REST API metrics by ApiName, so their traffic is mixed in.
+func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, []string, error) {
 	apis, err := listAPIs(ctx, c)
 	if err != nil {
-		return apiRef{}, err
+		return apiRef{}, nil, err
+	}
+	namesakes := func(a apiRef) []string {
+		var ids []string
+		for _, b := range apis {
+			if a.Type == APITypeREST && b.Type == APITypeREST && b.Name == a.Name && b.ID != a.ID {
+				ids = append(ids, b.ID)
+			}
+		}
+		return ids
 	}
 	for _, a := range apis {
 		if a.ID == nameOrID {
-			return a, nil
+			return a, namesakes(a), nil
 		}
 	}
 	var named []apiRef
@@ -97,9 +108,9 @@ func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, error)
 	}
 	switch len(named) {
 	case 1:
-		return named[0], nil
+		return named[0], nil, nil
 	case 0:
-		return apiRef{}, &HintError{
+		return apiRef{}, nil, &HintError{
 			Err:  fmt.Errorf("no REST or HTTP API named or with id %q", nameOrID),
 			hint: "APIs in this region: " + describeAPIs(apis),
 		}
@@ -108,7 +119,7 @@ func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, error)
 	for i, a := range named {
 		ids[i] = fmt.Sprintf("%s (%s)", a.ID, strings.ToUpper(a.Type))
 	}
-	return apiRef{}, &HintError{
+	return apiRef{}, nil, &HintError{
 		Err:  fmt.Errorf("api name %q is ambiguous: %d APIs carry it: %s", nameOrID, len(named), strings.Join(ids, ", ")),
 		hint: "pass --api with one of these ids",
 	}
