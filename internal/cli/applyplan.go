@@ -217,7 +217,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 	}
 	doc := report.Document{}
 	if len(out.Done) > 0 {
-		doc.Blocks = append(doc.Blocks, report.Text{Text: "  " + strings.Join(out.Done, "\n  ")})
+		doc.Blocks = append(doc.Blocks, report.Text{Title: "Applied", Text: "  " + strings.Join(out.Done, "\n  ")})
 	}
 	if len(out.Created) > 0 {
 		t := report.Table{Title: "Created API keys", Headers: []string{"NAME", "ID", "VALUE"}}
@@ -234,6 +234,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 		doc.Blocks = append(doc.Blocks, report.Note{Level: report.OK, Text: fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted, %d API calls.",
 			ch.Summary.Create, ch.Summary.Update, ch.Summary.Delete, sumCalls(out.Calls))})
 	}
+	fmt.Fprintln(opts.IO.Out)
 	if err := opts.Render(doc, nil); err != nil {
 		return err
 	}
