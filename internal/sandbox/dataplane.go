@@ -169,13 +169,7 @@ func (dp *dataPlane) resolve(r *http.Request, apiID, stageName, rest string) (*d
 	if value == "" {
 		return rt, 0
 	}
-	var key *apiKey
-	for _, k := range s.state.keys {
-		if k.Value == value {
-			key = k
-			break
-		}
-	}
+	key := s.state.keyByValue[value]
 	if key == nil || !key.Enabled {
 		return rt, 0
 	}

@@ -54,7 +54,7 @@ func wantResult(t *testing.T, got dpResult, status int, message string) {
 }
 
 // keyInPlan creates an enabled API key in a new usage plan on apiID:prod.
-func keyInPlan(t *testing.T, ag *apigateway.Client, apiID string, in *apigateway.CreateUsagePlanInput) (keyValue, planID string) {
+func keyInPlan(t testing.TB, ag *apigateway.Client, apiID string, in *apigateway.CreateUsagePlanInput) (keyValue, planID string) {
 	t.Helper()
 	ctx := context.Background()
 	in.ApiStages = append(in.ApiStages, agtypes.ApiStage{ApiId: aws.String(apiID), Stage: aws.String("prod")})

@@ -40,7 +40,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // startSandbox serves a new Sandbox on an httptest server and returns
 // clients pointed at it that do not retry.
-func startSandbox(t *testing.T, opts Options) (*Sandbox, *awsapi.Clients) {
+func startSandbox(t testing.TB, opts Options) (*Sandbox, *awsapi.Clients) {
 	t.Helper()
 	sb := New(opts)
 	url, err := sb.Start("127.0.0.1:0")
@@ -79,7 +79,7 @@ func wantAPIError(t *testing.T, err error, code string) {
 	}
 }
 
-func must[T any](t *testing.T) func(v T, err error) T {
+func must[T any](t testing.TB) func(v T, err error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -102,7 +102,7 @@ type petAPI struct {
 	ID, RootID, PetsID, PetID, UserID, ProxyID string
 }
 
-func createPetAPI(t *testing.T, c *apigateway.Client, name string) petAPI {
+func createPetAPI(t testing.TB, c *apigateway.Client, name string) petAPI {
 	t.Helper()
 	ctx := context.Background()
 	api, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String(name)})

@@ -11,22 +11,24 @@ import (
 
 // state is the control-plane data; guarded by Sandbox.mu.
 type state struct {
-	apis      map[string]*restAPI
-	apiOrder  []string
-	plans     map[string]*usagePlan
-	planOrder []string
-	keys      map[string]*apiKey
-	keyOrder  []string
-	v2apis    map[string]*httpAPI
-	v2Order   []string
+	apis       map[string]*restAPI
+	apiOrder   []string
+	plans      map[string]*usagePlan
+	planOrder  []string
+	keys       map[string]*apiKey
+	keyByValue map[string]*apiKey
+	keyOrder   []string
+	v2apis     map[string]*httpAPI
+	v2Order    []string
 }
 
 func newState() *state {
 	return &state{
-		apis:   map[string]*restAPI{},
-		plans:  map[string]*usagePlan{},
-		keys:   map[string]*apiKey{},
-		v2apis: map[string]*httpAPI{},
+		apis:       map[string]*restAPI{},
+		plans:      map[string]*usagePlan{},
+		keys:       map[string]*apiKey{},
+		keyByValue: map[string]*apiKey{},
+		v2apis:     map[string]*httpAPI{},
 	}
 }
 

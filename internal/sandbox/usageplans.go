@@ -93,10 +93,10 @@ func (s *Sandbox) validatePlan(p *usagePlan) *apiError {
 		seen[id] = true
 		a, ok := s.state.apis[as.APIID]
 		if !ok {
-			return badRequest("Invalid API Stage {api: %s, stage: %s}: API %s does not exist", as.APIID, as.Stage, as.APIID)
+			return badRequest("API Stage not found: %s (no REST API %s)", id, as.APIID)
 		}
 		if _, ok := a.Stages[as.Stage]; !ok {
-			return badRequest("Invalid API Stage {api: %s, stage: %s}: stage %s does not exist", as.APIID, as.Stage, as.Stage)
+			return badRequest("API Stage not found: %s (API %s has no stage %s)", id, as.APIID, as.Stage)
 		}
 		if len(as.Throttle) == 0 {
 			continue
@@ -503,10 +503,8 @@ func (s *Sandbox) createAPIKey(r *http.Request) (int, any, *apiError) {
 		if len(in.Value) < 20 {
 			return 0, nil, badRequest("API Key value should be at least 20 characters")
 		}
-		for _, k := range s.state.keys {
-			if k.Value == in.Value {
-				return 0, nil, conflict("API Key already exists")
-			}
+		if _, ok := s.state.keyByValue[in.Value]; ok {
+			return 0, nil, conflict("API Key already exists")
 		}
 	} else {
 		in.Value = newKeyValue()
@@ -518,6 +516,7 @@ func (s *Sandbox) createAPIKey(r *http.Request) (int, any, *apiError) {
 		k.StageKeys = append(k.StageKeys, sk.RestAPIID+"/"+sk.StageName)
 	}
 	s.state.keys[k.ID] = k
+	s.state.keyByValue[k.Value] = k
 	s.state.keyOrder = append(s.state.keyOrder, k.ID)
 	return http.StatusCreated, apiKeyView(k, true), nil
 }
@@ -613,6 +612,7 @@ func (s *Sandbox) deleteAPIKey(r *http.Request) (int, any, *apiError) {
 		p.KeyOrder = removeString(p.KeyOrder, k.ID)
 	}
 	delete(s.state.keys, k.ID)
+	delete(s.state.keyByValue, k.Value)
 	s.state.keyOrder = removeString(s.state.keyOrder, k.ID)
 	return http.StatusAccepted, nil, nil
 }
