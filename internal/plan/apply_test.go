@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -254,6 +256,28 @@ func TestApplyRetriesTooManyRequests(t *testing.T) {
 	f.mustBeConverged(t, p)
 }
 
+func TestApplyRetriesExhaustedThenConverges(t *testing.T) {
+	f := newFixture(t)
+	p := goodPlan(t)
+	f.sb.InjectErrors("CreateUsagePlanKey", 5, 429, "TooManyRequestsException")
+	opts := fastApply()
+	opts.MaxAttempts = 3
+	opts.Sleep = func(context.Context, time.Duration) error { return nil }
+	_, res, err := f.apply(t, p, DiffOptions{}, opts)
+	if err == nil || !strings.Contains(err.Error(), "TooManyRequests") || res.Calls["CreateUsagePlanKey"] != 3 {
+		t.Fatalf("want failure after 3 attempts, got %v (calls %v)", err, res.Calls)
+	}
+	// Two injected errors remain: the re-run retries through them.
+	ch, _, err := f.apply(t, p, DiffOptions{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.PlanKeys) != 2 || ch.Summary.Create != 2 || ch.Summary.Update != 0 {
+		t.Errorf("re-run should only add the two keys to their plans:\n%s", ch.Text())
+	}
+	f.mustBeConverged(t, p)
+}
+
 func TestApplyFailureMidwayConverges(t *testing.T) {
 	f := newFixture(t)
 	p := goodPlan(t)
@@ -407,19 +431,43 @@ func TestGenerateApplyEnforced(t *testing.T) {
 	if _, _, err := f.apply(t, p, DiffOptions{}, fastApply()); err != nil {
 		t.Fatalf("%v\n%s", err, y)
 	}
-	// POST /orders: rate 20, burst 10. 60 requests at once: about 10 pass.
+	// POST /orders: rate 20, burst 10. 100 requests from 8 workers: about
+	// burst + rate × elapsed pass, the rest get 429.
 	url := f.sb.InvokeURL(f.apiID, "prod") + "/orders"
+	var mu sync.Mutex
 	codes := map[int]int{}
-	for range 60 {
-		resp, err := http.Post(url, "application/json", strings.NewReader("{}"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		codes[resp.StatusCode]++
+	var wg sync.WaitGroup
+	jobs := make(chan struct{}, 100)
+	for range 100 {
+		jobs <- struct{}{}
 	}
-	if codes[429] == 0 || codes[200] < 10 || codes[200] > 30 {
-		t.Errorf("status codes = %v (rate 20, burst 10)", codes)
+	close(jobs)
+	start := time.Now()
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				resp, err := http.Post(url, "application/json", strings.NewReader("{}"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				mu.Lock()
+				codes[resp.StatusCode]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	maxOK := 10 + int(math.Ceil(20*elapsed)) + 1
+	if codes[200] < 10 || codes[200] > maxOK || codes[200]+codes[429] != 100 {
+		t.Errorf("status codes = %v in %.2fs; want 10..%d successes (rate 20, burst 10), the rest 429", codes, elapsed, maxOK)
+	}
+	if elapsed < 3 && codes[429] == 0 {
+		t.Errorf("no 429 in %.2fs above the planned rate", elapsed)
 	}
 	if int(served.Load()) != codes[200] {
 		t.Errorf("backend served %d, 200s %d", served.Load(), codes[200])
