@@ -61,11 +61,11 @@ func TestAWSCLI(t *testing.T) {
 			proto = "json"
 		}
 		mu.Lock()
-		protos[proto] = true
+		protos[strings.Fields(r.UserAgent() + " ?")[0]+" → "+proto] = true
 		mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // not defer: the parallel subtests run after this function returns
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -79,14 +79,14 @@ func TestAWSCLI(t *testing.T) {
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1")
 
+	t.Cleanup(func() {
+		for p := range protos {
+			t.Logf("client and protocol: %s", p)
+		}
+	})
 	for i, cli := range clis {
 		t.Run(fmt.Sprintf("cli%d", i), func(t *testing.T) {
-			defer func() {
-				mu.Lock()
-				defer mu.Unlock()
-				t.Logf("%s: protocols used: %v", cli, protos)
-				clear(protos)
-			}()
+			t.Parallel() // each CLI call is mostly Python start-up
 			run := func(args ...string) ([]byte, error) {
 				cmd := exec.Command(cli, append([]string{"cloudwatch", "--endpoint-url", srv.URL, "--output", "json"}, args...)...)
 				cmd.Env = env
@@ -99,12 +99,11 @@ func TestAWSCLI(t *testing.T) {
 				return out, nil
 			}
 			ns := fmt.Sprintf("Apictl/CLI%d", i)
-			if _, err := run("put-metric-data", "--namespace", ns, "--metric-name", "Latency",
-				"--dimensions", "ApiName=shop,Stage=prod", "--value", "12.5", "--unit", "Milliseconds"); err != nil {
-				t.Fatal(err)
-			}
+			// One call with both shapes of datum: a single Value (shorthand
+			// --dimensions order) and Values with Counts.
 			if _, err := run("put-metric-data", "--namespace", ns, "--metric-data",
-				`[{"MetricName":"Latency","Dimensions":[{"Name":"Stage","Value":"prod"},{"Name":"ApiName","Value":"shop"}],"Values":[1,2,3],"Counts":[1,1,2],"Unit":"Milliseconds"}]`); err != nil {
+				`[{"MetricName":"Latency","Dimensions":[{"Name":"ApiName","Value":"shop"},{"Name":"Stage","Value":"prod"}],"Value":12.5,"Unit":"Milliseconds"},`+
+					`{"MetricName":"Latency","Dimensions":[{"Name":"Stage","Value":"prod"},{"Name":"ApiName","Value":"shop"}],"Values":[1,2,3],"Counts":[1,1,2],"Unit":"Milliseconds"}]`); err != nil {
 				t.Fatal(err)
 			}
 

@@ -20,6 +20,14 @@
 // log-bucketed histogram with 0.5% relative error, so percentiles stay within
 // 1% of the true value however many points arrive. Periods are therefore whole
 // minutes: a period that is not a multiple of 60 seconds is rejected.
+// Percentiles are nearest-rank over the individual values; data put as a
+// StatisticValues set counts for every other statistic but not percentiles.
+//
+// Not emulated: metric math and Metrics Insights expressions (a query with
+// Expression gets a ValidationError), high-resolution (sub-minute) periods,
+// retention and roll-up of old data, LabelOptions, alarms, dashboards and
+// cross-account observability. PutMetricData accepts "AWS/" namespaces, which
+// real CloudWatch refuses, so tests can seed API Gateway metrics via the SDK.
 package cw
 
 import (
