@@ -135,7 +135,11 @@ func (s *Sandbox) Handler() http.Handler {
 
 func (s *Sandbox) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if apiID, stage, rest, ok := dataPlaneTarget(r); ok {
-		s.dp.serve(w, r, apiID, stage, rest)
+		if s.dp.isHTTPAPI(apiID) {
+			s.dp.serveV2(w, r, apiID, stage, rest)
+		} else {
+			s.dp.serve(w, r, apiID, stage, rest)
+		}
 		return
 	}
 	if s.isCloudWatch(r) {
@@ -236,7 +240,8 @@ func (s *Sandbox) Close() error {
 	return nil
 }
 
-// InvokeURL is the data-plane base URL of a REST API stage.
+// InvokeURL is the data-plane base URL of a REST API stage (or of an HTTP
+// API stage: the same scheme serves both).
 func (s *Sandbox) InvokeURL(apiID, stage string) string {
 	return s.URL() + "/restapis/" + apiID + "/" + stage + "/_user_request_"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/apictl/apictl/internal/sandbox/cw"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
@@ -98,5 +99,57 @@ func TestHTTPAPIStagesAndRouteSettings(t *testing.T) {
 	calls := sb.Calls()
 	if calls["apigatewayv2:UpdateStage"] != 3 || calls["apigatewayv2:DeleteRouteSettings"] != 2 || calls["UpdateStage"] != 0 {
 		t.Fatalf("v2 calls: %v", calls)
+	}
+}
+
+func TestHTTPAPIDataPlane(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
+	v2 := c.APIGatewayV2
+	api := must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("items"), ProtocolType: v2types.ProtocolTypeHttp}))
+	for _, k := range []string{"GET /items", "GET /items/{id}", "POST /items/{id}"} {
+		must[*apigatewayv2.CreateRouteOutput](t)(v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k)}))
+	}
+	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
+		DefaultRouteSettings: &v2types.RouteSettings{ThrottlingRateLimit: aws.Float64(1), ThrottlingBurstLimit: aws.Int32(3), DetailedMetricsEnabled: aws.Bool(true)},
+		RouteSettings:        map[string]v2types.RouteSettings{"GET /items/{id}": {ThrottlingBurstLimit: aws.Int32(1)}}}))
+	be, post := &okBackend{}, &okBackend{}
+	sb.SetBackend(*api.ApiId, be)
+	sb.SetMethodBackend(*api.ApiId, "POST", "/items/{id}", post)
+	base := sb.InvokeURL(*api.ApiId, "prod")
+
+	wantResult(t, call(t, "GET", base+"/nothing", ""), 404, "Not Found")
+	wantResult(t, call(t, "GET", sb.InvokeURL(*api.ApiId, "nostage")+"/items", ""), 404, "Not Found")
+	got := map[int]int{}
+	for i := 0; i < 5; i++ {
+		got[call(t, "GET", base+"/items", "").status]++
+	}
+	if got[200] != 3 || got[429] != 2 {
+		t.Fatalf("GET /items with default burst 3: %v", got)
+	}
+	got = map[int]int{}
+	for i := 0; i < 3; i++ {
+		got[call(t, "GET", base+"/items/7", "").status]++
+	}
+	if got[200] != 1 || got[429] != 2 {
+		t.Fatalf("GET /items/{id} with route burst 1: %v", got)
+	}
+	wantResult(t, call(t, "POST", base+"/items/7", ""), 200, "")
+	if be.Calls() != 4 || post.Calls() != 1 || post.paths[0] != "/items/7" {
+		t.Fatalf("backends: default %d, post %d %v", be.Calls(), post.Calls(), post.paths)
+	}
+
+	now := clock.Now()
+	stage := []cw.Dimension{{Name: "ApiId", Value: *api.ApiId}, {Name: "Stage", Value: "prod"}}
+	route := []cw.Dimension{{Name: "ApiId", Value: *api.ApiId}, {Name: "Route", Value: "GET /items/{id}"}, {Name: "Stage", Value: "prod"}}
+	for _, ck := range []struct {
+		metric string
+		dims   []cw.Dimension
+		want   float64
+	}{{"Count", stage, 10}, {"4xx", stage, 5}, {"5xx", stage, 0}, {"Count", route, 3}, {"4xx", route, 2}} {
+		if v := sumSeries(t, sb.Metrics(), ck.metric, ck.dims, now); v != ck.want {
+			t.Errorf("%s %v = %v, want %v", ck.metric, ck.dims, v, ck.want)
+		}
 	}
 }
