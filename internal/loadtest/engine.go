@@ -1,0 +1,542 @@
+package loadtest
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// StepSpec describes one steady-rate step.
+type StepSpec struct {
+	Phase string
+	// Rate is requests per second; 0 sends as fast as MaxWorkers allow.
+	Rate     float64
+	Duration time.Duration
+	Targets  Targets
+	// Objectives drive the early abort (and are evaluated by the caller).
+	Objectives Objectives
+	// Abort stops the step as soon as the objectives are clearly missed.
+	Abort bool
+	// Name labels the step's results (vegeta's attack name).
+	Name string
+	// OnProgress, when set, is called about every 250 ms from the step's goroutine.
+	OnProgress func(Snapshot)
+}
+
+// Snapshot is the live state of a running step.
+type Snapshot struct {
+	Elapsed   time.Duration
+	Duration  time.Duration
+	Sent      int
+	Completed int
+	Errors    int
+	InFlight  int64
+	// WindowP99 is the p99 latency of the last second.
+	WindowP99 time.Duration
+}
+
+// StepRunner runs one step and returns its raw figures (Pass and Reason are
+// set by the caller from the objectives, except for an aborted step whose
+// Reason says why it was aborted). The vegeta Engine is the real one; tests
+// use fakes.
+type StepRunner interface {
+	RunStep(ctx context.Context, spec StepSpec) (Step, error)
+}
+
+// AttackOptions tune the load generator.
+type AttackOptions struct {
+	// Timeout bounds each request (default 10s).
+	Timeout time.Duration
+	// Workers is the initial number of workers (default 10); vegeta adds
+	// more whenever all are busy, up to MaxWorkers.
+	Workers uint64
+	// MaxWorkers caps concurrency; 0 leaves it uncapped (an open model:
+	// slow responses never slow the sending).
+	MaxWorkers uint64
+	// Connections is the maximum of idle connections kept per host (default 10000).
+	Connections int
+	// MaxConnections caps the connections per host (0: no cap).
+	MaxConnections int
+	// NoKeepAlive opens a connection per request.
+	NoKeepAlive bool
+	// HTTP2 allows HTTP/2 over TLS.
+	HTTP2 bool
+	// Insecure skips TLS certificate verification.
+	Insecure bool
+	// Redirects is how many redirects to follow (0: vegeta's default 10; negative: none, 3xx is then an error).
+	Redirects int
+	// Drain is how long to wait for in-flight responses after a step's
+	// sending ends before cancelling them as errors (default: twice the
+	// loosest latency objective, between 1s and Timeout).
+	Drain time.Duration
+	// SigV4 signs every request with AWS Signature Version 4 when set.
+	SigV4 *SigV4
+}
+
+func (o AttackOptions) withDefaults() AttackOptions {
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Workers == 0 {
+		o.Workers = vegeta.DefaultWorkers
+	}
+	if o.MaxWorkers == 0 {
+		o.MaxWorkers = vegeta.DefaultMaxWorkers
+	}
+	if o.Connections <= 0 {
+		o.Connections = vegeta.DefaultConnections
+	}
+	if o.MaxWorkers < o.Workers {
+		o.Workers = o.MaxWorkers
+	}
+	return o
+}
+
+// Engine runs steps with vegeta. It keeps one HTTP transport for all steps
+// so connections are reused from step to step. Use one Engine at a time.
+type Engine struct {
+	opts      AttackOptions
+	transport *http.Transport
+	// transport2, when set, replaces transport under the step transport (tests).
+	transport2 http.RoundTripper
+	sinks      []func(*vegeta.Result) error
+	sinkErr    error
+}
+
+// NewEngine returns an Engine with the given options.
+func NewEngine(opts AttackOptions) *Engine {
+	opts = opts.withDefaults()
+	dialer := &net.Dialer{KeepAlive: 30 * time.Second, Timeout: opts.Timeout}
+	if opts.NoKeepAlive {
+		dialer.KeepAlive = -1
+	}
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // opt-in flag
+		MaxIdleConns:        opts.Connections,
+		MaxIdleConnsPerHost: opts.Connections,
+		MaxConnsPerHost:     opts.MaxConnections,
+		DisableKeepAlives:   opts.NoKeepAlive,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   opts.HTTP2,
+	}
+	if !opts.HTTP2 {
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	opts.SigV4.prepare()
+	return &Engine{opts: opts, transport: tr}
+}
+
+// AddSink makes the engine pass every result to fn (e.g. a vegeta gob
+// encoder for --results, or an HTML plot). The first error of a sink stops
+// further calls to the sinks and is returned by Err.
+func (e *Engine) AddSink(fn func(*vegeta.Result) error) { e.sinks = append(e.sinks, fn) }
+
+// Err returns the first sink error.
+func (e *Engine) Err() error { return e.sinkErr }
+
+// Close releases idle connections.
+func (e *Engine) Close() { e.transport.CloseIdleConnections() }
+
+// Options returns the effective options.
+func (e *Engine) Options() AttackOptions { return e.opts }
+
+// stepTransport ties a step's requests to the step's context (so that the
+// step can cancel what is still in flight), counts in-flight requests and
+// signs requests when SigV4 is configured.
+type stepTransport struct {
+	base     http.RoundTripper
+	ctx      context.Context
+	inflight atomic.Int64
+	sigv4    *SigV4
+}
+
+func (t *stepTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.inflight.Add(1)
+	defer t.inflight.Add(-1)
+	r := req.WithContext(t.ctx)
+	if t.sigv4 != nil {
+		r.Header = req.Header.Clone()
+		if err := t.sigv4.sign(t.ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return t.base.RoundTrip(r)
+}
+
+// Cancellation causes, to tell a drain timeout from an abort or an interrupt.
+var (
+	errDrained     = fmt.Errorf("no response within the drain time after the step")
+	errStepStopped = fmt.Errorf("step stopped")
+)
+
+// ratePacer paces hits at rate per second starting at once.
+func ratePacer(rate float64) vegeta.Pacer {
+	if rate <= 0 {
+		return vegeta.ConstantPacer{} // as fast as possible
+	}
+	return floatPacer(rate)
+}
+
+// floatPacer is a constant rate in hits per second that, unlike
+// vegeta.ConstantPacer, accepts fractional rates and sends the first hit at once.
+type floatPacer float64
+
+func (p floatPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	next := time.Duration(float64(hits) / float64(p) * 1e9)
+	return next - elapsed, false
+}
+
+func (p floatPacer) Rate(time.Duration) float64 { return float64(p) }
+
+// RunStep runs one step. A cancelled ctx stops the step and returns what
+// was measured with Interrupted set (and no error).
+func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
+	if err := spec.Targets.Validate(); err != nil {
+		return Step{}, err
+	}
+	if spec.Rate <= 0 && e.opts.MaxWorkers == vegeta.DefaultMaxWorkers {
+		return Step{}, fmt.Errorf("rate 0 (as fast as possible) needs a worker cap: set --max-workers")
+	}
+	drain := e.opts.Drain
+	if drain <= 0 {
+		drain = min(max(2*spec.Objectives.maxLatency(), time.Second), e.opts.Timeout)
+	}
+
+	stepCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	var base http.RoundTripper = e.transport
+	if e.transport2 != nil {
+		base = e.transport2
+	}
+	rt := &stepTransport{base: base, ctx: stepCtx, sigv4: e.opts.SigV4}
+	client := &http.Client{Transport: rt}
+	vopts := []func(*vegeta.Attacker){
+		vegeta.Client(client),
+		vegeta.Workers(e.opts.Workers),
+		vegeta.MaxWorkers(e.opts.MaxWorkers),
+		vegeta.MaxBody(0), // figures need no bodies; they are still read to keep connections reusable
+		vegeta.Timeout(e.opts.Timeout),
+	}
+	if e.opts.Redirects != 0 {
+		vopts = append(vopts, vegeta.Redirects(e.opts.Redirects))
+	}
+	atk := vegeta.NewAttacker(vopts...)
+
+	st := newStepStats(spec)
+	began := time.Now()
+	results := atk.Attack(spec.Targets.Targeter(), ratePacer(spec.Rate), spec.Duration, spec.Name)
+
+	ticker := time.NewTicker(250 * time.Millisecond)
+	defer ticker.Stop()
+	var (
+		done      = ctx.Done()
+		drainC    <-chan time.Time
+		sendEnded bool
+		sendTime  time.Duration
+		cause     error // why in-flight requests were cancelled
+	)
+	stopSending := func(why error, now time.Time) {
+		if !sendEnded {
+			sendEnded = true
+			sendTime = min(now.Sub(began), spec.Duration)
+		}
+		if why != nil && cause == nil {
+			cause = why
+			atk.Stop()
+			cancel(why)
+		}
+	}
+	for results != nil {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				results = nil
+				break
+			}
+			e.emit(r)
+			st.add(r, cause)
+		case now := <-ticker.C:
+			elapsed := now.Sub(began)
+			if !sendEnded && elapsed >= spec.Duration {
+				stopSending(nil, now)
+				drainC = time.After(drain)
+			}
+			if spec.Abort && cause == nil {
+				if why := st.shouldAbort(rt.inflight.Load(), now); why != "" && st.pastOnce {
+					// Clearly past: twice in a row, 250 ms apart, so that a
+					// single scheduling hiccup does not end a step.
+					st.step.Aborted = true
+					st.step.Reason = "aborted: " + why
+					stopSending(errStepStopped, now)
+				} else {
+					st.pastOnce = why != ""
+				}
+			}
+			if spec.OnProgress != nil {
+				spec.OnProgress(st.snapshot(min(elapsed, spec.Duration), rt.inflight.Load()))
+			}
+			st.rotate(now)
+		case <-drainC:
+			drainC = nil
+			if cause == nil {
+				cause = errDrained
+				cancel(errDrained)
+			}
+		case <-done:
+			done = nil
+			st.step.Interrupted = true
+			stopSending(errStepStopped, time.Now())
+		}
+	}
+	if !sendEnded {
+		sendTime = min(time.Since(began), spec.Duration)
+	}
+	step := st.finish(sendTime)
+	return step, nil
+}
+
+func (e *Engine) emit(r *vegeta.Result) {
+	if e.sinkErr != nil {
+		return
+	}
+	for _, fn := range e.sinks {
+		if err := fn(r); err != nil {
+			e.sinkErr = err
+			return
+		}
+	}
+}
+
+// window is a rolling second of results in four 250 ms buckets, used for
+// the early abort.
+type bucket struct {
+	n, errors int
+	lat       []time.Duration
+}
+
+type stepStats struct {
+	spec      StepSpec
+	step      Step
+	lat       []time.Duration
+	sent      int
+	successes int
+	errors    int
+	errTexts  map[string]int
+	first     time.Time
+	lastEnd   time.Time
+
+	buckets [4]bucket
+	cur     int
+	lastRot time.Time
+	began   time.Time
+	winBuf  []time.Duration
+	// pastOnce is true when the previous abort check found the objectives clearly missed.
+	pastOnce bool
+}
+
+func newStepStats(spec StepSpec) *stepStats {
+	capHint := int(math.Min(spec.Rate*spec.Duration.Seconds()*1.05+16, 1<<22))
+	return &stepStats{
+		spec:     spec,
+		step:     Step{Phase: spec.Phase, Rate: spec.Rate, PlannedDuration: spec.Duration.Seconds(), StatusCodes: map[string]int{}},
+		lat:      make([]time.Duration, 0, max(capHint, 16)),
+		errTexts: map[string]int{},
+		began:    time.Now(),
+		lastRot:  time.Now(),
+	}
+}
+
+// add records one result. cause is why in-flight requests were cancelled,
+// if they were: results cancelled by an abort or interrupt are not
+// measurements and are dropped; those cancelled by the drain timeout count
+// as errors.
+func (s *stepStats) add(r *vegeta.Result, cause error) {
+	s.sent++
+	if cause != nil && r.Code == 0 && (strings.Contains(r.Error, cause.Error()) || strings.Contains(r.Error, "context canceled")) {
+		if cause != errDrained {
+			return
+		}
+		r.Error = errDrained.Error()
+	}
+	ok := r.Error == "" && r.Code >= 200 && r.Code < 300
+	if s.first.IsZero() || r.Timestamp.Before(s.first) {
+		s.first = r.Timestamp
+	}
+	if end := r.End(); end.After(s.lastEnd) {
+		s.lastEnd = end
+	}
+	s.lat = append(s.lat, r.Latency)
+	s.step.StatusCodes[strconv.Itoa(int(r.Code))]++
+	b := &s.buckets[s.cur]
+	b.n++
+	b.lat = append(b.lat, r.Latency)
+	if ok {
+		s.successes++
+		return
+	}
+	s.errors++
+	b.errors++
+	text := r.Error
+	if text == "" {
+		text = strconv.Itoa(int(r.Code)) + " " + http.StatusText(int(r.Code))
+	}
+	if _, seen := s.errTexts[text]; seen || len(s.errTexts) < 20 {
+		s.errTexts[text]++
+	}
+}
+
+func (s *stepStats) window() (n, errors int, lat []time.Duration) {
+	s.winBuf = s.winBuf[:0]
+	for i := range s.buckets {
+		n += s.buckets[i].n
+		errors += s.buckets[i].errors
+		s.winBuf = append(s.winBuf, s.buckets[i].lat...)
+	}
+	return n, errors, s.winBuf
+}
+
+// rotate starts a new 250 ms bucket, dropping the oldest.
+func (s *stepStats) rotate(now time.Time) {
+	for now.Sub(s.lastRot) >= 250*time.Millisecond {
+		s.lastRot = s.lastRot.Add(250 * time.Millisecond)
+		s.cur = (s.cur + 1) % len(s.buckets)
+		s.buckets[s.cur] = bucket{lat: s.buckets[s.cur].lat[:0]}
+	}
+}
+
+// Early-abort thresholds: a step is stopped when, over the last second and
+// with enough samples, errors or latency are at least twice the objective.
+const (
+	abortMinSamples  = 20
+	abortMinResults  = 100
+	abortMinElapsed  = time.Second
+	abortFactor      = 2.0
+	abortMinInFlight = 50
+)
+
+// shouldAbort evaluates the rolling window and returns why the step should
+// stop, or "".
+func (s *stepStats) shouldAbort(inflight int64, now time.Time) string {
+	if len(s.lat) < abortMinResults && now.Sub(s.began) < abortMinElapsed {
+		return ""
+	}
+	// In-flight requests reveal latency before any response arrives
+	// (Little's law: in flight = rate × latency).
+	if maxLat := s.spec.Objectives.maxLatency(); maxLat > 0 && s.spec.Rate > 0 {
+		limit := s.spec.Rate * abortFactor * maxLat.Seconds()
+		if float64(inflight) > max(limit, abortMinInFlight) {
+			return fmt.Sprintf("%d requests in flight at %s rps: latency above %s", inflight, fmtRate(s.spec.Rate), fmtDur(time.Duration(abortFactor*float64(maxLat))))
+		}
+	}
+	n, errs, lat := s.window()
+	if n < abortMinSamples {
+		return ""
+	}
+	if maxErr := s.spec.Objectives.maxErrorRatio(); maxErr >= 0 {
+		ratio := float64(errs) / float64(n)
+		if errs >= 5 && ratio > abortFactor*maxErr {
+			return fmt.Sprintf("errors %s in the last second (objective <%s)", fmtPct(ratio), fmtPct(maxErr))
+		}
+	}
+	lo := s.spec.Objectives.latencyObjectives()
+	if len(lo) > 0 {
+		sorted := append([]time.Duration(nil), lat...)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+		for _, o := range lo {
+			if o.Quantile == 0 {
+				continue
+			}
+			q := quantile(sorted, o.Quantile)
+			if float64(q) > abortFactor*float64(o.Latency) {
+				return fmt.Sprintf("%s %s in the last second (objective %s)", o.metricName(), fmtDur(q), o.Text)
+			}
+		}
+	}
+	return ""
+}
+
+func (s *stepStats) snapshot(elapsed time.Duration, inflight int64) Snapshot {
+	_, _, lat := s.window()
+	sorted := append([]time.Duration(nil), lat...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return Snapshot{
+		Elapsed: elapsed, Duration: s.spec.Duration,
+		Sent: s.sent, Completed: len(s.lat), Errors: s.errors,
+		InFlight: inflight, WindowP99: quantile(sorted, 0.99),
+	}
+}
+
+// finish computes the step's figures. sendTime is how long requests were sent.
+func (s *stepStats) finish(sendTime time.Duration) Step {
+	st := s.step
+	st.Duration = round3(sendTime.Seconds())
+	st.Requests = len(s.lat)
+	st.Successes = s.successes
+	if sendTime > 0 {
+		st.AchievedRate = round3(float64(s.sent) / sendTime.Seconds())
+	}
+	if st.Requests > 0 {
+		st.SuccessRatio = round6(float64(s.successes) / float64(st.Requests))
+		span := s.lastEnd.Sub(s.first)
+		if span < sendTime {
+			span = sendTime
+		}
+		st.Throughput = round3(float64(s.successes) / span.Seconds())
+	}
+	switch {
+	case st.Rate > 0:
+		st.ThroughputRatio = round6(st.Throughput / st.Rate)
+	default:
+		st.Rate = st.AchievedRate
+		st.ThroughputRatio = st.SuccessRatio
+	}
+	st.fillLatency(s.lat)
+	type kv struct {
+		k string
+		n int
+	}
+	var errs []kv
+	for k, n := range s.errTexts {
+		errs = append(errs, kv{k, n})
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].n > errs[j].n || errs[i].n == errs[j].n && errs[i].k < errs[j].k })
+	for i, e := range errs {
+		if i == 5 {
+			break
+		}
+		st.Errors = append(st.Errors, fmt.Sprintf("%s (×%d)", e.k, e.n))
+	}
+	// The generator fell behind when it sent clearly less than requested
+	// over a step that ran its course.
+	if s.spec.Rate > 0 && !st.Aborted && !st.Interrupted && st.Duration > 0 &&
+		st.AchievedRate < generatorBehindRatio*s.spec.Rate {
+		st.GeneratorBehind = true
+	}
+	return st
+}
+
+// generatorBehindRatio: a step that sent less than this share of the
+// requested rate is flagged (coordinated omission).
+const generatorBehindRatio = 0.95
+
+func round3(f float64) float64 { return math.Round(f*1e3) / 1e3 }
+func round6(f float64) float64 { return math.Round(f*1e6) / 1e6 }
+
+func fmtRate(r float64) string {
+	if r == math.Trunc(r) {
+		return strconv.FormatFloat(r, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(r, 'f', 1, 64)
+}

@@ -1,0 +1,162 @@
+package loadtest
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Capacity is the JSON model of a load test: a fixed-rate run (Mode "fixed")
+// or a sustainable-rate search (Mode "search").
+type Capacity struct {
+	Target     string   `json:"target"`
+	Targets    []string `json:"targets,omitempty"` // every target when more than one ("GET /pets")
+	Mode       string   `json:"mode"`              // "fixed" or "search"
+	Objectives []string `json:"objectives"`
+	// SustainableRPS is the highest requested rate that met every objective
+	// (search), or the rate of a fixed run that passed (0 when it did not).
+	SustainableRPS float64 `json:"sustainable_rps"`
+	// KneeRPS estimates where latency starts to climb with rate (0 when unknown).
+	KneeRPS float64 `json:"knee_rps,omitempty"`
+	// Pass is true when a fixed run met its objectives, or a search found a passing rate (and its confirm run passed).
+	Pass bool `json:"pass"`
+	// Reason explains a failure.
+	Reason string `json:"reason,omitempty"`
+	// Steps are every measured step in order.
+	Steps []Step `json:"steps"`
+	// Confirm is the longer run at the found rate (--confirm).
+	Confirm *Step `json:"confirm,omitempty"`
+	// Methods are per-method searches (--per-method).
+	Methods []MethodCapacity `json:"methods,omitempty"`
+	// Bracket is the last passing and first failing rate of a search.
+	Bracket *Bracket `json:"bracket,omitempty"`
+	// AttackSeconds is the total attack time spent (cool-downs excluded).
+	AttackSeconds float64 `json:"attack_seconds"`
+	// Interrupted is true when the run was stopped (Ctrl-C) before it ended.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// CoordinatedOmission is true when in some step the load generator, not the server, fell behind.
+	CoordinatedOmission bool `json:"coordinated_omission,omitempty"`
+	// Warnings are human-readable cautions about the figures.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Bracket is the interval a search narrowed the sustainable rate down to.
+type Bracket struct {
+	Pass float64 `json:"pass"` // highest passing rate (0: none)
+	Fail float64 `json:"fail"` // lowest failing rate (0: none, the search reached --max-rate)
+}
+
+// MethodCapacity is the search result of one method alone (--per-method).
+type MethodCapacity struct {
+	Name           string   `json:"name"` // "GET /pets/{id}"
+	Method         string   `json:"method"`
+	URL            string   `json:"url"`
+	SustainableRPS float64  `json:"sustainable_rps"`
+	KneeRPS        float64  `json:"knee_rps,omitempty"`
+	Pass           bool     `json:"pass"`
+	Reason         string   `json:"reason,omitempty"`
+	Bracket        *Bracket `json:"bracket,omitempty"`
+	Steps          []Step   `json:"steps"`
+}
+
+// LatencyMS are latency figures in milliseconds.
+type LatencyMS struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// Step is one steady-rate attack and its figures.
+type Step struct {
+	Phase string `json:"phase"` // "fixed", "grow", "descend", "bisect", "confirm"
+	// Rate is the requested (offered) rate in requests per second.
+	Rate float64 `json:"rate"`
+	// AchievedRate is the rate at which requests were actually sent.
+	AchievedRate float64 `json:"achieved_rate"`
+	// Duration is how long the step sent requests (shorter than planned when aborted).
+	Duration        float64 `json:"duration_s"`
+	PlannedDuration float64 `json:"planned_duration_s"`
+	Requests        int     `json:"requests"`
+	Successes       int     `json:"successes"`
+	// Throughput is successful responses per second (the wait for the last responses included).
+	Throughput float64 `json:"throughput"`
+	// ThroughputRatio is Throughput / Rate.
+	ThroughputRatio float64        `json:"throughput_ratio"`
+	SuccessRatio    float64        `json:"success_ratio"`
+	Latency         LatencyMS      `json:"latency_ms"`
+	StatusCodes     map[string]int `json:"status_codes,omitempty"` // "0" = transport error
+	Errors          []string       `json:"errors,omitempty"`       // a few distinct error texts
+	Pass            bool           `json:"pass"`
+	Reason          string         `json:"reason,omitempty"`
+	// Aborted is true when the step was stopped early because objectives were clearly missed.
+	Aborted bool `json:"aborted,omitempty"`
+	// Interrupted is true when the step was cut short by cancellation.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// GeneratorBehind is true when fewer requests were sent than requested
+	// while the server answered fast: the generator fell behind (coordinated omission).
+	GeneratorBehind bool `json:"generator_behind,omitempty"`
+
+	latencies []time.Duration // sorted; not serialised
+}
+
+// latency returns the q quantile (1 = max, 0 = mean) of the step.
+func (s *Step) latency(q float64) time.Duration {
+	switch {
+	case q == 0:
+		return time.Duration(s.Latency.Mean * 1e6)
+	case len(s.latencies) == 0:
+		// Decoded from JSON: fall back to the reported figures.
+		switch {
+		case q >= 1:
+			return time.Duration(s.Latency.Max * 1e6)
+		case q >= 0.99:
+			return time.Duration(s.Latency.P99 * 1e6)
+		case q >= 0.95:
+			return time.Duration(s.Latency.P95 * 1e6)
+		case q >= 0.90:
+			return time.Duration(s.Latency.P90 * 1e6)
+		default:
+			return time.Duration(s.Latency.P50 * 1e6)
+		}
+	default:
+		return quantile(s.latencies, q)
+	}
+}
+
+// quantile returns the q quantile of sorted (nearest rank).
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	if q >= 1 {
+		return sorted[len(sorted)-1]
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(i, 0)]
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+
+// fillLatency sorts lat, keeps it on the step and fills the Latency figures.
+func (s *Step) fillLatency(lat []time.Duration) {
+	slices.Sort(lat)
+	s.latencies = lat
+	if len(lat) == 0 {
+		return
+	}
+	var sum time.Duration
+	for _, d := range lat {
+		sum += d
+	}
+	s.Latency = LatencyMS{
+		P50:  ms(quantile(lat, 0.50)),
+		P90:  ms(quantile(lat, 0.90)),
+		P95:  ms(quantile(lat, 0.95)),
+		P99:  ms(quantile(lat, 0.99)),
+		Max:  ms(lat[len(lat)-1]),
+		Mean: ms(sum / time.Duration(len(lat))),
+	}
+}

@@ -1,0 +1,643 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/tsenart/vegeta/v12/lib/plot"
+)
+
+// SearchConfig tunes the sustainable-rate search (--find-max).
+type SearchConfig struct {
+	// StartRate is the first step's rate (default 10 rps).
+	StartRate float64
+	// MaxRate is never exceeded (default 5000 rps).
+	MaxRate float64
+	// Growth multiplies the rate after each passing step of the growth phase (default 2).
+	Growth float64
+	// Precision ends the bisection once (fail-pass)/pass ≤ Precision (default 0.05).
+	Precision float64
+	// StepDuration is the length of bisection steps (default 10s).
+	StepDuration time.Duration
+	// GrowDuration is the length of growth steps (default StepDuration/2):
+	// far below capacity a shorter step says enough, and it keeps the
+	// default search inside Budget.
+	GrowDuration time.Duration
+	// CoolDown is the pause between steps so queues drain (default 1s; negative: none).
+	CoolDown time.Duration
+	// Budget caps the total attack time (cool-downs excluded; default 90s).
+	// When it runs out the search stops with the bracket reached so far.
+	Budget time.Duration
+	// Confirm, when positive, runs a final step of this length at the found rate.
+	Confirm time.Duration
+	// MinRate is the lowest rate tried when even StartRate fails (default 1 rps).
+	MinRate float64
+}
+
+// DefaultSearchConfig returns the defaults documented on SearchConfig.
+func DefaultSearchConfig() SearchConfig { return SearchConfig{}.withDefaults() }
+
+func (c SearchConfig) withDefaults() SearchConfig {
+	if c.StartRate <= 0 {
+		c.StartRate = 10
+	}
+	if c.MaxRate <= 0 {
+		c.MaxRate = 5000
+	}
+	if c.Growth <= 1 {
+		c.Growth = 2
+	}
+	if c.Precision <= 0 {
+		c.Precision = 0.05
+	}
+	if c.StepDuration <= 0 {
+		c.StepDuration = 10 * time.Second
+	}
+	if c.GrowDuration <= 0 {
+		c.GrowDuration = max(c.StepDuration/2, min(time.Second, c.StepDuration))
+	}
+	if c.CoolDown == 0 {
+		c.CoolDown = time.Second
+	}
+	if c.Budget <= 0 {
+		c.Budget = 90 * time.Second
+	}
+	if c.MinRate <= 0 {
+		c.MinRate = 1
+	}
+	c.StartRate = min(c.StartRate, c.MaxRate)
+	return c
+}
+
+// Validate reports settings that cannot work.
+func (c SearchConfig) Validate() error {
+	switch {
+	case c.StartRate < 0 || c.MaxRate < 0:
+		return errors.New("rates must be positive")
+	case c.StartRate > 0 && c.MaxRate > 0 && c.StartRate > c.MaxRate:
+		return fmt.Errorf("start rate %s is above max rate %s", fmtRate(c.StartRate), fmtRate(c.MaxRate))
+	case c.Precision < 0 || c.Precision >= 1:
+		return fmt.Errorf("precision %g outside (0,1): use e.g. 0.05 for 5%%", c.Precision)
+	case c.Growth != 0 && c.Growth <= 1:
+		return fmt.Errorf("growth %g must be above 1", c.Growth)
+	}
+	return nil
+}
+
+// Options configure Run and Search.
+type Options struct {
+	Attack AttackOptions
+	// Objectives every step must meet (nil: DefaultObjectives).
+	Objectives Objectives
+	// NoAbort disables the early abort of steps that clearly miss the objectives.
+	NoAbort bool
+	// Progress receives progress lines (nil: silent). With ProgressTTY the
+	// current line is updated in place; otherwise plain lines are written.
+	Progress    io.Writer
+	ProgressTTY bool
+	// Results, when set, receives every result as vegeta gob (readable by `vegeta report`).
+	Results io.Writer
+	// HTML, when set, receives vegeta's latency-over-time plot at the end.
+	HTML io.Writer
+	// Runner replaces the vegeta engine (tests).
+	Runner StepRunner
+	// Sleep waits out cool-downs (default: a timer honouring ctx; tests pass a no-op).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (o Options) objectives() Objectives {
+	if len(o.Objectives) == 0 {
+		return DefaultObjectives()
+	}
+	return o.Objectives
+}
+
+// session holds what Run and Search share: the runner, the outputs, the
+// progress printer and the attack-time budget.
+type session struct {
+	opts     Options
+	objs     Objectives
+	runner   StepRunner
+	engine   *Engine
+	plot     *plot.Plot
+	progress *Progress
+	used     time.Duration // attack time of the current search (for its budget)
+	total    time.Duration // attack time of the whole session
+	budget   time.Duration
+	nsteps   int
+}
+
+func newSession(opts Options) *session {
+	s := &session{opts: opts, objs: opts.objectives(), runner: opts.Runner}
+	if s.runner == nil {
+		s.engine = NewEngine(opts.Attack)
+		s.runner = s.engine
+		if opts.Results != nil {
+			enc := vegeta.NewEncoder(opts.Results)
+			s.engine.AddSink(func(r *vegeta.Result) error { return enc.Encode(r) })
+		}
+		if opts.HTML != nil {
+			s.plot = plot.New(plot.Title("apictl loadtest"), plot.Downsample(4000))
+			s.engine.AddSink(s.plot.Add)
+		}
+	}
+	s.progress = NewProgress(opts.Progress, opts.ProgressTTY)
+	if s.opts.Sleep == nil {
+		s.opts.Sleep = sleepCtx
+	}
+	return s
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close writes the HTML plot and reports sink errors.
+func (s *session) close() error {
+	if s.engine == nil {
+		return nil
+	}
+	defer s.engine.Close()
+	if err := s.engine.Err(); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if s.plot != nil {
+		s.plot.Close()
+		if _, err := s.plot.WriteTo(s.opts.HTML); err != nil {
+			return fmt.Errorf("write html plot: %w", err)
+		}
+	}
+	return nil
+}
+
+// run runs and evaluates one step.
+func (s *session) run(ctx context.Context, phase string, rate float64, d time.Duration, targets Targets, label string) (Step, error) {
+	s.nsteps++
+	spec := StepSpec{
+		Phase: phase, Rate: rate, Duration: d, Targets: targets,
+		Objectives: s.objs, Abort: !s.opts.NoAbort,
+		Name: fmt.Sprintf("%d %s %s rps", s.nsteps, phase, fmtRate(rate)),
+	}
+	s.progress.StepStart(s.nsteps, label, phase, rate, d, s.budget-s.used)
+	spec.OnProgress = func(snap Snapshot) { s.progress.Update(snap) }
+	st, err := s.runner.RunStep(ctx, spec)
+	if err != nil {
+		s.progress.Clear()
+		return st, err
+	}
+	s.used += time.Duration(st.Duration * float64(time.Second))
+	s.total += time.Duration(st.Duration * float64(time.Second))
+	evaluate(&st, s.objs)
+	s.progress.StepEnd(st)
+	return st, nil
+}
+
+// evaluate sets Pass and Reason from the objectives. An aborted or
+// interrupted step never passes.
+func evaluate(st *Step, objs Objectives) {
+	ok, why := objs.Evaluate(st)
+	switch {
+	case st.Aborted:
+		st.Pass = false
+		if why != "" {
+			st.Reason += "; " + why
+		}
+	case st.Interrupted:
+		st.Pass = false
+		st.Reason = "interrupted"
+	default:
+		st.Pass = ok
+		st.Reason = why
+	}
+}
+
+// Run attacks targets at a fixed rate for d and evaluates the objectives.
+// A cancelled ctx stops the attack; the Capacity then has Interrupted set
+// and holds what was measured.
+func Run(ctx context.Context, targets Targets, rate float64, d time.Duration, opts Options) (*Capacity, error) {
+	if err := targets.Validate(); err != nil {
+		return nil, err
+	}
+	if d <= 0 {
+		return nil, fmt.Errorf("duration %s must be positive", d)
+	}
+	s := newSession(opts)
+	s.budget = d
+	c := newCapacity(targets, "fixed", s.objs)
+	st, err := s.run(ctx, "fixed", rate, d, targets, targets.Describe())
+	if err != nil {
+		return nil, err
+	}
+	c.Steps = []Step{st}
+	c.AttackSeconds = round3(s.total.Seconds())
+	c.Interrupted = st.Interrupted
+	c.Pass = st.Pass
+	c.Reason = st.Reason
+	if st.Pass {
+		c.SustainableRPS = st.Rate
+	}
+	c.addWarnings(opts.Attack)
+	return c, s.close()
+}
+
+func newCapacity(targets Targets, mode string, objs Objectives) *Capacity {
+	c := &Capacity{Target: targets.Describe(), Mode: mode, Objectives: objs.Strings()}
+	if len(targets) > 1 {
+		c.Targets = targets.Labels()
+	}
+	return c
+}
+
+// Search looks for the highest rate at which targets meet the objectives:
+// steady steps growing geometrically from StartRate while they pass, then a
+// bisection between the last passing and the first failing rate until the
+// bracket is within Precision; never above MaxRate, inside Budget, with a
+// cool-down between steps. With perMethod each target is searched alone as
+// well (after the mix). A cancelled ctx stops the search; the Capacity then
+// has Interrupted set and holds what was measured.
+func Search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options) (*Capacity, error) {
+	return search(ctx, targets, cfg, opts, false)
+}
+
+// SearchPerMethod searches each target alone (and not the mix); the
+// Capacity's Methods hold the results and SustainableRPS is their minimum.
+func SearchPerMethod(ctx context.Context, targets Targets, cfg SearchConfig, opts Options) (*Capacity, error) {
+	return search(ctx, targets, cfg, opts, true)
+}
+
+func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options, perMethod bool) (*Capacity, error) {
+	if err := targets.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := newSession(opts)
+	c := newCapacity(targets, "search", s.objs)
+	if !perMethod {
+		r, err := s.searchOne(ctx, targets, targets.Describe(), cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.apply(r)
+	} else {
+		c.Pass = true
+		first := true
+		for _, t := range targets {
+			if ctx.Err() != nil {
+				c.Interrupted = true
+				break
+			}
+			if !first {
+				if err := s.coolDown(ctx, cfg); err != nil {
+					c.Interrupted = true
+					break
+				}
+			}
+			first = false
+			one := Targets{t}
+			r, err := s.searchOne(ctx, one, t.Label(), cfg)
+			if err != nil {
+				return nil, err
+			}
+			mc := MethodCapacity{
+				Name: t.Label(), Method: t.Method, URL: t.URL,
+				SustainableRPS: r.sustainable, KneeRPS: r.knee, Pass: r.pass, Reason: r.reason,
+				Bracket: r.bracket, Steps: r.steps,
+			}
+			c.Methods = append(c.Methods, mc)
+			c.Steps = append(c.Steps, r.steps...)
+			c.Warnings = append(c.Warnings, r.warnings...)
+			c.Interrupted = c.Interrupted || r.interrupted
+			if !r.pass {
+				c.Pass = false
+				c.Reason = joinReason(c.Reason, t.Label()+": "+r.reason)
+			}
+			if c.SustainableRPS == 0 || r.sustainable < c.SustainableRPS {
+				c.SustainableRPS = r.sustainable
+			}
+			if r.interrupted {
+				break
+			}
+		}
+	}
+	c.AttackSeconds = round3(s.total.Seconds())
+	c.addWarnings(opts.Attack)
+	return c, s.close()
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// searchResult is the outcome of one search (the mix, or one method).
+type searchResult struct {
+	sustainable float64
+	knee        float64
+	pass        bool
+	reason      string
+	bracket     *Bracket
+	steps       []Step
+	confirm     *Step
+	interrupted bool
+	warnings    []string
+}
+
+func (c *Capacity) apply(r searchResult) {
+	c.SustainableRPS = r.sustainable
+	c.KneeRPS = r.knee
+	c.Pass = r.pass
+	c.Reason = r.reason
+	c.Bracket = r.bracket
+	c.Steps = r.steps
+	c.Confirm = r.confirm
+	c.Interrupted = r.interrupted
+	c.Warnings = append(c.Warnings, r.warnings...)
+}
+
+func (s *session) coolDown(ctx context.Context, cfg SearchConfig) error {
+	if cfg.CoolDown <= 0 {
+		return ctx.Err()
+	}
+	s.progress.CoolDown(cfg.CoolDown)
+	return s.opts.Sleep(ctx, cfg.CoolDown)
+}
+
+// roundRate rounds a rate to a whole number of requests per second (to a
+// tenth below 10 rps).
+func roundRate(r float64) float64 {
+	if r < 10 {
+		return math.Round(r*10) / 10
+	}
+	return math.Round(r)
+}
+
+// errBudget stops a search whose attack-time budget ran out.
+var errBudget = errors.New("attack-time budget exhausted")
+
+// searchOne runs one search over targets.
+func (s *session) searchOne(ctx context.Context, targets Targets, label string, cfg SearchConfig) (searchResult, error) {
+	var (
+		res       searchResult
+		lastPass  float64 // highest passing rate
+		firstFail float64 // lowest failing rate (0: none yet)
+		// failThroughput is the successful throughput of the step at
+		// firstFail; when a backend saturates, it estimates its capacity.
+		failThroughput float64
+		hintUsed       bool
+		probeAbove     bool // after a hinted pass, probe just above it
+		stepsRun       int
+	)
+	s.used, s.budget = 0, cfg.Budget
+	minStep := min(time.Second, cfg.GrowDuration)
+
+	retried := map[float64]bool{}
+	var step func(phase string, rate float64, d time.Duration) (Step, error)
+	step = func(phase string, rate float64, d time.Duration) (Step, error) {
+		remaining := cfg.Budget - s.used
+		if remaining < minStep {
+			return Step{}, errBudget
+		}
+		if stepsRun > 0 {
+			if err := s.coolDown(ctx, cfg); err != nil {
+				return Step{}, err
+			}
+		}
+		stepsRun++
+		st, err := s.run(ctx, phase, rate, min(d, remaining), targets, label)
+		if err != nil {
+			return st, err
+		}
+		res.steps = append(res.steps, st)
+		if st.Interrupted {
+			return st, context.Canceled
+		}
+		if !st.Pass && !retried[rate] {
+			switch {
+			case st.GeneratorBehind:
+				// The generator, not the server, fell behind (a stalled
+				// machine): the step says nothing about the server. Run it
+				// once more before counting it as a failure.
+				retried[rate] = true
+				res.warnings = append(res.warnings, fmt.Sprintf("%s: step at %s rps re-run: the generator sent only %s rps", label, fmtRate(rate), fmtRate(st.AchievedRate)))
+				return step(phase, rate, d)
+			case phase == "grow" && !st.Aborted && !s.opts.NoAbort:
+				// The first failure sets the top of the bracket: when it
+				// was marginal (not clearly past the objectives, so not
+				// aborted) confirm it, so that a passing blip on the
+				// backend or the machine does not cut the search short.
+				retried[rate] = true
+				return step(phase, rate, d)
+			}
+		}
+		if st.Pass {
+			lastPass = max(lastPass, rate)
+		} else if firstFail == 0 || rate < firstFail {
+			firstFail = rate
+			failThroughput = st.Throughput
+			// A generator that fell behind says nothing of the server's throughput.
+			hintUsed = st.GeneratorBehind
+		}
+		return st, nil
+	}
+
+	stop := func(err error) (searchResult, error) {
+		switch {
+		case errors.Is(err, errBudget):
+			res.warnings = append(res.warnings, fmt.Sprintf("%s: search stopped: the %s attack-time budget ran out (raise --budget or shorten --step-duration)", label, cfg.Budget))
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+			res.interrupted = true
+		default:
+			return res, err
+		}
+		return s.finishSearch(ctx, res, lastPass, firstFail, targets, label, cfg, false)
+	}
+
+	// Growth phase.
+	rate := roundRate(cfg.StartRate)
+	for {
+		st, err := step("grow", rate, cfg.GrowDuration)
+		if err != nil {
+			return stop(err)
+		}
+		if !st.Pass || rate >= cfg.MaxRate {
+			break
+		}
+		rate = min(roundRate(rate*cfg.Growth), cfg.MaxRate)
+	}
+
+	// Descend when even the start rate failed.
+	if lastPass == 0 {
+		for rate = roundRate(firstFail / cfg.Growth); rate >= cfg.MinRate; rate = roundRate(rate / cfg.Growth) {
+			st, err := step("descend", rate, cfg.StepDuration)
+			if err != nil {
+				return stop(err)
+			}
+			if st.Pass {
+				break
+			}
+		}
+		if lastPass == 0 {
+			return s.finishSearch(ctx, res, 0, firstFail, targets, label, cfg, true)
+		}
+	}
+
+	// Bisection.
+	for firstFail > 0 && (firstFail-lastPass)/lastPass > cfg.Precision {
+		next := roundRate((lastPass + firstFail) / 2)
+		hinted := false
+		switch {
+		case probeAbove:
+			probeAbove = false
+			if p := roundRate(lastPass * (1 + 0.9*cfg.Precision)); p > lastPass && p < firstFail {
+				next = p
+			}
+		case !hintUsed && failThroughput < firstFail*(1-cfg.Precision):
+			hintUsed = true
+			if h := roundRate(failThroughput * (1 - cfg.Precision/2)); h > lastPass*(1+cfg.Precision/2) && h < firstFail {
+				next, hinted = h, true
+			}
+		}
+		if next <= lastPass || next >= firstFail {
+			break // integer rates cannot split the bracket further
+		}
+		st, err := step("bisect", next, cfg.StepDuration)
+		if err != nil {
+			return stop(err)
+		}
+		if st.Pass && hinted {
+			probeAbove = true
+		}
+	}
+	return s.finishSearch(ctx, res, lastPass, firstFail, targets, label, cfg, true)
+}
+
+// finishSearch sets the verdict, the knee and runs the confirm step.
+func (s *session) finishSearch(ctx context.Context, res searchResult, lastPass, firstFail float64, targets Targets, label string, cfg SearchConfig, complete bool) (searchResult, error) {
+	res.sustainable = lastPass
+	res.bracket = &Bracket{Pass: lastPass, Fail: firstFail}
+	res.knee = Knee(res.steps)
+	switch {
+	case lastPass == 0 && res.interrupted:
+		res.reason = "interrupted before a passing rate was found"
+	case lastPass == 0:
+		res.reason = fmt.Sprintf("no passing rate: even %s rps missed the objectives", fmtRate(firstFail))
+		if st := lowestFailing(res.steps); st != nil && st.Reason != "" {
+			res.reason += " (" + st.Reason + ")"
+		}
+	default:
+		res.pass = true
+	}
+	if lastPass > 0 && firstFail == 0 && complete {
+		res.warnings = append(res.warnings, fmt.Sprintf("%s: every step passed up to --max-rate %s: the capacity may be higher", label, fmtRate(cfg.MaxRate)))
+	}
+	if res.pass && cfg.Confirm > 0 && !res.interrupted {
+		if err := s.coolDown(ctx, cfg); err != nil {
+			res.interrupted = true
+			return res, nil
+		}
+		s.budget = s.used + cfg.Confirm
+		st, err := s.run(ctx, "confirm", lastPass, cfg.Confirm, targets, label)
+		if err != nil {
+			return res, err
+		}
+		res.confirm = &st
+		res.steps = append(res.steps, st)
+		switch {
+		case st.Interrupted:
+			res.interrupted = true
+		case !st.Pass:
+			res.pass = false
+			res.reason = fmt.Sprintf("confirm run at %s rps for %s failed: %s", fmtRate(lastPass), cfg.Confirm, st.Reason)
+		}
+	}
+	return res, nil
+}
+
+func lowestFailing(steps []Step) *Step {
+	var out *Step
+	for i := range steps {
+		if !steps[i].Pass && !steps[i].Interrupted && (out == nil || steps[i].Rate < out.Rate) {
+			out = &steps[i]
+		}
+	}
+	return out
+}
+
+// Knee estimates the rate at which latency starts to climb. A step is
+// "flat" when its median latency is within 1.5× (or 5 ms) of the lowest
+// median seen and at least 99% of its requests succeeded. Scanning from the
+// highest rate down, the knee is the first flat step below the bent ones:
+// isolated noisy steps lower on the curve do not move it. It returns 0 when
+// no step left the flat part (the knee is above every rate tried) or there
+// are fewer than three steps.
+func Knee(steps []Step) float64 {
+	var pts []Step
+	for _, st := range steps {
+		if st.Requests > 0 && !st.Interrupted && st.Phase != "confirm" {
+			pts = append(pts, st)
+		}
+	}
+	if len(pts) < 3 {
+		return 0
+	}
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].Rate < pts[j].Rate })
+	base := math.Inf(1)
+	for _, p := range pts {
+		base = math.Min(base, p.Latency.P50)
+	}
+	limit := math.Max(base*1.5, base+5)
+	flat := func(p Step) bool { return p.Latency.P50 <= limit && p.SuccessRatio >= 0.99 }
+	if flat(pts[len(pts)-1]) {
+		return 0
+	}
+	for i := len(pts) - 1; i >= 0; i-- {
+		if flat(pts[i]) {
+			return pts[i].Rate
+		}
+	}
+	return 0
+}
+
+// addWarnings flags coordinated omission (once, with the worst step).
+func (c *Capacity) addWarnings(opts AttackOptions) {
+	var behind []Step
+	for _, st := range c.Steps {
+		if st.GeneratorBehind {
+			behind = append(behind, st)
+		}
+	}
+	if len(behind) == 0 {
+		return
+	}
+	c.CoordinatedOmission = true
+	worst := behind[0]
+	for _, st := range behind {
+		if st.AchievedRate/st.Rate < worst.AchievedRate/worst.Rate {
+			worst = st
+		}
+	}
+	cause := "the load generator could not keep up (CPU-bound or too few connections), so latencies understate what users would see"
+	if opts.MaxWorkers > 0 {
+		cause = fmt.Sprintf("--max-workers %d capped concurrency so slow responses delayed sending (a closed model), so latencies understate what users would see", opts.MaxWorkers)
+	}
+	c.Warnings = append(c.Warnings, fmt.Sprintf("coordinated omission: %d step(s) sent less than %s of the requested rate (worst: %s rps requested, %s rps sent): %s",
+		len(behind), fmtPct(generatorBehindRatio), fmtRate(worst.Rate), fmtRate(worst.AchievedRate), cause))
+}
