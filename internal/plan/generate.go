@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -293,9 +292,6 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 				q := g.mapping()
 				limit := max(1, int(math.Ceil(t.Share*float64(peakCount))))
 				note := fmt.Sprintf("%s × %d requests on the busiest observed day %s (%s)", fmtNum(t.Share), peakCount, peakDay, mLabel)
-				if partialOnly {
-					note += "; only partial days observed, measure a longer window"
-				}
 				g.add(q, "limit", g.integer(limit), note)
 				g.add(q, "period", g.str("DAY"), "")
 				g.add(u, "quota", q, "")
@@ -321,7 +317,14 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 				g.add(u, "keys", g.flowSeq(keys...), "")
 			}
 			if peakCount == 0 {
-				u.Content[0].HeadComment = "No quota: no daily totals observed (pass --measure with a window of whole days)."
+				switch {
+				case in.Measure == nil:
+					u.Content[0].HeadComment = "No quota: no daily totals (pass --measure to derive one)."
+				case partialOnly:
+					u.Content[0].HeadComment = "No quota: " + mLabel + " saw only partial days; measure a window of whole days (e.g. --since 7d)."
+				default:
+					u.Content[0].HeadComment = "No quota: " + mLabel + " saw no traffic."
+				}
 			}
 			plans.Content = append(plans.Content, u)
 		}
@@ -374,25 +377,26 @@ func tierNames(ts []Tier) map[string]bool {
 	return m
 }
 
-// busiestDay returns the largest whole-day total (partial days only when
-// there is no whole day).
+// busiestDay returns the largest whole-day total. Partial days (the edges of
+// a window not aligned to midnight) would understate a daily quota, so they
+// never count.
 func busiestDay(m *MeasureResult) (date string, count int64, partialOnly bool) {
 	if m == nil {
 		return "", 0, false
 	}
-	days := m.Daily
-	sort.SliceStable(days, func(i, j int) bool { return days[i].Date < days[j].Date })
-	for _, wantPartial := range []bool{false, true} {
-		for _, d := range days {
-			if d.Partial == wantPartial && d.Count > count {
-				date, count = d.Date, d.Count
-			}
+	for _, d := range m.Daily {
+		if d.Partial {
+			partialOnly = true
+			continue
 		}
-		if count > 0 {
-			return date, count, wantPartial
+		if d.Count > count || (d.Count == count && d.Date < date) {
+			date, count = d.Date, d.Count
 		}
 	}
-	return "", 0, false
+	if count > 0 {
+		return date, count, false
+	}
+	return "", 0, partialOnly
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }

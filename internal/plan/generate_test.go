@@ -49,3 +49,28 @@ func TestGenerate(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateQuotaOnlyFromWholeDays(t *testing.T) {
+	in := sampleInput()
+	in.Measure.Daily = in.Measure.Daily[:1] // only the partial day
+	p, y, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.UsagePlans[0].Quota != nil || !strings.Contains(string(y), "saw only partial days") {
+		t.Errorf("partial day made a quota:\n%s", y)
+	}
+	in.Measure = nil
+	if _, y, err = Generate(in); err != nil || !strings.Contains(string(y), "pass --measure") {
+		t.Errorf("no measure: %v\n%s", err, y)
+	}
+	in.Headroom = 1.5
+	if _, _, err = Generate(in); err == nil {
+		t.Error("headroom 1.5 accepted")
+	}
+	in.Headroom = 0.8
+	in.Loadtest = &LoadtestResult{SustainableRPS: 0.9}
+	if _, _, err = Generate(in); err == nil || !strings.Contains(err.Error(), "below 1 RPS") {
+		t.Errorf("tiny capacity: %v", err)
+	}
+}
