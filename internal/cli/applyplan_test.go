@@ -120,7 +120,7 @@ func TestApplyPlanCommand(t *testing.T) {
 		t.Fatalf("declined prompt: code %d\n%s", r.code, r.err)
 	}
 
-	r = run("yes\n", true, "apply-plan", "-f", planFile)
+	r = run("yes\n", true, "-v", "apply-plan", "-f", planFile)
 	if r.code != 0 || !strings.Contains(r.stdout, "Apply complete: 6 created, 1 updated, 0 deleted") || !strings.Contains(r.stdout, "(hidden; --show-secrets prints it)") {
 		t.Fatalf("apply: code %d\n%s\n%s", r.code, r.stdout, r.err)
 	}
