@@ -7,7 +7,10 @@
 //   - Slots connection slots (the database connection pool). A request must
 //     hold a slot while it is served.
 //   - Each request holds its slot for Service (optionally varied uniformly by
-//     ±Jitter·Service), timed with a timer, not by burning CPU.
+//     ±Jitter·Service), timed with a timer, not by burning CPU. A request
+//     that takes over a slot from a queued position starts its service when
+//     the slot was due to be free, so goroutine wake-up delays on a loaded
+//     machine do not lower the capacity.
 //   - When every slot is busy, a request waits in a FIFO queue of at most Queue
 //     requests. The wait counts as latency, so above capacity latency climbs
 //     to about Service·(1+Queue/Slots).
@@ -66,9 +69,10 @@ type Backend struct {
 	// admit holds one token per request inside the backend (serving or queued):
 	// a failed non-blocking send means the queue is full.
 	admit chan struct{}
-	// slots holds one token per request being served; blocked senders form the queue
-	// (the runtime wakes blocked channel senders in FIFO order).
-	slots chan struct{}
+	// slots holds one token per free slot: the time its previous holder's
+	// service was due to end. Blocked receivers form the queue (the runtime
+	// wakes blocked channel receivers in FIFO order).
+	slots chan time.Time
 
 	inFlight atomic.Int64
 	queued   atomic.Int64
@@ -92,11 +96,15 @@ func New(cfg Config) *Backend {
 		cfg.Service = 0
 	}
 	cfg.Jitter = math.Max(0, math.Min(1, cfg.Jitter))
-	return &Backend{
+	b := &Backend{
 		cfg:   cfg,
 		admit: make(chan struct{}, cfg.Slots+cfg.Queue),
-		slots: make(chan struct{}, cfg.Slots),
+		slots: make(chan time.Time, cfg.Slots),
 	}
+	for range cfg.Slots {
+		b.slots <- time.Time{}
+	}
+	return b
 }
 
 // Config returns the effective configuration (after defaults).
@@ -125,8 +133,9 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	b.queued.Add(1)
+	var freedAt time.Time
 	select {
-	case b.slots <- struct{}{}:
+	case freedAt = <-b.slots:
 		b.queued.Add(-1)
 	case <-r.Context().Done():
 		b.queued.Add(-1)
@@ -136,14 +145,22 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.mu.Unlock()
 		return
 	}
-	waited := time.Since(start)
+	// Service starts when the slot was due to be free, not when this
+	// goroutine got to run: scheduler delays on a loaded machine then do not
+	// eat into the modelled capacity.
+	serviceStart := start
+	if freedAt.After(serviceStart) {
+		serviceStart = freedAt
+	}
+	waited := serviceStart.Sub(start)
 	b.inFlight.Add(1)
-	if d := b.serviceTime(); d > 0 {
+	end := serviceStart.Add(b.serviceTime())
+	if d := time.Until(end); d > 0 {
 		t := time.NewTimer(d)
 		<-t.C
 	}
 	b.inFlight.Add(-1)
-	<-b.slots
+	b.slots <- end
 	<-b.admit
 	latency := time.Since(start)
 
