@@ -1,8 +1,14 @@
 package sandbox
 
 import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/apictl/apictl/internal/sandbox/cw"
 )
@@ -21,10 +27,49 @@ func (s *Sandbox) isCloudWatch(r *http.Request) bool { return cw.IsCloudWatchReq
 
 func (s *Sandbox) serveCloudWatch(w http.ResponseWriter, r *http.Request) {
 	op := cloudWatchOp(r)
-	s.callsMu.Lock()
-	s.calls[op]++
-	s.callsMu.Unlock()
+	if e := s.countCall(op); e != nil {
+		writeCloudWatchError(w, r, e)
+		return
+	}
 	s.cw.ServeHTTP(w, r)
+}
+
+// writeCloudWatchError answers an injected error or rate limit in the
+// protocol of the request: Smithy RPC v2 CBOR, awsJson1.0 or Query (XML).
+func writeCloudWatchError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	const shapePrefix = "com.amazonaws.cloudwatch#"
+	fault := "Sender"
+	if e.Status >= 500 {
+		fault = "Receiver"
+	}
+	h := w.Header()
+	h.Set("x-amzn-RequestId", newRequestID())
+	if e.RetryAfter != "" {
+		h.Set("Retry-After", e.RetryAfter)
+	}
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/service/"):
+		h.Set("Smithy-Protocol", "rpc-v2-cbor")
+		h.Set("Content-Type", "application/cbor")
+		h.Set("X-Amzn-Query-Error", e.Type+";"+fault)
+		w.WriteHeader(e.Status)
+		_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(shapePrefix + e.Type), "message": cbor.String(e.Message)}))
+	case r.Header.Get("X-Amz-Target") != "":
+		h.Set("Content-Type", "application/x-amz-json-1.0")
+		h.Set("X-Amzn-Query-Error", e.Type+";"+fault)
+		w.WriteHeader(e.Status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": shapePrefix + e.Type, "message": e.Message})
+	default:
+		h.Set("Content-Type", "text/xml")
+		w.WriteHeader(e.Status)
+		var b bytes.Buffer
+		b.WriteString(`<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>` + fault + `</Type><Code>`)
+		_ = xml.EscapeText(&b, []byte(e.Type))
+		b.WriteString(`</Code><Message>`)
+		_ = xml.EscapeText(&b, []byte(e.Message))
+		b.WriteString(`</Message></Error><RequestId>` + newRequestID() + `</RequestId></ErrorResponse>`)
+		_, _ = w.Write(b.Bytes())
+	}
 }
 
 func (s *Sandbox) putMetric(name string, dims []cw.Dimension, ts time.Time, v float64, unit string) {

@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -131,5 +134,52 @@ func TestUnknownOperation(t *testing.T) {
 	}
 	if err := sb.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestCloudWatchInjectedErrors(t *testing.T) {
+	ctx := context.Background()
+	sb, c := startSandbox(t, Options{})
+	in := &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/ApiGateway")}
+	sb.InjectErrors("ListMetrics", 1, http.StatusBadRequest, "Throttling")
+	_, err := c.CloudWatch.ListMetrics(ctx, in)
+	wantAPIError(t, err, "Throttling")
+	if !awsapi.IsThrottle(err) {
+		t.Fatalf("injected CloudWatch throttle not recognised: %v", err)
+	}
+	if _, err := c.CloudWatch.ListMetrics(ctx, in); err != nil {
+		t.Fatalf("after the injected error: %v", err)
+	}
+	retrying, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: sb.URL(), StaticCredentials: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb.InjectErrors("ListMetrics", 2, http.StatusBadRequest, "Throttling")
+	if _, err := retrying.CloudWatch.ListMetrics(ctx, in); err != nil {
+		t.Fatalf("retrying client: %v", err)
+	}
+	if got := sb.Calls()["ListMetrics"]; got != 5 {
+		t.Fatalf("ListMetrics calls = %d, want 5", got)
+	}
+
+	// Query protocol (older AWS CLIs).
+	sb.InjectErrors("ListMetrics", 1, http.StatusBadRequest, "Throttling")
+	resp, err := http.Post(sb.URL()+"/", "application/x-www-form-urlencoded", strings.NewReader("Action=ListMetrics&Version=2010-08-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>Throttling</Code>") {
+		t.Fatalf("Query error: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Post(sb.URL()+"/", "application/x-www-form-urlencoded", strings.NewReader("Action=ListMetrics&Version=2010-08-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "ListMetricsResponse") {
+		t.Fatalf("Query after error: %d %s", resp.StatusCode, body)
 	}
 }
