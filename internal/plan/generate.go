@@ -247,11 +247,13 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 	}
 	var methods []methodRate
 	seen := map[string]bool{}
-	var skipped []string
+	var skipped, notMethods []string
 	for _, m := range lt.Methods {
 		key := m.Key()
 		if _, _, err := ParseMethodKey(key); err != nil && !(typ == TypeHTTP && key == "$default") {
-			return nil, nil, fmt.Errorf("generate plan: %s method: %w", ltLabel, err)
+			// e.g. a URL target: not a method of the API.
+			notMethods = append(notMethods, key)
+			continue
 		}
 		if seen[key] {
 			continue
@@ -277,6 +279,9 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 	stageKey.HeadComment = "Stage-wide throttle (*/*) and per-method overrides, applied to every stage above."
 	if len(skipped) > 0 {
 		stageKey.HeadComment += "\nNo per-method throttle for " + strings.Join(skipped, ", ") + ": its load test found no passing rate ≥ 1 RPS after headroom."
+	}
+	if len(notMethods) > 0 {
+		stageKey.HeadComment += "\nLoad test results not named \"VERB /path\" are left out: " + strings.Join(notMethods, ", ") + "."
 	}
 
 	if len(in.Tiers) > 0 {

@@ -74,3 +74,16 @@ func TestGenerateQuotaOnlyFromWholeDays(t *testing.T) {
 		t.Errorf("tiny capacity: %v", err)
 	}
 }
+
+func TestGenerateSkipsNonMethods(t *testing.T) {
+	in := sampleInput()
+	in.Loadtest.Methods = append(in.Loadtest.Methods, LoadtestMethod{Name: "GET http://example.test/x", SustainableRPS: 10},
+		LoadtestMethod{Name: "DELETE /cart", SustainableRPS: 5, Pass: new(bool)})
+	p, y, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Stage.Methods) != 2 || !strings.Contains(string(y), "left out: GET http://example.test/x") || !strings.Contains(string(y), "No per-method throttle for DELETE /cart") {
+		t.Errorf("methods = %d\n%s", len(p.Stage.Methods), y)
+	}
+}
