@@ -429,10 +429,10 @@ func (s *Sandbox) putIntegration(r *http.Request) (int, any, *apiError) {
 	switch in.Type {
 	case "HTTP", "HTTP_PROXY":
 		if in.URI == "" {
-			return 0, nil, badRequest("Enumeration value for HttpMethod must be non-empty; Invalid integration URI: uri is required for %s integrations", in.Type)
+			return 0, nil, badRequest("Invalid integration URI: uri is required for %s integrations", in.Type)
 		}
 		if in.HTTPMethod == "" {
-			return 0, nil, badRequest("Enumeration value for HttpMethod must be non-empty")
+			return 0, nil, badRequest("Enumeration value for HttpMethod must be non-empty: httpMethod is required for %s integrations", in.Type)
 		}
 	case "MOCK", "AWS", "AWS_PROXY":
 	case "":

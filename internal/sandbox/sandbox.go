@@ -1,16 +1,41 @@
 // Package sandbox is a wire-compatible emulator of the parts of Amazon API
 // Gateway (REST APIs v1, a subset of apigatewayv2) and CloudWatch that apictl
 // uses, plus a throttling data plane that enforces API Gateway's token-bucket
-// limits and records CloudWatch metrics.
-//
-// Use it in tests by pointing the real aws-sdk-go-v2 clients at URL():
+// limits and records CloudWatch metrics. The real aws-sdk-go-v2 clients and
+// the AWS CLI talk to it unchanged when pointed at its URL:
 //
 //	sb := sandbox.New(sandbox.Options{})
 //	url, _ := sb.Start("127.0.0.1:0")
 //	defer sb.Close()
+//	clients, _ := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: url, StaticCredentials: true})
 //
-// or embed Handler() in an httptest.Server. Everything is kept in memory and
-// is safe for concurrent use.
+// One endpoint serves everything: the REST-JSON control planes (/restapis,
+// /usageplans, /apikeys, /tags, /v2/apis), CloudWatch (see package cw) and
+// the data plane at InvokeURL(apiID, stage) =
+// URL()+"/restapis/{apiId}/{stage}/_user_request_", also reachable
+// host-style as http://{apiId}.execute-api.localhost:PORT/{stage}/{path}.
+//
+// A data-plane request is routed to the most specific resource (a literal
+// path part beats {param}, which beats {proxy+}) and its method or ANY;
+// unknown ones get 403 "Missing Authentication Token". A method with
+// apiKeyRequired needs an enabled key, in x-api-key, of a usage plan attached
+// to the stage (else 403 "Forbidden"). Then the token buckets are applied in
+// API Gateway's order: the key's usage-plan throttle (the plan's per-method
+// throttle when it has one), the plan quota (429 "Limit Exceeded"), the
+// stage's method settings (a method's own entry overrides "*/*") and the
+// account throttle; a rejection is 429 "Too Many Requests" and never reaches
+// the backend. The backend is the handler of SetMethodBackend, else of
+// SetBackend, else the method's HTTP_PROXY integration URI, else 500.
+//
+// Every data-plane request on an existing stage records Count, 4XXError,
+// 5XXError, Latency and (when the backend was called) IntegrationLatency in
+// namespace AWS/ApiGateway with dimensions {ApiName, Stage}, and also
+// {ApiName, Method, Resource, Stage} when detailed metrics are enabled for the
+// method (its own method setting or "*/*"). HTTP APIs use the same URLs, with
+// routes, stage route settings, metrics 4xx/5xx and dimensions {ApiId,
+// Stage[, Route]}.
+//
+// All state is in memory and safe for concurrent use.
 package sandbox
 
 import (
