@@ -52,8 +52,8 @@ func planSandbox(t *testing.T) (*sandbox.Sandbox, *apigateway.Client) {
 		}
 		return r.Id
 	}
-	method := func(res *string, verb string) {
-		if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: res, HttpMethod: &verb, AuthorizationType: aws.String("NONE")}); err != nil {
+	method := func(res *string, verb string, keyRequired bool) {
+		if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: res, HttpMethod: &verb, AuthorizationType: aws.String("NONE"), ApiKeyRequired: keyRequired}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: id, ResourceId: res, HttpMethod: &verb, Type: types.IntegrationTypeMock}); err != nil {
@@ -61,9 +61,9 @@ func planSandbox(t *testing.T) (*sandbox.Sandbox, *apigateway.Client) {
 		}
 	}
 	root := res.Items[0].Id
-	method(root, "GET")
-	method(mk(mk(mk(root, "cart"), "profile"), "{userId}"), "GET")
-	method(mk(root, "orders"), "POST")
+	method(root, "GET", false)
+	method(mk(mk(mk(root, "cart"), "profile"), "{userId}"), "GET", true)
+	method(mk(root, "orders"), "POST", false)
 	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: id, StageName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
 	}

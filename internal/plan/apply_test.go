@@ -63,17 +63,17 @@ func setupCartAPI(t *testing.T, ag *apigateway.Client) string {
 		}
 		return aws.ToString(r.Id)
 	}
-	method := func(res, verb string) {
-		if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: &id, ResourceId: &res, HttpMethod: &verb, AuthorizationType: aws.String("NONE")}); err != nil {
+	method := func(res, verb string, keyRequired bool) {
+		if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: &id, ResourceId: &res, HttpMethod: &verb, AuthorizationType: aws.String("NONE"), ApiKeyRequired: keyRequired}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: &id, ResourceId: &res, HttpMethod: &verb, Type: types.IntegrationTypeMock}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	method(root, "GET")
-	method(mk(mk(mk(root, "cart"), "profile"), "{userId}"), "GET")
-	method(mk(root, "orders"), "POST")
+	method(root, "GET", false)
+	method(mk(mk(mk(root, "cart"), "profile"), "{userId}"), "GET", true)
+	method(mk(root, "orders"), "POST", false)
 	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &id, StageName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
 	}

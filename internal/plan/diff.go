@@ -569,6 +569,9 @@ func Compute(p *Plan, live *Live, opts DiffOptions) (*Changes, error) {
 	if len(problems) > 0 {
 		return nil, &LiveError{Msg: strings.Join(dedupe(problems), "; "), Fix: strings.Join(dedupe(hints), "; ")}
 	}
+	if len(p.UsagePlans) > 0 && len(live.KeyRequired) == 0 && live.KeyRequired != nil {
+		notes = append(notes, "no method of the API requires an API key (apiKeyRequired), so usage plan throttles and quotas do not apply to any request yet")
+	}
 	sort.SliceStable(ch.PlanKeys, func(i, j int) bool {
 		a, b := ch.PlanKeys[i], ch.PlanKeys[j]
 		if (a.Action == ActionDelete) != (b.Action == ActionDelete) {

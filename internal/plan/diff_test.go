@@ -261,3 +261,20 @@ func TestDiffGolden(t *testing.T) {
 	}
 	golden(t, "diff_update.golden", []byte(ch.Text()))
 }
+
+func TestComputeNotesKeylessUsagePlans(t *testing.T) {
+	p := goodPlan(t)
+	l := converged(t, p)
+	l.KeyRequired = map[MethodID]bool{}
+	ch, err := Compute(p, l, DiffOptions{Getenv: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Notes) != 1 || !strings.Contains(ch.Notes[0], "apiKeyRequired") {
+		t.Errorf("notes = %v", ch.Notes)
+	}
+	l.KeyRequired[MethodID{"GET", "/"}] = true
+	if ch, _ = Compute(p, l, DiffOptions{Getenv: env}); len(ch.Notes) != 0 {
+		t.Errorf("notes = %v", ch.Notes)
+	}
+}

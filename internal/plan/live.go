@@ -69,8 +69,10 @@ type QuotaValue struct {
 type Live struct {
 	APIID, APIName string
 	Region         string
-	// Methods are every method of the API's resources.
-	Methods map[MethodID]bool
+	// Methods are every method of the API's resources; KeyRequired those
+	// with apiKeyRequired (usage plans only act on them).
+	Methods     map[MethodID]bool
+	KeyRequired map[MethodID]bool
 	Stages  map[string]*LiveStage
 	// UsagePlans are every usage plan of the region (ownership and key
 	// conflicts need them all).
@@ -167,7 +169,7 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 	if p.EffectiveType() != TypeREST {
 		return nil, fmt.Errorf("read live state: %s API plans need ReadLiveHTTP", p.EffectiveType())
 	}
-	live := &Live{Region: region, Methods: map[MethodID]bool{}, Stages: map[string]*LiveStage{}}
+	live := &Live{Region: region, Methods: map[MethodID]bool{}, KeyRequired: map[MethodID]bool{}, Stages: map[string]*LiveStage{}}
 	if err := resolveRestAPI(ctx, api, p.API, live); err != nil {
 		return nil, err
 	}
@@ -179,8 +181,12 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 			return nil, fmt.Errorf("read resources of API %s: %w", live.APIID, err)
 		}
 		for _, r := range out.Items {
-			for verb := range r.ResourceMethods {
-				live.Methods[MethodID{verb, aws.ToString(r.Path)}] = true
+			for verb, m := range r.ResourceMethods {
+				id := MethodID{verb, aws.ToString(r.Path)}
+				live.Methods[id] = true
+				if aws.ToBool(m.ApiKeyRequired) {
+					live.KeyRequired[id] = true
+				}
 			}
 		}
 		if pos = out.Position; pos == nil || *pos == "" {
