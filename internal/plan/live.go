@@ -73,7 +73,7 @@ type Live struct {
 	// with apiKeyRequired (usage plans only act on them).
 	Methods     map[MethodID]bool
 	KeyRequired map[MethodID]bool
-	Stages  map[string]*LiveStage
+	Stages      map[string]*LiveStage
 	// UsagePlans are every usage plan of the region (ownership and key
 	// conflicts need them all).
 	UsagePlans []*LivePlan
