@@ -231,7 +231,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 		doc.Blocks = append(doc.Blocks, t)
 	}
 	if applyErr == nil {
-		doc.Blocks = append(doc.Blocks, report.Note{Level: report.OK, Text: fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted, %d API calls.",
+		doc.Blocks = append(doc.Blocks, report.Note{Level: report.OK, Text: fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted (%d write calls).",
 			ch.Summary.Create, ch.Summary.Update, ch.Summary.Delete, sumCalls(out.Calls))})
 	}
 	fmt.Fprintln(opts.IO.Out)
