@@ -172,6 +172,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		NewCmdSandbox(f, nil),
 		NewCmdPlan(f, nil),
 		NewCmdApplyPlan(f, nil),
+		NewCmdLoadtest(f, nil),
 		newHelpTopicExitCodes(),
 	)
 	return cmd

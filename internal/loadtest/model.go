@@ -9,7 +9,10 @@ import (
 // Capacity is the JSON model of a load test: a fixed-rate run (Mode "fixed")
 // or a sustainable-rate search (Mode "search").
 type Capacity struct {
-	Target     string   `json:"target"`
+	Target string `json:"target"`
+	// API and Stage are set when the targets were discovered with --api/--stage.
+	API        string   `json:"api,omitempty"`
+	Stage      string   `json:"stage,omitempty"`
 	Targets    []string `json:"targets,omitempty"` // every target when more than one ("GET /pets")
 	Mode       string   `json:"mode"`              // "fixed" or "search"
 	Objectives []string `json:"objectives"`
@@ -50,6 +53,7 @@ type Bracket struct {
 type MethodCapacity struct {
 	Name           string   `json:"name"` // "GET /pets/{id}"
 	Method         string   `json:"method"`
+	Path           string   `json:"path,omitempty"` // "/pets/{id}" when discovered
 	URL            string   `json:"url"`
 	SustainableRPS float64  `json:"sustainable_rps"`
 	KneeRPS        float64  `json:"knee_rps,omitempty"`

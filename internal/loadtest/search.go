@@ -315,7 +315,7 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 				return nil, err
 			}
 			mc := MethodCapacity{
-				Name: t.Label(), Method: t.Method, URL: t.URL,
+				Name: t.Label(), Method: t.Method, Path: t.Path, URL: t.URL,
 				SustainableRPS: r.sustainable, KneeRPS: r.knee, Pass: r.pass, Reason: r.reason,
 				Bracket: r.bracket, Steps: r.steps,
 			}

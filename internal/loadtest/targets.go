@@ -17,7 +17,9 @@ import (
 // Target is one request to send: a method on a URL, with headers and a body.
 type Target struct {
 	// Name labels the target in reports, e.g. "GET /pets/{id}"; defaults to "METHOD URL".
-	Name   string
+	Name string
+	// Path is the API's resource path template ("/pets/{id}") when the target was discovered.
+	Path   string
 	Method string
 	URL    string
 	Header http.Header

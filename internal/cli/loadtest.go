@@ -1,0 +1,582 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/loadtest"
+	"github.com/apictl/apictl/internal/report"
+)
+
+// LoadtestOptions are the options of `apictl loadtest`.
+type LoadtestOptions struct {
+	IO       *IOStreams
+	AWS      func(ctx context.Context) (*awsapi.Clients, error)
+	Settings *awsapi.Settings
+	Render   func(doc report.Document, data any) error
+	Getenv   func(string) string
+	Verbose  func() bool
+	Quiet    func() bool
+	// ReadFile reads --body, --targets and --path-params files; Create
+	// opens --results, --html and --chart files (tests replace them).
+	ReadFile func(name string) ([]byte, error)
+	Create   func(name string) (io.WriteCloser, error)
+	// Engine replaces the vegeta engine (tests).
+	Runner loadtest.StepRunner
+
+	URL           string
+	TargetsFile   string
+	TargetsFormat string
+	Headers       []string
+	Method        string
+	BodyFile      string
+
+	API            string
+	Stage          string
+	PathParams     []string
+	PathParamsFile string
+	InvokeURL      string
+	Methods        []string
+	Weights        []string
+
+	APIKeyEnv    string
+	BearerEnv    string
+	SigV4        bool
+	SigV4Service string
+
+	Rate     float64
+	Duration time.Duration
+
+	FindMax      bool
+	PerMethod    bool
+	StartRate    float64
+	MaxRate      float64
+	StepDuration time.Duration
+	GrowDuration time.Duration
+	Precision    float64
+	CoolDown     time.Duration
+	Budget       time.Duration
+	Confirm      time.Duration
+
+	SLOs    []string
+	NoAbort bool
+
+	Timeout        time.Duration
+	Workers        uint64
+	MaxWorkers     uint64
+	Connections    int
+	MaxConnections int
+	NoKeepAlive    bool
+	HTTP2          bool
+	Insecure       bool
+	Redirects      int
+	Drain          time.Duration
+
+	ResultsFile string
+	HTMLFile    string
+	ChartFile   string
+}
+
+// NewCmdLoadtest is `apictl loadtest`.
+func NewCmdLoadtest(f *Factory, runF func(*LoadtestOptions) error) *cobra.Command {
+	opts := &LoadtestOptions{
+		IO: f.IO, AWS: f.AWS, Settings: f.Settings, Render: f.Render, Getenv: f.Getenv,
+		Verbose: f.Verbose, Quiet: f.Quiet, ReadFile: os.ReadFile,
+		Create: func(name string) (io.WriteCloser, error) { return os.Create(name) },
+	}
+	cmd := &cobra.Command{
+		Use:   "loadtest [URL] [--targets FILE | --api NAME --stage S] [--rate R --duration D | --find-max]",
+		Short: "Load-test an API at a fixed rate or find its sustainable RPS",
+		Long: `Send load with vegeta's open model (requests leave on schedule whatever the
+latency; workers are added as needed unless --max-workers caps them) and check
+objectives: --slo 'p99<300ms' --slo 'errors<1%' --slo 'throughput>=95%'
+(defaults: p99<1s, errors<1%, throughput>=95%; a given kind replaces its
+default). Errors are non-2xx responses (429 included) and transport errors;
+throughput is successful responses per second over the requested rate.
+
+Targets: a URL (with --method, -H, --body), a vegeta targets file (--targets,
+http or json format), or --api NAME --stage S, which lists the REST API's
+methods (GetResources) and fills path parameters from --path-param k=v or a
+--path-params file of k=v lines. --weight 'GET /pets=5' weights a mix.
+
+Fixed rate: --rate R --duration D. Exit code 3 when the objectives are missed.
+
+Search (--find-max): steady steps from --start-rate, doubling while the
+objectives hold, then bisection between the last passing and the first
+failing rate until they are within --precision. A failing step's successful
+throughput guides the bisection (a saturated backend serves at its capacity).
+Steps that clearly miss the objectives (errors or latency at twice the
+objective over the last second, or too many requests in flight) are aborted
+at once to protect the backend; --cool-down pauses between steps; --max-rate
+is never exceeded; --budget caps the total attack time. --confirm D runs a
+longer step at the found rate; --per-method searches each method alone.
+Exit code 3 when no rate passes.
+
+Progress goes to stderr: one live line on a terminal, plain lines otherwise.
+The first Ctrl-C stops and reports what was measured; the second exits.
+The JSON output (-o json) is an input of 'apictl plan generate'.`,
+		Example: `  apictl loadtest http://127.0.0.1:8080/pets --rate 200 --duration 30s
+  apictl loadtest http://127.0.0.1:8080/pets --find-max --slo 'p99<300ms'
+  apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html plot.html
+  apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --per-method -o json > lt.json
+  apictl loadtest https://abc.execute-api.eu-west-1.amazonaws.com/prod/pets --sigv4 --rate 50 --duration 10s`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.URL = args[0]
+			}
+			if err := opts.validate(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return loadtestRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.TargetsFile, "targets", "", "vegeta targets file (http or json format)")
+	fl.StringVar(&opts.TargetsFormat, "targets-format", "", "targets file format: http or json (default: detect)")
+	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
+	fl.StringVar(&opts.Method, "method", "GET", "HTTP method for a URL target")
+	fl.StringVar(&opts.BodyFile, "body", "", "file with the request body")
+
+	fl.StringVar(&opts.API, "api", "", "REST API name or id: load-test its methods")
+	fl.StringVar(&opts.Stage, "stage", "", "stage to invoke with --api")
+	fl.StringArrayVar(&opts.PathParams, "path-param", nil, "path parameter value name=value for --api (repeatable)")
+	fl.StringVar(&opts.PathParamsFile, "path-params", "", "file of name=value path parameter lines for --api")
+	fl.StringVar(&opts.InvokeURL, "invoke-url", "", "base URL of the stage for --api (default: AWS's, or the --endpoint-url emulator's)")
+	fl.StringSliceVar(&opts.Methods, "methods", nil, "with --api, only these HTTP methods (e.g. GET,POST)")
+	fl.StringArrayVar(&opts.Weights, "weight", nil, "weight of a target in the mix: 'GET /pets=5' (repeatable)")
+
+	fl.StringVar(&opts.APIKeyEnv, "api-key-env", "", "send the API key in this environment variable as x-api-key")
+	fl.StringVar(&opts.BearerEnv, "bearer-env", "", "send the token in this environment variable as 'Authorization: Bearer …'")
+	fl.BoolVar(&opts.SigV4, "sigv4", false, "sign every request with AWS SigV4 (credentials and region from the AWS configuration)")
+	fl.StringVar(&opts.SigV4Service, "sigv4-service", "execute-api", "service name for --sigv4")
+
+	fl.Float64Var(&opts.Rate, "rate", 50, "fixed rate in requests per second (0: as fast as --max-workers allow)")
+	fl.DurationVar(&opts.Duration, "duration", 10*time.Second, "fixed-rate attack duration")
+
+	def := loadtest.DefaultSearchConfig()
+	fl.BoolVar(&opts.FindMax, "find-max", false, "search for the highest rate that meets the objectives")
+	fl.BoolVar(&opts.PerMethod, "per-method", false, "with --find-max, search each target (method) alone")
+	fl.Float64Var(&opts.StartRate, "start-rate", def.StartRate, "first rate of the search")
+	fl.Float64Var(&opts.MaxRate, "max-rate", def.MaxRate, "the search never exceeds this rate")
+	fl.DurationVar(&opts.StepDuration, "step-duration", def.StepDuration, "length of a bisection step")
+	fl.DurationVar(&opts.GrowDuration, "grow-duration", 0, "length of a growth step (default: half of --step-duration)")
+	fl.Float64Var(&opts.Precision, "precision", def.Precision, "stop bisecting when (fail-pass)/pass is at most this")
+	fl.DurationVar(&opts.CoolDown, "cool-down", def.CoolDown, "pause between steps (0: none)")
+	fl.DurationVar(&opts.Budget, "budget", def.Budget, "maximum total attack time of a search (per method with --per-method)")
+	fl.DurationVar(&opts.Confirm, "confirm", 0, "after the search, run this long at the found rate")
+
+	fl.StringArrayVar(&opts.SLOs, "slo", nil, "objective: 'p99<300ms', 'p95<200ms', 'errors<1%', 'throughput>=99%' (repeatable)")
+	fl.BoolVar(&opts.NoAbort, "no-abort", false, "do not abort steps that clearly miss the objectives")
+
+	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "per-request timeout")
+	fl.Uint64Var(&opts.Workers, "workers", 10, "initial workers")
+	fl.Uint64Var(&opts.MaxWorkers, "max-workers", 0, "cap on workers, i.e. concurrency (0: uncapped, an open model)")
+	fl.IntVar(&opts.Connections, "connections", 10000, "maximum idle connections per host")
+	fl.IntVar(&opts.MaxConnections, "max-connections", 0, "maximum connections per host (0: no cap)")
+	fl.BoolVar(&opts.NoKeepAlive, "no-keepalive", false, "open a new connection for every request")
+	fl.BoolVar(&opts.HTTP2, "http2", false, "allow HTTP/2 over TLS")
+	fl.BoolVar(&opts.Insecure, "insecure", false, "skip TLS certificate verification")
+	fl.IntVar(&opts.Redirects, "redirects", 10, "redirects to follow (-1: none, 3xx is then an error)")
+	fl.DurationVar(&opts.Drain, "drain", 0, "wait for in-flight responses after a step before counting them as errors (default: 2× the latency objective)")
+
+	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE')")
+	fl.StringVar(&opts.HTMLFile, "html", "", "write vegeta's latency-over-time HTML plot to FILE")
+	fl.StringVar(&opts.ChartFile, "chart", "", "write an HTML chart of latency against rate for the steps to FILE")
+	return cmd
+}
+
+func (opts *LoadtestOptions) validate(cmd *cobra.Command) error {
+	sources := 0
+	for _, set := range []bool{opts.URL != "", opts.TargetsFile != "", opts.API != ""} {
+		if set {
+			sources++
+		}
+	}
+	switch {
+	case sources == 0:
+		return FlagErrorf("no target: give a URL, --targets FILE or --api NAME --stage S")
+	case sources > 1:
+		return FlagErrorf("give only one of a URL, --targets and --api")
+	case opts.API != "" && opts.Stage == "":
+		return FlagErrorf("--api needs --stage")
+	case opts.API == "" && (opts.Stage != "" || len(opts.PathParams) > 0 || opts.PathParamsFile != "" || opts.InvokeURL != "" || len(opts.Methods) > 0):
+		return FlagErrorf("--stage, --path-param, --path-params, --invoke-url and --methods go with --api")
+	case opts.PerMethod && !opts.FindMax:
+		return FlagErrorf("--per-method goes with --find-max")
+	case opts.FindMax && (cmd.Flags().Changed("rate") || cmd.Flags().Changed("duration")):
+		return FlagErrorf("--find-max chooses the rates: drop --rate and --duration (see --start-rate, --max-rate, --step-duration)")
+	case !opts.FindMax && opts.Confirm > 0:
+		return FlagErrorf("--confirm goes with --find-max")
+	case opts.Rate < 0:
+		return FlagErrorf("--rate must not be negative")
+	case !opts.FindMax && opts.Rate == 0 && opts.MaxWorkers == 0:
+		return FlagErrorf("--rate 0 (as fast as possible) needs --max-workers")
+	case opts.Duration <= 0:
+		return FlagErrorf("--duration must be positive")
+	case opts.APIKeyEnv != "" && opts.Getenv(opts.APIKeyEnv) == "":
+		return FlagErrorf("--api-key-env %s: the variable is empty or unset", opts.APIKeyEnv)
+	case opts.BearerEnv != "" && opts.Getenv(opts.BearerEnv) == "":
+		return FlagErrorf("--bearer-env %s: the variable is empty or unset", opts.BearerEnv)
+	}
+	if _, err := loadtest.ParseObjectives(opts.SLOs); err != nil {
+		return &FlagError{Err: fmt.Errorf("--slo: %w", err)}
+	}
+	return nil
+}
+
+// headers builds the common request headers, auth included.
+func (opts *LoadtestOptions) headers() (http.Header, error) {
+	h := http.Header{}
+	for _, raw := range opts.Headers {
+		k, v, err := loadtest.ParseHeader(raw)
+		if err != nil {
+			return nil, &FlagError{Err: fmt.Errorf("-H: %w", err)}
+		}
+		h.Add(k, v)
+	}
+	if opts.APIKeyEnv != "" {
+		h.Set("X-Api-Key", opts.Getenv(opts.APIKeyEnv))
+	}
+	if opts.BearerEnv != "" {
+		h.Set("Authorization", "Bearer "+opts.Getenv(opts.BearerEnv))
+	}
+	return h, nil
+}
+
+// targets builds the targets from the URL, the targets file or the API.
+func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, string, error) {
+	hdr, err := opts.headers()
+	if err != nil {
+		return nil, "", err
+	}
+	var body []byte
+	if opts.BodyFile != "" {
+		if body, err = opts.ReadFile(opts.BodyFile); err != nil {
+			return nil, "", fmt.Errorf("read --body: %w", err)
+		}
+	}
+	var ts loadtest.Targets
+	apiID := ""
+	switch {
+	case opts.URL != "":
+		ts = loadtest.Targets{{Method: strings.ToUpper(opts.Method), URL: opts.URL, Header: hdr, Body: body, Weight: 1}}
+		if err := ts.Validate(); err != nil {
+			return nil, "", &FlagError{Err: err}
+		}
+	case opts.TargetsFile != "":
+		data, err := opts.ReadFile(opts.TargetsFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("read --targets: %w", err)
+		}
+		if ts, err = loadtest.ParseTargets(strings.NewReader(string(data)), opts.TargetsFile, opts.TargetsFormat, body, hdr); err != nil {
+			return nil, "", err
+		}
+	default:
+		params := map[string]string{}
+		if opts.PathParamsFile != "" {
+			data, err := opts.ReadFile(opts.PathParamsFile)
+			if err != nil {
+				return nil, "", fmt.Errorf("read --path-params: %w", err)
+			}
+			if params, err = loadtest.ParseValues(strings.NewReader(string(data)), opts.PathParamsFile); err != nil {
+				return nil, "", err
+			}
+		}
+		for _, kv := range opts.PathParams {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return nil, "", FlagErrorf("--path-param %q: want name=value", kv)
+			}
+			params[k] = v
+		}
+		clients, err := opts.AWS(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		invoke := loadtest.AWSInvokeURL(clients.Region, opts.Stage)
+		switch {
+		case opts.InvokeURL != "":
+			base := strings.TrimSuffix(opts.InvokeURL, "/")
+			invoke = func(string) string { return base }
+		case opts.Settings != nil && opts.Settings.EndpointURL != "":
+			invoke = loadtest.LocalInvokeURL(opts.Settings.EndpointURL, opts.Stage)
+		case opts.Getenv("AWS_ENDPOINT_URL") != "":
+			invoke = loadtest.LocalInvokeURL(opts.Getenv("AWS_ENDPOINT_URL"), opts.Stage)
+		}
+		ts, apiID, err = loadtest.DiscoverTargets(ctx, clients.APIGateway, loadtest.DiscoverOptions{
+			API: opts.API, Stage: opts.Stage, InvokeURL: invoke, PathParams: params,
+			Methods: opts.Methods, Header: hdr, Body: body,
+		})
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	for _, w := range opts.Weights {
+		name, n, ok := strings.Cut(w, "=")
+		weight, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || err != nil || weight < 1 {
+			return nil, "", FlagErrorf("--weight %q: want 'TARGET=N' with N ≥ 1, e.g. 'GET /pets=5'", w)
+		}
+		found := false
+		for i := range ts {
+			if ts[i].Label() == strings.TrimSpace(name) || ts[i].URL == strings.TrimSpace(name) {
+				ts[i].Weight, found = weight, true
+			}
+		}
+		if !found {
+			return nil, "", FlagErrorf("--weight %q: no target named %q (targets: %s)", w, name, strings.Join(ts.Labels(), ", "))
+		}
+	}
+	return ts, apiID, nil
+}
+
+func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	objs, err := loadtest.ParseObjectives(opts.SLOs)
+	if err != nil {
+		return &FlagError{Err: fmt.Errorf("--slo: %w", err)}
+	}
+	objs = objs.WithDefaults()
+	targets, _, err := opts.targets(ctx)
+	if err != nil {
+		return err
+	}
+	lo := loadtest.Options{
+		Objectives: objs,
+		NoAbort:    opts.NoAbort,
+		Runner:     opts.Runner,
+		Attack: loadtest.AttackOptions{
+			Timeout: opts.Timeout, Workers: opts.Workers, MaxWorkers: opts.MaxWorkers,
+			Connections: opts.Connections, MaxConnections: opts.MaxConnections,
+			NoKeepAlive: opts.NoKeepAlive, HTTP2: opts.HTTP2, Insecure: opts.Insecure,
+			Redirects: opts.Redirects, Drain: opts.Drain,
+		},
+	}
+	if opts.Redirects == 0 {
+		lo.Attack.Redirects = -1 // 0 means vegeta's default in AttackOptions; here it means "follow none"
+	}
+	if opts.SigV4 {
+		clients, err := opts.AWS(ctx)
+		if err != nil {
+			return err
+		}
+		s, err := loadtest.NewSigV4(clients.Config.Credentials, clients.Region)
+		if err != nil {
+			return WithHint(err, "--sigv4 signs with the AWS configuration: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and --region")
+		}
+		s.Service = opts.SigV4Service
+		lo.Attack.SigV4 = s
+	}
+	quiet := opts.Quiet != nil && opts.Quiet()
+	if !quiet {
+		lo.Progress, lo.ProgressTTY = opts.IO.ErrOut, opts.IO.ErrTTY
+	}
+	var files []io.WriteCloser
+	defer func() {
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}()
+	open := func(name string) (io.Writer, error) {
+		f, err := opts.Create(name)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", name, err)
+		}
+		files = append(files, f)
+		return f, nil
+	}
+	if opts.ResultsFile != "" {
+		if lo.Results, err = open(opts.ResultsFile); err != nil {
+			return err
+		}
+	}
+	if opts.HTMLFile != "" {
+		if lo.HTML, err = open(opts.HTMLFile); err != nil {
+			return err
+		}
+	}
+
+	var c *loadtest.Capacity
+	switch {
+	case !opts.FindMax:
+		c, err = loadtest.Run(ctx, targets, opts.Rate, opts.Duration, lo)
+	default:
+		cfg := loadtest.SearchConfig{
+			StartRate: opts.StartRate, MaxRate: opts.MaxRate, Precision: opts.Precision,
+			StepDuration: opts.StepDuration, GrowDuration: opts.GrowDuration,
+			CoolDown: opts.CoolDown, Budget: opts.Budget, Confirm: opts.Confirm,
+		}
+		if opts.CoolDown == 0 {
+			cfg.CoolDown = -1 // 0 means "default" in SearchConfig; here it means none
+		}
+		if opts.PerMethod {
+			c, err = loadtest.SearchPerMethod(ctx, targets, cfg, lo)
+		} else {
+			c, err = loadtest.Search(ctx, targets, cfg, lo)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if opts.API != "" {
+		c.API, c.Stage = opts.API, opts.Stage
+		c.Target = opts.API + " (" + opts.Stage + ")"
+	}
+	if opts.ChartFile != "" {
+		w, err := open(opts.ChartFile)
+		if err != nil {
+			return err
+		}
+		if err := loadtest.WriteStepsHTML(w, c); err != nil {
+			return fmt.Errorf("write %s: %w", opts.ChartFile, err)
+		}
+	}
+	for _, f := range files {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("close output file: %w", err)
+		}
+	}
+	files = nil
+	if err := opts.Render(loadtestDocument(c), c); err != nil {
+		return err
+	}
+	switch {
+	case c.Interrupted:
+		return &SilentError{Err: ErrInterrupted}
+	case !c.Pass && c.Mode == "fixed":
+		return &SilentError{Err: fmt.Errorf("%w: %s", ErrObjectivesNotMet, c.Reason)}
+	case !c.Pass:
+		return &SilentError{Err: fmt.Errorf("%w: %s", ErrObjectivesNotMet, c.Reason)}
+	}
+	return nil
+}
+
+// loadtestDocument is the human view of a load test.
+func loadtestDocument(c *loadtest.Capacity) report.Document {
+	doc := report.Document{Title: "Load test: " + c.Target}
+	kv := report.KV{}
+	add := func(k, v string) { kv.Pairs = append(kv.Pairs, report.Pair{Key: k, Value: v}) }
+	add("Mode", c.Mode)
+	if len(c.Targets) > 0 {
+		add("Targets", strings.Join(c.Targets, ", "))
+	}
+	add("Objectives", strings.Join(c.Objectives, ", "))
+	if c.Mode == "search" {
+		add("Sustainable RPS", ltNum(c.SustainableRPS))
+		if c.Bracket != nil && c.Bracket.Fail > 0 {
+			add("Bracket", fmt.Sprintf("passes at %s, fails at %s rps", ltNum(c.Bracket.Pass), ltNum(c.Bracket.Fail)))
+		}
+		if c.KneeRPS > 0 {
+			add("Knee (latency starts to climb)", ltNum(c.KneeRPS)+" rps")
+		}
+	} else if len(c.Steps) == 1 {
+		st := c.Steps[0]
+		add("Requested rate", ltNum(st.Rate)+" rps")
+		add("Achieved rate", fmt.Sprintf("%s rps (%s of requested)", ltNum(st.AchievedRate), ltPct(st.AchievedRate, st.Rate)))
+		add("Throughput", fmt.Sprintf("%s rps successful", ltNum(st.Throughput)))
+		add("Latency", fmt.Sprintf("p50 %s · p90 %s · p99 %s · max %s", ltMS(st.Latency.P50), ltMS(st.Latency.P90), ltMS(st.Latency.P99), ltMS(st.Latency.Max)))
+		add("Success", ltPct(st.SuccessRatio, 1))
+	}
+	add("Attack time", fmt.Sprintf("%.1fs", c.AttackSeconds))
+	doc.Blocks = append(doc.Blocks, kv)
+
+	if len(c.Methods) > 0 {
+		t := report.Table{Title: "Per method", Headers: []string{"Method", "Sustainable RPS", "Knee", "Verdict"},
+			Align: []report.Alignment{report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignLeft}}
+		for _, m := range c.Methods {
+			verdict := "pass"
+			if !m.Pass {
+				verdict = "FAIL: " + m.Reason
+			}
+			knee := "-"
+			if m.KneeRPS > 0 {
+				knee = ltNum(m.KneeRPS)
+			}
+			t.Rows = append(t.Rows, []string{m.Name, ltNum(m.SustainableRPS), knee, verdict})
+		}
+		doc.Blocks = append(doc.Blocks, t)
+	}
+
+	steps := report.Table{Title: "Steps", Headers: []string{"#", "Phase", "Rate", "Achieved", "Requests", "Throughput", "Success", "p50", "p90", "p99", "Max", "Verdict"},
+		Align: []report.Alignment{report.AlignRight, report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft}}
+	for i, st := range c.Steps {
+		verdict := "pass"
+		if !st.Pass {
+			verdict = "FAIL"
+			if st.Reason != "" {
+				verdict += ": " + st.Reason
+			}
+		}
+		steps.Rows = append(steps.Rows, []string{
+			strconv.Itoa(i + 1), st.Phase, ltNum(st.Rate), ltNum(st.AchievedRate), strconv.Itoa(st.Requests),
+			ltNum(st.Throughput), ltPct(st.SuccessRatio, 1), ltMS(st.Latency.P50), ltMS(st.Latency.P90),
+			ltMS(st.Latency.P99), ltMS(st.Latency.Max), verdict,
+		})
+	}
+	doc.Blocks = append(doc.Blocks, steps)
+	if c.Mode == "search" && len(c.Steps) > 1 {
+		doc.Blocks = append(doc.Blocks, report.Text{Title: "p99 latency by rate", Text: loadtest.RateLatencyChart(c.Steps, 40)})
+	}
+	for _, w := range c.Warnings {
+		doc.Blocks = append(doc.Blocks, report.Note{Text: w, Level: report.Warn})
+	}
+	switch {
+	case c.Interrupted:
+		doc.Blocks = append(doc.Blocks, report.Note{Text: "interrupted: the figures cover what was measured before the stop", Level: report.Warn})
+	case c.Pass && c.Mode == "search":
+		doc.Blocks = append(doc.Blocks, report.Note{Text: fmt.Sprintf("sustainable rate: %s rps meets %s", ltNum(c.SustainableRPS), strings.Join(c.Objectives, ", ")), Level: report.OK})
+	case c.Pass:
+		doc.Blocks = append(doc.Blocks, report.Note{Text: "objectives met", Level: report.OK})
+	default:
+		doc.Blocks = append(doc.Blocks, report.Note{Text: "objectives not met: " + c.Reason, Level: report.Fail})
+	}
+	return doc
+}
+
+func ltNum(f float64) string {
+	if f == float64(int64(f)) {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64)
+}
+
+func ltPct(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(100*a/b, 'f', 1, 64) + "%"
+}
+
+func ltMS(ms float64) string {
+	switch {
+	case ms >= 1000:
+		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + "s"
+	case ms >= 10:
+		return strconv.FormatFloat(ms, 'f', 0, 64) + "ms"
+	default:
+		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
+	}
+}
+
+// loadtestCapacity is the JSON model of a load test.
+type loadtestCapacity = loadtest.Capacity
+
+// renderCapacity renders a load test result as `apictl loadtest` does (the demo uses it).
+func renderCapacity(w io.Writer, o report.Options, c *loadtest.Capacity) error {
+	return report.Render(w, o, loadtestDocument(c), c)
+}

@@ -1,0 +1,262 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/sandbox"
+)
+
+func TestLoadtestFlags(t *testing.T) {
+	run := func(env map[string]string, args ...string) (*LoadtestOptions, error) {
+		f, _ := NewTestFactory(t)
+		f.Getenv = func(k string) string { return env[k] }
+		var got *LoadtestOptions
+		cmd := NewCmdLoadtest(f, func(o *LoadtestOptions) error { got = o; return nil })
+		cmd.SetArgs(append([]string{}, args...))
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		return got, cmd.Execute()
+	}
+	o, err := run(map[string]string{"KEY": "secret"}, "http://127.0.0.1:1/x", "--find-max", "--slo", "p99<300ms", "--api-key-env", "KEY", "-H", "X-A: b", "--max-rate", "800")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.URL != "http://127.0.0.1:1/x" || !o.FindMax || o.MaxRate != 800 || o.StartRate != 10 || o.Precision != 0.05 {
+		t.Errorf("options %+v", o)
+	}
+	h, err := o.headers()
+	if err != nil || h.Get("X-Api-Key") != "secret" || h.Get("X-A") != "b" {
+		t.Errorf("headers %v %v", h, err)
+	}
+	var fe *FlagError
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no target"},
+		{[]string{"http://h/x", "--targets", "t.txt"}, "only one of"},
+		{[]string{"--api", "cart"}, "--api needs --stage"},
+		{[]string{"http://h/x", "--stage", "prod"}, "go with --api"},
+		{[]string{"http://h/x", "--per-method"}, "--per-method goes with --find-max"},
+		{[]string{"http://h/x", "--find-max", "--rate", "10"}, "drop --rate"},
+		{[]string{"http://h/x", "--rate", "0"}, "needs --max-workers"},
+		{[]string{"http://h/x", "--slo", "p99<fast"}, `--slo: objective "p99<fast": bad latency`},
+		{[]string{"http://h/x", "--api-key-env", "NOPE"}, "NOPE: the variable is empty"},
+		{[]string{"http://h/x", "--confirm", "10s"}, "--confirm goes with --find-max"},
+	} {
+		_, err := run(nil, c.args...)
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want flag error %q", c.args, err, c.want)
+		}
+	}
+}
+
+// cartSandbox starts a sandbox with REST API "cart" (GET /cart/profile/{userId},
+// GET and POST /items) on stage prod, its integration served by h.
+func cartSandbox(t *testing.T, h http.Handler) (*sandbox.Sandbox, string) {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{})
+	if _, err := sb.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	ctx := context.Background()
+	clients, err := awsapi.NewClients(ctx, SandboxSettings(sb.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clients.APIGateway
+	api, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("cart")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := func(parent, part string) string {
+		out, err := c.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: aws.String(parent), PathPart: aws.String(part)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.Id
+	}
+	meth := func(id, m string) {
+		if _, err := c.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: aws.String(id), HttpMethod: aws.String(m), AuthorizationType: aws.String("NONE")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := res(res(*api.RootResourceId, "cart"), "profile")
+	user := res(profile, "{userId}")
+	items := res(*api.RootResourceId, "items")
+	meth(user, "GET")
+	meth(items, "GET")
+	meth(items, "POST")
+	meth(items, "OPTIONS")
+	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	sb.SetBackend(*api.Id, h)
+	return sb, *api.Id
+}
+
+// pathRecorder answers 200 (or code) and records the paths it saw.
+type pathRecorder struct {
+	mu    sync.Mutex
+	code  int
+	paths map[string]int
+}
+
+func (p *pathRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	if p.paths == nil {
+		p.paths = map[string]int{}
+	}
+	p.paths[r.Method+" "+r.URL.Path]++
+	code := p.code
+	p.mu.Unlock()
+	if code == 0 {
+		code = 200
+	}
+	w.WriteHeader(code)
+}
+
+func runLoadtest(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	f, tio := NewTestFactory(t)
+	root := NewCmdRoot(f, BuildInfo{Version: "test"})
+	root.SetArgs(args)
+	root.SetOut(tio.Out)
+	root.SetErr(tio.ErrOut)
+	err = root.ExecuteContext(context.Background())
+	return tio.Out.String(), tio.ErrOut.String(), err
+}
+
+func TestLoadtestAPIDiscoveryFixedRunJSON(t *testing.T) {
+	rec := &pathRecorder{}
+	sb, _ := cartSandbox(t, rec)
+	dir := t.TempDir()
+	out, stderr, err := runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "cart", "--stage", "prod",
+		"--path-param", "userId=42", "--rate", "60", "--duration", "1s", "--weight", "GET /items=2",
+		"--results", filepath.Join(dir, "r.bin"), "--html", filepath.Join(dir, "plot.html"), "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var got struct {
+		Target     string   `json:"target"`
+		API        string   `json:"api"`
+		Mode       string   `json:"mode"`
+		Objectives []string `json:"objectives"`
+		Pass       bool     `json:"pass"`
+		Targets    []string `json:"targets"`
+		Steps      []struct {
+			Rate         float64            `json:"rate"`
+			AchievedRate float64            `json:"achieved_rate"`
+			Duration     float64            `json:"duration_s"`
+			Requests     int                `json:"requests"`
+			Throughput   float64            `json:"throughput"`
+			SuccessRatio float64            `json:"success_ratio"`
+			Latency      map[string]float64 `json:"latency_ms"`
+			Pass         bool               `json:"pass"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got.API != "cart" || got.Mode != "fixed" || !got.Pass || len(got.Steps) != 1 || strings.Join(got.Objectives, " ") != "p99<1s errors<1% throughput>=95%" {
+		t.Fatalf("json %s", out)
+	}
+	if strings.Join(got.Targets, ",") != "GET /cart/profile/{userId},GET /items,POST /items" {
+		t.Errorf("targets %v (OPTIONS must be skipped)", got.Targets)
+	}
+	st := got.Steps[0]
+	if st.Rate != 60 || st.Requests < 55 || st.SuccessRatio != 1 || st.Latency["p99"] <= 0 || st.AchievedRate < 50 {
+		t.Errorf("step %+v", st)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	// Weights 1:2:1 → /items GET gets about half.
+	if rec.paths["GET /cart/profile/42"] < 10 || rec.paths["GET /items"] < 2*rec.paths["POST /items"]-3 {
+		t.Errorf("backend saw %v", rec.paths)
+	}
+	f, err := os.Open(filepath.Join(dir, "r.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r vegeta.Result
+	if err := vegeta.NewDecoder(f).Decode(&r); err != nil || r.Code != 200 {
+		t.Errorf("results file: %v %+v", err, r)
+	}
+	if html, _ := os.ReadFile(filepath.Join(dir, "plot.html")); !bytes.Contains(html, []byte("<html")) {
+		t.Errorf("html plot missing")
+	}
+}
+
+func TestLoadtestObjectivesMissedExitsThree(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	out, _, err := runLoadtest(t, "loadtest", srv.URL, "--rate", "40", "--duration", "1s", "-q")
+	if ExitCode(err) != ExitObjectivesMiss || !errors.Is(err, ErrObjectivesNotMet) {
+		t.Fatalf("exit %d err %v", ExitCode(err), err)
+	}
+	if !strings.Contains(out, "objectives not met") || !strings.Contains(out, "429 Too Many Requests") && !strings.Contains(out, "errors 100%") {
+		t.Errorf("report:\n%s", out)
+	}
+	var buf bytes.Buffer
+	PrintError(&buf, err)
+	if buf.Len() != 0 {
+		t.Errorf("the report already says why; stderr got %q", buf.String())
+	}
+}
+
+func TestLoadtestFindMaxPerMethodTable(t *testing.T) {
+	rec := &pathRecorder{}
+	sb, _ := cartSandbox(t, rec)
+	dir := t.TempDir()
+	out, stderr, err := runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "cart", "--stage", "prod",
+		"--path-param", "userId=7", "--methods", "GET", "--find-max", "--per-method", "--start-rate", "10", "--max-rate", "40",
+		"--step-duration", "400ms", "--cool-down", "0", "--chart", filepath.Join(dir, "chart.html"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{"Load test: cart (prod)", "Per method", "GET /cart/profile/{userId}", "GET /items", "Sustainable RPS", "p99 latency by rate", "max-rate"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "POST /items") {
+		t.Errorf("--methods GET let POST through:\n%s", out)
+	}
+	if !strings.Contains(stderr, "step 1 grow") {
+		t.Errorf("no progress on stderr: %q", stderr)
+	}
+	if chart, _ := os.ReadFile(filepath.Join(dir, "chart.html")); !bytes.Contains(chart, []byte("<svg")) {
+		t.Errorf("chart missing")
+	}
+}
+
+func TestLoadtestMissingPathParamHint(t *testing.T) {
+	sb, _ := cartSandbox(t, &pathRecorder{})
+	_, _, err := runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "cart", "--stage", "prod", "--rate", "5", "--duration", "1s")
+	if err == nil || !strings.Contains(err.Error(), "--path-param userId=VALUE") {
+		t.Fatalf("err %v", err)
+	}
+	_, _, err = runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "nope", "--stage", "prod")
+	if err == nil || !strings.Contains(err.Error(), `rest api "nope" not found`) {
+		t.Fatalf("err %v", err)
+	}
+}

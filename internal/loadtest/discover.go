@@ -1,0 +1,169 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+)
+
+// RestAPIClient is the part of the API Gateway client that discovery uses.
+type RestAPIClient interface {
+	GetRestApis(ctx context.Context, in *apigateway.GetRestApisInput, optFns ...func(*apigateway.Options)) (*apigateway.GetRestApisOutput, error)
+	GetResources(ctx context.Context, in *apigateway.GetResourcesInput, optFns ...func(*apigateway.Options)) (*apigateway.GetResourcesOutput, error)
+}
+
+// DiscoverOptions say which API to discover and how to build its targets.
+type DiscoverOptions struct {
+	// API is the REST API's name or id.
+	API string
+	// Stage is the stage to invoke.
+	Stage string
+	// InvokeURL returns the base URL of the stage (no trailing slash), given the API id.
+	InvokeURL func(apiID string) string
+	// PathParams fill path parameters: {userId} from "userId"; a greedy
+	// {proxy+} from "proxy".
+	PathParams map[string]string
+	// Methods, when set, keeps only these methods (e.g. GET).
+	Methods []string
+	// Header and Body are given to every target (Body only to POST, PUT and PATCH).
+	Header http.Header
+	Body   []byte
+}
+
+// AWSInvokeURL is the default invoke URL of a REST API stage on AWS.
+func AWSInvokeURL(region, stage string) func(apiID string) string {
+	return func(apiID string) string {
+		return fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", apiID, region, stage)
+	}
+}
+
+// LocalInvokeURL is the invoke URL of a stage on an emulator at endpoint
+// (apictl's sandbox and LocalStack): endpoint/restapis/{id}/{stage}/_user_request_.
+func LocalInvokeURL(endpoint, stage string) func(apiID string) string {
+	return func(apiID string) string {
+		return strings.TrimSuffix(endpoint, "/") + "/restapis/" + apiID + "/" + stage + "/_user_request_"
+	}
+}
+
+var pathParam = regexp.MustCompile(`\{([^{}]+)\}`)
+
+// DiscoverTargets lists the methods of a REST API (GetRestApis, then
+// GetResources with embedded methods) and returns one target per method,
+// named like "GET /pets/{id}", with path parameters filled in. OPTIONS
+// methods (CORS preflight) are skipped and ANY is hit with GET. It also
+// returns the API's id.
+func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (Targets, string, error) {
+	if o.API == "" || o.Stage == "" {
+		return nil, "", fmt.Errorf("discover: --api and --stage are both needed")
+	}
+	id, err := findRestAPI(ctx, c, o.API)
+	if err != nil {
+		return nil, "", err
+	}
+	var resources []types.Resource
+	var pos *string
+	for {
+		out, err := c.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: aws.String(id), Embed: []string{"methods"}, Limit: aws.Int32(500), Position: pos})
+		if err != nil {
+			return nil, "", fmt.Errorf("get resources of api %s: %w", id, err)
+		}
+		resources = append(resources, out.Items...)
+		if out.Position == nil || *out.Position == "" {
+			break
+		}
+		pos = out.Position
+	}
+	sort.Slice(resources, func(i, j int) bool { return aws.ToString(resources[i].Path) < aws.ToString(resources[j].Path) })
+	keep := map[string]bool{}
+	for _, m := range o.Methods {
+		keep[strings.ToUpper(m)] = true
+	}
+	base := o.InvokeURL(id)
+	var out Targets
+	missing := map[string]bool{}
+	for _, r := range resources {
+		path := aws.ToString(r.Path)
+		methods := make([]string, 0, len(r.ResourceMethods))
+		for m := range r.ResourceMethods {
+			methods = append(methods, m)
+		}
+		sort.Strings(methods)
+		for _, m := range methods {
+			send := m
+			if m == "OPTIONS" {
+				continue
+			}
+			if m == "ANY" {
+				send = http.MethodGet
+			}
+			if len(keep) > 0 && !keep[m] && !keep[send] {
+				continue
+			}
+			filled := pathParam.ReplaceAllStringFunc(path, func(p string) string {
+				name := strings.TrimSuffix(p[1:len(p)-1], "+")
+				v, ok := o.PathParams[name]
+				if !ok {
+					missing[name] = true
+					return p
+				}
+				return v
+			})
+			t := Target{Name: m + " " + path, Path: path, Method: send, URL: base + filled, Header: o.Header, Weight: 1}
+			if send == http.MethodPost || send == http.MethodPut || send == http.MethodPatch {
+				t.Body = o.Body
+			}
+			out = append(out, t)
+		}
+	}
+	if len(missing) > 0 {
+		names := make([]string, 0, len(missing))
+		for n := range missing {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, "", fmt.Errorf("api %s: no value for path parameter(s) %s: give --path-param %s=VALUE or a --path-params file", o.API, strings.Join(names, ", "), names[0])
+	}
+	if len(out) == 0 {
+		return nil, "", fmt.Errorf("api %s has no methods to load-test", o.API)
+	}
+	return out, id, nil
+}
+
+// findRestAPI resolves a REST API name or id.
+func findRestAPI(ctx context.Context, c RestAPIClient, nameOrID string) (string, error) {
+	var byName []string
+	var pos *string
+	for {
+		out, err := c.GetRestApis(ctx, &apigateway.GetRestApisInput{Limit: aws.Int32(500), Position: pos})
+		if err != nil {
+			return "", fmt.Errorf("list rest apis: %w", err)
+		}
+		for _, a := range out.Items {
+			if aws.ToString(a.Id) == nameOrID {
+				return nameOrID, nil
+			}
+			if aws.ToString(a.Name) == nameOrID {
+				byName = append(byName, aws.ToString(a.Id))
+			}
+		}
+		if out.Position == nil || *out.Position == "" {
+			break
+		}
+		pos = out.Position
+	}
+	switch len(byName) {
+	case 0:
+		return "", fmt.Errorf("rest api %q not found (by name or id) in this account and region", nameOrID)
+	case 1:
+		return byName[0], nil
+	default:
+		return "", fmt.Errorf("%d rest apis are named %q (%s): give the id with --api", len(byName), nameOrID, strings.Join(byName, ", "))
+	}
+}
