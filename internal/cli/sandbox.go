@@ -79,7 +79,7 @@ as one JSON object.`,
   apictl sandbox serve --aws-limits --account-rate 10000 --account-burst 5000
 
   # in another terminal
-  export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1
+  export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   aws apigateway get-usage-plans
   apictl measure --api cart-api --stage prod`,
@@ -137,6 +137,7 @@ func sandboxServeRun(ctx context.Context, opts *SandboxServeOptions) error {
 		Env: map[string]string{
 			"AWS_ENDPOINT_URL":      url,
 			"AWS_REGION":            opts.Region,
+			"AWS_DEFAULT_REGION":    opts.Region, // what the AWS CLI v1 reads
 			"AWS_ACCESS_KEY_ID":     "test",
 			"AWS_SECRET_ACCESS_KEY": "test",
 		},
@@ -176,7 +177,7 @@ Use it with:
 
 or set in your shell:
   export AWS_ENDPOINT_URL=%[1]s
-  export AWS_REGION=%[2]s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+  export AWS_REGION=%[2]s AWS_DEFAULT_REGION=%[2]s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
 Data plane: %[3]s (API key in header x-api-key)
 State is in memory. Press Ctrl-C to stop.

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +90,71 @@ func TestSandboxServeRunsUntilCancelled(t *testing.T) {
 				t.Fatalf("stderr: %q", errOut.String())
 			}
 		})
+	}
+}
+
+// TestSandboxServeWithAWSCLI points the AWS CLI at `apictl sandbox serve`
+// (skipped when aws is not installed; CI installs Debian's awscli).
+func TestSandboxServeWithAWSCLI(t *testing.T) {
+	awsBin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not on PATH")
+	}
+	var out, errOut bytes.Buffer
+	ready := make(chan string, 1)
+	opts := &SandboxServeOptions{
+		IO:     &IOStreams{Out: &out, ErrOut: &errOut},
+		Output: func() report.Options { return report.Options{Format: report.FormatJSON} },
+		Quiet:  func() bool { return true },
+		Addr:   "127.0.0.1:0", Region: "us-east-1",
+		Ready: func(url string) { ready <- url },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- sandboxServeRun(ctx, opts) }()
+	var url string
+	select {
+	case url = <-ready:
+	case err := <-done:
+		t.Fatalf("serve returned early: %v", err)
+	}
+	home := t.TempDir()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	var ep sandboxEndpoint
+	if err := json.Unmarshal(out.Bytes(), &ep); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range ep.Env {
+		if k != "AWS_ENDPOINT_URL" { // older CLIs ignore it: pass --endpoint-url
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, "HOME="+home, "AWS_CONFIG_FILE="+filepath.Join(home, "c"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "k"),
+		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1")
+	cctx, ccancel := context.WithTimeout(ctx, 90*time.Second)
+	defer ccancel()
+	cmd := exec.CommandContext(cctx, awsBin, "--endpoint-url", url, "--output", "json", "apigateway", "create-api-key", "--name", "cli-key", "--enabled")
+	cmd.Env = env
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws apigateway create-api-key: %v\n%s", err, b)
+	}
+	var key struct {
+		ID      string `json:"id"`
+		Name    string `json:"name"`
+		Enabled bool   `json:"enabled"`
+	}
+	if err := json.Unmarshal(b, &key); err != nil || key.ID == "" || key.Name != "cli-key" || !key.Enabled {
+		t.Fatalf("create-api-key output %s: %+v %v", b, key, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }
