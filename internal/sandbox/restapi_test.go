@@ -217,3 +217,63 @@ func TestUpdateStageMethodSettings(t *testing.T) {
 	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("nope")})
 	wantAPIError(t, err, "NotFoundException")
 }
+
+func TestResourceMethodAndDeploymentExtras(t *testing.T) {
+	ctx := context.Background()
+	_, c := startSandbox(t, Options{AccountThrottle: &RateLimit{Rate: 300, Burst: 100}})
+	ag := c.APIGateway
+	p := createPetAPI(t, ag, "pets")
+	id := aws.String(p.ID)
+
+	res, err := ag.GetResource(ctx, &apigateway.GetResourceInput{RestApiId: id, ResourceId: aws.String(p.PetID), Embed: []string{"methods"}})
+	if err != nil || *res.Path != "/pets/{petId}" || res.ResourceMethods["GET"].AuthorizationType == nil {
+		t.Fatalf("GetResource: %+v %v", res, err)
+	}
+	_, err = ag.GetIntegration(ctx, &apigateway.GetIntegrationInput{RestApiId: id, ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET")})
+	wantAPIError(t, err, "NotFoundException")
+	must[*apigateway.PutIntegrationOutput](t)(ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: id, ResourceId: aws.String(p.PetID),
+		HttpMethod: aws.String("GET"), Type: agtypes.IntegrationTypeMock}))
+	in, err := ag.GetIntegration(ctx, &apigateway.GetIntegrationInput{RestApiId: id, ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET")})
+	if err != nil || in.Type != agtypes.IntegrationTypeMock || in.TimeoutInMillis != 29000 {
+		t.Fatalf("GetIntegration: %+v %v", in, err)
+	}
+	if _, err := ag.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: id, ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: id, ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET")})
+	wantAPIError(t, err, "NotFoundException")
+
+	// Deleting /pets deletes /pets/{petId} too; the root cannot be deleted.
+	if _, err := ag.DeleteResource(ctx, &apigateway.DeleteResourceInput{RestApiId: id, ResourceId: aws.String(p.PetsID)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetResource(ctx, &apigateway.GetResourceInput{RestApiId: id, ResourceId: aws.String(p.PetID)})
+	wantAPIError(t, err, "NotFoundException")
+	_, err = ag.DeleteResource(ctx, &apigateway.DeleteResourceInput{RestApiId: id, ResourceId: aws.String(p.RootID)})
+	wantAPIError(t, err, "BadRequestException")
+	all := must[*apigateway.GetResourcesOutput](t)(ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: id}))
+	if len(all.Items) != 4 {
+		t.Fatalf("resources after delete: %d, want 4", len(all.Items))
+	}
+
+	deps := must[*apigateway.GetDeploymentsOutput](t)(ag.GetDeployments(ctx, &apigateway.GetDeploymentsInput{RestApiId: id}))
+	d, err := ag.GetDeployment(ctx, &apigateway.GetDeploymentInput{RestApiId: id, DeploymentId: deps.Items[0].Id})
+	if err != nil || *d.Id != *deps.Items[0].Id || d.CreatedDate == nil {
+		t.Fatalf("GetDeployment: %+v %v", d, err)
+	}
+	_, err = ag.GetDeployment(ctx, &apigateway.GetDeploymentInput{RestApiId: id, DeploymentId: aws.String("nope")})
+	wantAPIError(t, err, "NotFoundException")
+
+	acct, err := ag.GetAccount(ctx, &apigateway.GetAccountInput{})
+	if err != nil || acct.ThrottleSettings.RateLimit != 300 || acct.ThrottleSettings.BurstLimit != 100 {
+		t.Fatalf("GetAccount: %+v %v", acct, err)
+	}
+
+	// A REST API with a stage in a usage plan cannot be deleted.
+	must[*apigateway.CreateUsagePlanOutput](t)(ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p"),
+		ApiStages: []agtypes.ApiStage{{ApiId: id, Stage: aws.String("prod")}}}))
+	_, err = ag.DeleteRestApi(ctx, &apigateway.DeleteRestApiInput{RestApiId: id})
+	wantAPIError(t, err, "BadRequestException")
+	_, err = ag.DeleteStage(ctx, &apigateway.DeleteStageInput{RestApiId: id, StageName: aws.String("prod")})
+	wantAPIError(t, err, "BadRequestException")
+}

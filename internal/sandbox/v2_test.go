@@ -153,3 +153,28 @@ func TestHTTPAPIDataPlane(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPAPIDeletes(t *testing.T) {
+	ctx := context.Background()
+	_, c := startSandbox(t, Options{})
+	v2 := c.APIGatewayV2
+	api := must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("x"), ProtocolType: v2types.ProtocolTypeHttp}))
+	rt := must[*apigatewayv2.CreateRouteOutput](t)(v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /a")}))
+	got, err := v2.GetRoute(ctx, &apigatewayv2.GetRouteInput{ApiId: api.ApiId, RouteId: rt.RouteId})
+	if err != nil || *got.RouteKey != "GET /a" || got.AuthorizationType != v2types.AuthorizationTypeNone {
+		t.Fatalf("GetRoute: %+v %v", got, err)
+	}
+	_, err = v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("x"), ProtocolType: "GRPC"})
+	wantAPIError(t, err, "BadRequestException")
+	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("s")}))
+	if _, err := v2.DeleteStage(ctx, &apigatewayv2.DeleteStageInput{ApiId: api.ApiId, StageName: aws.String("s")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v2.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: api.ApiId, StageName: aws.String("s")})
+	wantAPIError(t, err, "NotFoundException")
+	if _, err := v2.DeleteApi(ctx, &apigatewayv2.DeleteApiInput{ApiId: api.ApiId}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v2.GetRoutes(ctx, &apigatewayv2.GetRoutesInput{ApiId: api.ApiId})
+	wantAPIError(t, err, "NotFoundException")
+}
