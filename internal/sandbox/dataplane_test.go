@@ -391,3 +391,22 @@ func TestDataPlaneMetrics(t *testing.T) {
 		t.Fatalf("CloudWatch calls are counted: %v", sb.Calls())
 	}
 }
+
+func TestUpdateMethodAPIKeyRequired(t *testing.T) {
+	ctx := context.Background()
+	sb, c := startSandbox(t, Options{})
+	ag := c.APIGateway
+	p := createPetAPI(t, ag, "pets")
+	sb.SetBackend(p.ID, &okBackend{})
+	base := sb.InvokeURL(p.ID, "prod")
+	wantResult(t, call(t, "GET", base+"/pets/1", ""), 200, "")
+	m, err := ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET"),
+		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/apiKeyRequired", "true")}})
+	if err != nil || !*m.ApiKeyRequired {
+		t.Fatalf("UpdateMethod: %+v %v", m, err)
+	}
+	wantResult(t, call(t, "GET", base+"/pets/1", ""), 403, "Forbidden")
+	_, err = ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET"),
+		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/authorizationType", "MAGIC")}})
+	wantAPIError(t, err, "BadRequestException")
+}

@@ -43,6 +43,7 @@ func (s *Sandbox) v1Routes() *http.ServeMux {
 
 	h("PUT /restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}", "PutMethod", s.putMethod)
 	h("GET /restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}", "GetMethod", s.getMethod)
+	h("PATCH /restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}", "UpdateMethod", s.updateMethod)
 	h("DELETE /restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}", "DeleteMethod", s.deleteMethod)
 	h("PUT /restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/integration", "PutIntegration", s.putIntegration)
 	h("GET /restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/integration", "GetIntegration", s.getIntegration)
@@ -405,6 +406,46 @@ func (s *Sandbox) getMethod(r *http.Request) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
+	return 200, m, nil
+}
+
+func (s *Sandbox) updateMethod(r *http.Request) (int, any, *apiError) {
+	_, _, m, e := s.lookupMethod(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	ops, e := decodePatch(r)
+	if e != nil {
+		return 0, nil, e
+	}
+	work := *m
+	for _, op := range ops {
+		if op.Op != "replace" {
+			return 0, nil, badOp(op, "replace")
+		}
+		v := op.value()
+		switch op.Path {
+		case "/apiKeyRequired":
+			work.APIKeyRequired, e = parseBool(v)
+		case "/authorizationType":
+			switch v {
+			case "NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS":
+				work.AuthorizationType = v
+			default:
+				e = badRequest("Invalid authorization type %q. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS", v)
+			}
+		case "/authorizerId":
+			work.AuthorizerID = v
+		case "/operationName":
+			work.OperationName = v
+		default:
+			e = badRequest("Invalid patch path %s", op.Path)
+		}
+		if e != nil {
+			return 0, nil, e
+		}
+	}
+	*m = work
 	return 200, m, nil
 }
 
