@@ -536,32 +536,38 @@ func Compute(p *Plan, live *Live, opts DiffOptions) (*Changes, error) {
 	}
 	// A key may be in one plan per API stage: find live memberships outside
 	// the desired plans that would clash.
-	for kn, stages := range stagesOfKey {
+	plansOfKey := map[string][]*LivePlan{}
+	for _, lp := range live.UsagePlans {
+		for _, k := range lp.Keys {
+			plansOfKey[k.ID] = append(plansOfKey[k.ID], lp)
+		}
+	}
+	keyNames := make([]string, 0, len(stagesOfKey))
+	for kn := range stagesOfKey {
+		keyNames = append(keyNames, kn)
+	}
+	sort.Strings(keyNames)
+	for _, kn := range keyNames {
+		stages := stagesOfKey[kn]
 		id, ok := keyIDs[kn]
 		if !ok || replacedKeys[kn] || createdKeys[kn] {
 			continue
 		}
-		for _, lp := range live.UsagePlans {
+		for _, lp := range plansOfKey[id] {
 			if desiredPlans[lp.Name] && planIDs[lp.Name] == lp.ID {
 				continue
 			}
-			pruned := opts.Prune && lp.Managed() && (len(lp.Stages) > 0 || lp.Tags[APITag] == live.APIID)
-			if pruned {
-				continue
+			if opts.Prune && lp.Managed() && (len(lp.Stages) > 0 || lp.Tags[APITag] == live.APIID) {
+				continue // deleted by --prune before the key joins
 			}
-			for _, k := range lp.Keys {
-				if k.ID != id {
-					continue
-				}
-				for s := range lp.Stages {
-					if other, clash := stages[live.APIID+":"+s]; clash {
-						problems = append(problems, fmt.Sprintf("API key %q is already in usage plan %q (%s) for stage %s, so it cannot join plan %q", kn, lp.Name, lp.ID, s, other))
-						hint := "a key can be in one usage plan per API stage: remove it from the other plan"
-						if lp.Managed() {
-							hint += " (or pass --prune to delete that managed plan)"
-						}
-						hints = append(hints, hint)
+			for _, s := range sortedKeys(lp.Stages) {
+				if other, clash := stages[live.APIID+":"+s]; clash {
+					problems = append(problems, fmt.Sprintf("API key %q is already in usage plan %q (%s) for stage %s, so it cannot join plan %q", kn, lp.Name, lp.ID, s, other))
+					hint := "a key can be in one usage plan per API stage: remove it from the other plan"
+					if lp.Managed() {
+						hint += " (or pass --prune to delete that managed plan)"
 					}
+					hints = append(hints, hint)
 				}
 			}
 		}
@@ -781,4 +787,13 @@ func planUpdateOps(c *Change, lp *LivePlan, u UsagePlan, apiID string, wantStage
 		c.ops = append(c.ops, types.PatchOperation{Op: types.OpRemove, Path: aws.String("/throttle")})
 		c.Fields = append(c.Fields, &Field{Path: "throttle", Old: sp(fmtThrottle(lp.Throttle))})
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

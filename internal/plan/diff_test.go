@@ -278,3 +278,21 @@ func TestComputeNotesKeylessUsagePlans(t *testing.T) {
 		t.Errorf("notes = %v", ch.Notes)
 	}
 }
+
+func TestComputeKeyInAnotherPlanOfTheStage(t *testing.T) {
+	p := goodPlan(t)
+	l := converged(t, p)
+	l.UsagePlans[0].Keys = nil // alice must join gold...
+	other, _ := normalisePlan(types.UsagePlan{Id: aws.String("p9"), Name: aws.String("hand-made"),
+		ApiStages: []types.ApiStage{{ApiId: aws.String("api1"), Stage: aws.String("prod")}}}, "api1")
+	other.Keys = []LivePlanKey{{ID: "k1", Name: "alice"}} // ...but is in a hand-made plan of prod
+	l.UsagePlans = append(l.UsagePlans, other)
+	_, err := Compute(p, l, DiffOptions{Getenv: env})
+	if err == nil || !strings.Contains(err.Error(), `API key "alice" is already in usage plan "hand-made" (p9) for stage prod`) {
+		t.Fatalf("err = %v", err)
+	}
+	other.Tags = map[string]string{ManagedTag: "true"}
+	if _, err := Compute(p, l, DiffOptions{Getenv: env, Prune: true}); err != nil {
+		t.Fatalf("with --prune the managed plan goes first: %v", err)
+	}
+}
