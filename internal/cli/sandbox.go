@@ -14,9 +14,10 @@ import (
 
 // SandboxServeOptions are the options of `apictl sandbox serve`.
 type SandboxServeOptions struct {
-	IO     *IOStreams
-	Output func() report.Options
-	Quiet  func() bool
+	IO      *IOStreams
+	Output  func() report.Options
+	Quiet   func() bool
+	Verbose func() bool
 
 	Addr         string
 	Region       string
@@ -54,7 +55,7 @@ AWS CLI or any AWS SDK at it with --endpoint-url to try plans offline or in CI.`
 }
 
 func newCmdSandboxServe(f *Factory, runF func(*SandboxServeOptions) error) *cobra.Command {
-	opts := &SandboxServeOptions{IO: f.IO, Output: f.Output, Quiet: f.Quiet}
+	opts := &SandboxServeOptions{IO: f.IO, Output: f.Output, Quiet: f.Quiet, Verbose: f.Verbose}
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:4566]",
 		Short: "Serve the emulator until Ctrl-C",
@@ -73,7 +74,8 @@ x-api-key header on methods with apiKeyRequired, and are proxied to the
 method's HTTP_PROXY integration URI.
 
 Any credentials are accepted. With -o json the endpoint details are printed
-as one JSON object.`,
+as one JSON object; with -v every control-plane and CloudWatch call is logged
+on stderr.`,
 		Example: `  apictl sandbox serve
   apictl sandbox serve --addr 127.0.0.1:0 -o json
   apictl sandbox serve --aws-limits --account-rate 10000 --account-burst 5000
@@ -119,6 +121,9 @@ type sandboxEndpoint struct {
 
 func sandboxServeRun(ctx context.Context, opts *SandboxServeOptions) error {
 	so := sandbox.Options{Region: opts.Region}
+	if opts.Verbose != nil && opts.Verbose() {
+		so.Log = opts.IO.ErrOut
+	}
 	if opts.AWSLimits {
 		so.ControlPlaneRateLimits = awsControlPlaneLimits
 	}

@@ -45,10 +45,11 @@ func TestSandboxServeRunsUntilCancelled(t *testing.T) {
 			var out, errOut bytes.Buffer
 			ready := make(chan string, 1)
 			opts := &SandboxServeOptions{
-				IO:     &IOStreams{Out: &out, ErrOut: &errOut},
-				Output: func() report.Options { return report.Options{Format: format} },
-				Quiet:  func() bool { return false },
-				Addr:   "127.0.0.1:0", Region: "eu-west-1", AWSLimits: true,
+				IO:      &IOStreams{Out: &out, ErrOut: &errOut},
+				Output:  func() report.Options { return report.Options{Format: format} },
+				Quiet:   func() bool { return false },
+				Verbose: func() bool { return true },
+				Addr:    "127.0.0.1:0", Region: "eu-west-1", AWSLimits: true,
 				Ready: func(url string) { ready <- url },
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -86,7 +87,7 @@ func TestSandboxServeRunsUntilCancelled(t *testing.T) {
 			} else if !strings.Contains(out.String(), "--endpoint-url "+url) || !strings.Contains(out.String(), "export AWS_ENDPOINT_URL="+url) {
 				t.Fatalf("output does not say how to use the endpoint:\n%s", out.String())
 			}
-			if !strings.Contains(errOut.String(), "sandbox stopped") {
+			if !strings.Contains(errOut.String(), "sandbox stopped") || !strings.Contains(errOut.String(), "CreateUsagePlan 201") {
 				t.Fatalf("stderr: %q", errOut.String())
 			}
 		})

@@ -28,10 +28,20 @@ func (s *Sandbox) isCloudWatch(r *http.Request) bool { return cw.IsCloudWatchReq
 func (s *Sandbox) serveCloudWatch(w http.ResponseWriter, r *http.Request) {
 	op := cloudWatchOp(r)
 	if e := s.countCall(op); e != nil {
+		s.logCall(op, e.Status, e.Type)
 		writeCloudWatchError(w, r, e)
 		return
 	}
-	s.cw.ServeHTTP(w, r)
+	if s.opts.Log == nil {
+		s.cw.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	s.cw.ServeHTTP(rec, r)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	s.logCall(op, rec.status, "")
 }
 
 // writeCloudWatchError answers an injected error or rate limit in the

@@ -13,6 +13,7 @@ type opFunc func(r *http.Request) (int, any, *apiError)
 func (s *Sandbox) wrap(op string, fn opFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if e := s.countCall(op); e != nil {
+			s.logCall(op, e.Status, e.Type)
 			writeError(w, e)
 			return
 		}
@@ -20,9 +21,11 @@ func (s *Sandbox) wrap(op string, fn opFunc) http.HandlerFunc {
 		status, out, e := fn(r)
 		s.mu.Unlock()
 		if e != nil {
+			s.logCall(op, e.Status, e.Type+": "+e.Message)
 			writeError(w, e)
 			return
 		}
+		s.logCall(op, status, "")
 		writeJSON(w, status, out)
 	}
 }

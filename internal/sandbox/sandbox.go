@@ -82,6 +82,9 @@ type Options struct {
 	// plane rate limits); default time.Now. It is separate from Now so that
 	// tests can pin metric timestamps while throttling runs in real time.
 	ThrottleNow func() time.Time
+	// Log, when set, gets one line per control-plane and CloudWatch call
+	// ("UpdateUsagePlan 200", "CreateApiKey 400 BadRequestException: …").
+	Log io.Writer
 }
 
 // Sandbox is an in-memory API Gateway + CloudWatch emulator.
@@ -90,6 +93,8 @@ type Sandbox struct {
 
 	mu    sync.Mutex // guards the control-plane state below
 	state *state
+
+	logMu sync.Mutex
 
 	callsMu  sync.Mutex
 	calls    map[string]int
@@ -362,6 +367,19 @@ func (s *Sandbox) countCall(op string) *apiError {
 		}
 	}
 	return nil
+}
+
+func (s *Sandbox) logCall(op string, status int, detail string) {
+	if s.opts.Log == nil {
+		return
+	}
+	line := op + " " + fmt.Sprint(status)
+	if detail != "" {
+		line += " " + detail
+	}
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	fmt.Fprintln(s.opts.Log, line)
 }
 
 func retryAfterFor(code int, wait time.Duration) string {

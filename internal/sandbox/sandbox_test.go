@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,5 +182,36 @@ func TestCloudWatchInjectedErrors(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "ListMetricsResponse") {
 		t.Fatalf("Query after error: %d %s", resp.StatusCode, body)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestCallLog(t *testing.T) {
+	ctx := context.Background()
+	var log lockedBuffer
+	_, c := startSandbox(t, Options{Log: &log})
+	must[*apigateway.CreateUsagePlanOutput](t)(c.APIGateway.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
+	_, err := c.APIGateway.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: aws.String("nope")})
+	wantAPIError(t, err, "NotFoundException")
+	must[*cloudwatch.ListMetricsOutput](t)(c.CloudWatch.ListMetrics(ctx, &cloudwatch.ListMetricsInput{}))
+	want := "CreateUsagePlan 201\nGetUsagePlan 404 NotFoundException: Invalid Usage Plan ID specified\nListMetrics 200\n"
+	if got := log.String(); got != want {
+		t.Fatalf("log:\n%s\nwant:\n%s", got, want)
 	}
 }
