@@ -194,7 +194,7 @@ func dataPlaneTarget(r *http.Request) (apiID, stage, rest string, ok bool) {
 			if len(parts) == 4 {
 				rest = "/" + parts[3]
 			}
-			return parts[0], parts[1], rest, true
+			return unescapeSegment(parts[0]), unescapeSegment(parts[1]), rest, true
 		}
 		return "", "", "", false
 	}
@@ -208,9 +208,16 @@ func dataPlaneTarget(r *http.Request) (apiID, stage, rest string, ok bool) {
 		if len(parts) == 2 {
 			rest = "/" + parts[1]
 		}
-		return host[:i], parts[0], rest, true
+		return host[:i], unescapeSegment(parts[0]), rest, true
 	}
 	return "", "", "", false
+}
+
+func unescapeSegment(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port) and serves

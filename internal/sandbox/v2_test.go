@@ -136,7 +136,9 @@ func TestHTTPAPIDataPlane(t *testing.T) {
 		t.Fatalf("GET /items/{id} with route burst 1: %v", got)
 	}
 	wantResult(t, call(t, "POST", base+"/items/7", ""), 200, "")
-	if be.Calls() != 4 || post.Calls() != 1 || post.paths[0] != "/items/7" {
+	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("$default")}))
+	wantResult(t, call(t, "POST", sb.InvokeURL(*api.ApiId, "%24default")+"/items/8", ""), 200, "")
+	if be.Calls() != 4 || post.Calls() != 2 || post.paths[0] != "/items/7" {
 		t.Fatalf("backends: default %d, post %d %v", be.Calls(), post.Calls(), post.paths)
 	}
 
