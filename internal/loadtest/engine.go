@@ -55,7 +55,8 @@ type StepRunner interface {
 
 // AttackOptions tune the load generator.
 type AttackOptions struct {
-	// Timeout bounds each request (default 10s).
+	// Timeout bounds connecting, the TLS handshake and the wait for the
+	// response headers of each request (default 10s).
 	Timeout time.Duration
 	// Workers is the initial number of workers (default 10); vegeta adds
 	// more whenever all are busy, up to MaxWorkers.
@@ -130,6 +131,12 @@ func NewEngine(opts AttackOptions) *Engine {
 		DisableKeepAlives:   opts.NoKeepAlive,
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   opts.HTTP2,
+		// The timeout is enforced by the transport (dial, TLS handshake,
+		// response headers) rather than by http.Client.Timeout, which
+		// costs a timer and a derived context per request; a response body
+		// that stalls after its headers is cut by the step's drain.
+		TLSHandshakeTimeout:   opts.Timeout,
+		ResponseHeaderTimeout: opts.Timeout,
 	}
 	if !opts.HTTP2 {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
@@ -227,7 +234,6 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		vegeta.Workers(e.opts.Workers),
 		vegeta.MaxWorkers(e.opts.MaxWorkers),
 		vegeta.MaxBody(0), // figures need no bodies; they are still read to keep connections reusable
-		vegeta.Timeout(e.opts.Timeout),
 	}
 	if e.opts.Redirects != 0 {
 		vopts = append(vopts, vegeta.Redirects(e.opts.Redirects))

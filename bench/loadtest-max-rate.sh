@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the maximum request rate of `apictl loadtest`
+# against the vegeta CLI (same library version), wrk and hey, all hitting one
+# trivial loopback server in the same run, then the peak RSS of a 1M-request
+# `apictl loadtest` attack. See bench/README.md.
+#
+# Usage: bench/loadtest-max-rate.sh            (from the repository root)
+# Env:   DURATION=10s  CONCURRENCY=64  REQUESTS=1000000  SKIP_RSS=1  SKIP_VEGETA_RSS=1
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+CONCURRENCY=${CONCURRENCY:-64}
+REQUESTS=${REQUESTS:-1000000}
+ADDR=${ADDR:-127.0.0.1:18080}
+URL="http://$ADDR/"
+secs=${DURATION%s}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+	if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+need jq || { echo "bench: jq is needed to read JSON results" >&2; exit 1; }
+
+echo "# building apictl and the bench server" >&2
+(cd "$root" && go build -o "$work/apictl" ./cmd/apictl && go build -o "$work/server" ./bench/server)
+vegeta_bin=$(command -v vegeta || true)
+if [[ -z "$vegeta_bin" && -x "$(go env GOPATH)/bin/vegeta" ]]; then vegeta_bin="$(go env GOPATH)/bin/vegeta"; fi
+
+"$work/server" -addr "$ADDR" 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 50); do
+	if curl -fsS "$URL" >/dev/null 2>&1; then break; fi
+	sleep 0.1
+done
+
+declare -A rate
+echo "# max rate: $DURATION each, $CONCURRENCY workers/connections, server $URL, $(nproc) cores" >&2
+
+# apictl: open-model engine capped at CONCURRENCY workers, rate 0 = as fast as they go.
+"$work/apictl" loadtest "$URL" --rate 0 --max-workers "$CONCURRENCY" --duration "$DURATION" \
+	--no-abort -q -o json >"$work/apictl.json"
+rate[apictl]=$(jq -r '.steps[0].achieved_rate' "$work/apictl.json")
+echo "apictl loadtest     $(printf '%10.0f' "${rate[apictl]}") req/s  (success $(jq -r '.steps[0].success_ratio' "$work/apictl.json"))"
+
+sleep 1
+if [[ -n "$vegeta_bin" ]]; then
+	echo "GET $URL" >"$work/targets.txt"
+	"$vegeta_bin" attack -targets "$work/targets.txt" -rate 0 -max-workers "$CONCURRENCY" -duration "$DURATION" \
+		>"$work/vegeta.bin"
+	"$vegeta_bin" report -type json "$work/vegeta.bin" >"$work/vegeta.json"
+	rate[vegeta]=$(jq -r '.rate' "$work/vegeta.json")
+	echo "vegeta attack       $(printf '%10.0f' "${rate[vegeta]}") req/s  (success $(jq -r '.success' "$work/vegeta.json"))"
+else
+	echo "vegeta: not installed (go install github.com/tsenart/vegeta/v12@v12.13.0), skipped"
+fi
+
+sleep 1
+if need wrk; then
+	wrk -t 2 -c "$CONCURRENCY" -d "$DURATION" "$URL" >"$work/wrk.txt"
+	rate[wrk]=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.txt")
+	echo "wrk                 $(printf '%10.0f' "${rate[wrk]}") req/s"
+else
+	echo "wrk: not installed (apt-get install wrk), skipped"
+fi
+
+sleep 1
+if need hey; then
+	hey -z "$DURATION" -c "$CONCURRENCY" "$URL" >"$work/hey.txt"
+	rate[hey]=$(awk '/Requests\/sec:/ {print $2}' "$work/hey.txt")
+	echo "hey                 $(printf '%10.0f' "${rate[hey]}") req/s"
+else
+	echo "hey: not installed (apt-get install hey), skipped"
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+[[ -n "${rate[vegeta]:-}" ]] && echo "apictl / vegeta CLI = $(ratio "${rate[apictl]}" "${rate[vegeta]}")  (goal >= 1.3)"
+[[ -n "${rate[wrk]:-}" ]] && echo "apictl / wrk        = $(ratio "${rate[apictl]}" "${rate[wrk]}")  (goal >= 0.6)"
+[[ -n "${rate[hey]:-}" ]] && echo "apictl / hey        = $(ratio "${rate[apictl]}" "${rate[hey]}")"
+
+if [[ -z "${SKIP_RSS:-}" ]]; then
+	# 1M requests at a fixed rate the generator sustains (80% of the max measured above).
+	r=$(awk -v r="${rate[apictl]}" 'BEGIN { printf "%d", r * 0.8 }')
+	d=$(awk -v n="$REQUESTS" -v r="$r" 'BEGIN { printf "%d", (n + r - 1) / r }')
+	echo
+	echo "# peak RSS: apictl loadtest --rate $r --duration ${d}s (~$REQUESTS requests)" >&2
+	/usr/bin/time -v "$work/apictl" loadtest "$URL" --rate "$r" --duration "${d}s" --no-abort -q -o json \
+		>"$work/rss.json" 2>"$work/rss.txt"
+	rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/rss.txt")
+	echo "apictl 1M-request attack: $(jq -r '.steps[0].requests' "$work/rss.json") requests, achieved $(jq -r '.steps[0].achieved_rate' "$work/rss.json") req/s, peak RSS $((rss / 1024)) MB  (goal < 150 MB)"
+	if [[ -n "$vegeta_bin" && -z "${SKIP_VEGETA_RSS:-}" ]]; then
+		/usr/bin/time -v "$vegeta_bin" attack -targets "$work/targets.txt" -rate "$r" -duration "${d}s" \
+			>/dev/null 2>"$work/vrss.txt"
+		vrss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/vrss.txt")
+		echo "vegeta attack, same attack (results to /dev/null): peak RSS $((vrss / 1024)) MB"
+	fi
+fi

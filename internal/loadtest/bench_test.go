@@ -1,0 +1,30 @@
+package loadtest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// BenchmarkEngineMaxRate measures how many requests per second the engine
+// sends to a trivial loopback server with 64 workers (rate 0: as fast as
+// they go). Each iteration is a 1 s step; req/s is the mean achieved rate.
+func BenchmarkEngineMaxRate(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	defer srv.Close()
+	e := NewEngine(AttackOptions{MaxWorkers: 64})
+	defer e.Close()
+	total, n := 0.0, 0
+	b.ResetTimer()
+	for range b.N {
+		st, err := e.RunStep(context.Background(), StepSpec{Phase: "fixed", Duration: time.Second, Targets: target(srv.URL), Objectives: DefaultObjectives()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += st.AchievedRate
+		n++
+	}
+	b.ReportMetric(total/float64(n), "req/s")
+}
