@@ -169,6 +169,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		NewCmdVersion(f, build),
 		NewCmdMeasure(f, nil),
 		NewCmdDocs(f, nil),
+		NewCmdDemo(f, build, nil),
 		NewCmdSandbox(f, nil),
 		NewCmdPlan(f, nil),
 		NewCmdApplyPlan(f, nil),

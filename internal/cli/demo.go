@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apictl/apictl/internal/demo"
+	"github.com/apictl/apictl/internal/loadtest"
+	"github.com/apictl/apictl/internal/report"
+)
+
+// DemoOptions are the options of `apictl demo`.
+type DemoOptions struct {
+	IO       *IOStreams
+	Output   func() report.Options
+	Getenv   func(string) string
+	Build    BuildInfo
+	Quick    bool
+	Keep     bool
+	Addr     string
+	Dir      string
+	Headroom float64
+}
+
+// NewCmdDemo runs the whole loop against the built-in emulator.
+func NewCmdDemo(f *Factory, build BuildInfo, runF func(*DemoOptions) error) *cobra.Command {
+	opts := &DemoOptions{IO: f.IO, Output: f.Output, Getenv: f.Getenv, Build: build}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run measure → loadtest → plan → apply-plan → verify on a built-in emulator",
+		Long: `Run apictl's whole loop with no AWS account.
+
+The demo starts the built-in API Gateway + CloudWatch emulator in process
+with a REST API, cart-api (stage prod), in front of sample backends of known
+capacity: "a Lambda querying a relational database with few connections",
+a different capacity per method. It sends baseline traffic so CloudWatch has
+data, then runs the real commands and shows their output:
+
+  1. measure        what the API serves now, per method
+  2. loadtest       --find-max --per-method: the sustainable RPS of each backend
+  3. plan generate  throttles at --headroom × the found rate, a partner usage plan and key
+  4. apply-plan     the diff, then applied
+  5. verify         an attack at 2× the found rate with the partner API key: the
+                    gateway answers 429 above the planned rate while the
+                    backend's p99 stays within its objective
+
+It ends with a summary (true capacity vs found vs planned per method) and the
+equivalent commands to run against AWS. Load only ever goes to 127.0.0.1.`,
+		Example: `  apictl demo --quick
+  apictl demo -o json > summary.json
+  apictl demo --keep        # leave the emulator running to try commands by hand`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Headroom <= 0 || opts.Headroom > 1 {
+				return FlagErrorf("--headroom must be in (0, 1], got %g", opts.Headroom)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return demoRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Quick, "quick", false, "shorter phases: under a minute in all (default run: under two minutes)")
+	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "leave the emulator running afterwards and print its endpoint (Ctrl-C to stop)")
+	cmd.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:0", "listen address of the emulator (loopback only)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", "keep the files the steps exchange (m.json, lt.json, plan.yaml) here (default: a temporary directory)")
+	cmd.Flags().Float64Var(&opts.Headroom, "headroom", 0.8, "share of the found rate the plan allows")
+	return cmd
+}
+
+func demoRun(ctx context.Context, opts *DemoOptions) error {
+	out := opts.Output()
+	if !isLoopback("http://" + opts.Addr) {
+		return WithHint(fmt.Errorf("--addr %s is not a loopback address", opts.Addr), "the demo sends load; it only listens on 127.0.0.1 or localhost")
+	}
+	// In table and markdown mode the steps' output is the show; with -o json
+	// only the summary goes to stdout and the steps go to stderr.
+	show := opts.IO.Out
+	if out.Format == report.FormatJSON {
+		show = opts.IO.ErrOut
+	}
+	subFormat := "table"
+	if out.Format == report.FormatMarkdown {
+		subFormat = "markdown"
+	}
+	run := func(ctx context.Context, w io.Writer, env map[string]string, args ...string) error {
+		// Each step is a fresh apictl with no ambient AWS configuration:
+		// the emulator needs none, and a user's profile must not leak in.
+		sub := newFactory(System{
+			In: strings.NewReader(""), Out: w, Err: opts.IO.ErrOut,
+			OutTTY: out.Color, ErrTTY: opts.IO.ErrTTY,
+			Getenv: func(k string) string {
+				if v, ok := env[k]; ok {
+					return v
+				}
+				if strings.HasPrefix(k, "AWS_") {
+					return ""
+				}
+				return opts.Getenv(k)
+			},
+			Build: opts.Build,
+		})
+		root := NewCmdRoot(sub, opts.Build)
+		hasOutput := false
+		for _, a := range args {
+			if a == "-o" || a == "--output" {
+				hasOutput = true
+			}
+		}
+		if !hasOutput {
+			args = append(args, "-o", subFormat)
+		}
+		root.SetArgs(args)
+		root.SetOut(w)
+		root.SetErr(opts.IO.ErrOut)
+		err := root.ExecuteContext(ctx)
+		if err != nil {
+			return fmt.Errorf("apictl %s: %w", strings.Join(args, " "), err)
+		}
+		return nil
+	}
+	start := time.Now()
+	sum, world, err := demo.Run(ctx, demo.Config{
+		Quick:    opts.Quick,
+		Headroom: opts.Headroom,
+		Dir:      opts.Dir,
+		Addr:     opts.Addr,
+		Show:     show,
+		Progress: opts.IO.ErrOut,
+		Run:      run,
+		Keep:     opts.Keep,
+		ShowCapacity: func(w io.Writer, c *loadtest.Capacity) error {
+			return renderCapacity(w, report.Options{Format: report.Format(subFormat), Color: out.Color}, c)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "\n")
+	if err := report.Render(opts.IO.Out, out, sum.Document(), sum); err != nil {
+		return err
+	}
+	if opts.Keep {
+		defer world.Close()
+		fmt.Fprintf(opts.IO.ErrOut, "\nThe emulator keeps running at %s (Ctrl-C to stop). Try:\n", world.Sandbox.URL())
+		fmt.Fprintf(opts.IO.ErrOut, "  apictl --endpoint-url %s measure --api cart-api --stage prod --by method\n", world.Sandbox.URL())
+		fmt.Fprintf(opts.IO.ErrOut, "  apictl --endpoint-url %s apply-plan -f %s --dry-run\n", world.Sandbox.URL(), sum.Files["plan"])
+		fmt.Fprintf(opts.IO.ErrOut, "  curl %s/cart/profile/42\n", world.InvokeURL())
+		<-ctx.Done()
+		return nil
+	}
+	if !sum.Pass {
+		return &SilentError{Err: fmt.Errorf("demo verification failed after %v", time.Since(start).Round(time.Second))}
+	}
+	return nil
+}
