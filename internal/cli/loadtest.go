@@ -119,7 +119,7 @@ objective over the last second, or too many requests in flight) are aborted
 at once to protect the backend; --cool-down pauses between steps; --max-rate
 is never exceeded; --budget caps the total attack time. --confirm D runs a
 longer step at the found rate; --per-method searches each method alone.
-Exit code 3 when no rate passes.
+Exit code 3 when no rate passes (or the --confirm run fails).
 
 Progress goes to stderr: one live line on a terminal, plain lines otherwise.
 The first Ctrl-C stops and reports what was measured; the second exits.
@@ -512,8 +512,13 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 		doc.Blocks = append(doc.Blocks, t)
 	}
 
+	perMethod := len(c.Methods) > 0
 	steps := report.Table{Title: "Steps", Headers: []string{"#", "Phase", "Rate", "Achieved", "Requests", "Throughput", "Success", "p50", "p90", "p99", "Max", "Verdict"},
 		Align: []report.Alignment{report.AlignRight, report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft}}
+	if perMethod {
+		steps.Headers = append([]string{"Method"}, steps.Headers...)
+		steps.Align = append([]report.Alignment{report.AlignLeft}, steps.Align...)
+	}
 	for i, st := range c.Steps {
 		verdict := "pass"
 		if !st.Pass {
@@ -522,14 +527,25 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 				verdict += ": " + st.Reason
 			}
 		}
-		steps.Rows = append(steps.Rows, []string{
+		row := []string{
 			strconv.Itoa(i + 1), st.Phase, ltNum(st.Rate), ltNum(st.AchievedRate), strconv.Itoa(st.Requests),
 			ltNum(st.Throughput), ltPct(st.SuccessRatio, 1), ltMS(st.Latency.P50), ltMS(st.Latency.P90),
 			ltMS(st.Latency.P99), ltMS(st.Latency.Max), verdict,
-		})
+		}
+		if perMethod {
+			row = append([]string{st.Target}, row...)
+		}
+		steps.Rows = append(steps.Rows, row)
 	}
 	doc.Blocks = append(doc.Blocks, steps)
-	if c.Mode == "search" && len(c.Steps) > 1 {
+	switch {
+	case perMethod:
+		for _, m := range c.Methods {
+			if len(m.Steps) > 1 {
+				doc.Blocks = append(doc.Blocks, report.Text{Title: "p99 latency by rate: " + m.Name, Text: loadtest.RateLatencyChart(m.Steps, 40)})
+			}
+		}
+	case c.Mode == "search" && len(c.Steps) > 1:
 		doc.Blocks = append(doc.Blocks, report.Text{Title: "p99 latency by rate", Text: loadtest.RateLatencyChart(c.Steps, 40)})
 	}
 	for _, w := range c.Warnings {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +20,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/sandbox"
 )
 
@@ -233,7 +236,7 @@ func TestLoadtestFindMaxPerMethodTable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	for _, want := range []string{"Load test: cart (prod)", "Per method", "GET /cart/profile/{userId}", "GET /items", "Sustainable RPS", "p99 latency by rate", "max-rate"} {
+	for _, want := range []string{"Load test: cart (prod)", "Per method", "GET /cart/profile/{userId}", "GET /items", "Sustainable RPS", "p99 latency by rate: GET /items", "max-rate"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
@@ -258,5 +261,69 @@ func TestLoadtestMissingPathParamHint(t *testing.T) {
 	_, _, err = runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "nope", "--stage", "prod")
 	if err == nil || !strings.Contains(err.Error(), `rest api "nope" not found`) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// capacityRunner is a deterministic stand-in for the vegeta engine: up to
+// capacity rps every request succeeds with latency growing with load;
+// above, the excess is refused with 429 (and the step aborted after 1 s).
+type capacityRunner struct{ capacity float64 }
+
+func (r capacityRunner) RunStep(_ context.Context, spec loadtest.StepSpec) (loadtest.Step, error) {
+	d := spec.Duration.Seconds()
+	st := loadtest.Step{Phase: spec.Phase, Rate: spec.Rate, AchievedRate: spec.Rate, Duration: d, PlannedDuration: d}
+	load := math.Min(spec.Rate/r.capacity, 1)
+	st.Latency = loadtest.LatencyMS{P50: 20 + 30*load*load, P90: 22 + 60*load*load, P95: 23 + 70*load*load, P99: 25 + 100*load*load, Max: 40 + 150*load*load, Mean: 21 + 30*load*load}
+	st.SuccessRatio = math.Min(1, r.capacity/spec.Rate)
+	if st.SuccessRatio < 0.98 {
+		st.Aborted, st.Reason, st.Duration = true, "aborted: errors above twice the objective in the last second", 1
+		st.AchievedRate = spec.Rate
+	}
+	st.Requests = int(spec.Rate * st.Duration)
+	st.Successes = int(float64(st.Requests) * st.SuccessRatio)
+	st.Throughput = spec.Rate * st.SuccessRatio
+	st.ThroughputRatio = st.SuccessRatio
+	if st.SuccessRatio < 1 {
+		st.StatusCodes = map[string]int{"200": st.Successes, "429": st.Requests - st.Successes}
+		st.Errors = []string{fmt.Sprintf("429 Too Many Requests (×%d)", st.Requests-st.Successes)}
+	} else {
+		st.StatusCodes = map[string]int{"200": st.Requests}
+	}
+	return st, nil
+}
+
+func TestLoadtestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"search", []string{"http://127.0.0.1:9/pets", "--find-max", "--cool-down", "0", "--slo", "p99<300ms"}},
+		{"fixed-fail", []string{"http://127.0.0.1:9/pets", "--rate", "500", "--duration", "5s"}},
+	} {
+		for _, format := range []string{"table", "markdown", "json"} {
+			f, tio := NewTestFactory(t)
+			root := NewCmdRoot(f, BuildInfo{Version: "test"})
+			for _, c := range root.Commands() {
+				if c.Name() == "loadtest" {
+					root.RemoveCommand(c)
+				}
+			}
+			root.AddCommand(NewCmdLoadtest(f, func(o *LoadtestOptions) error {
+				o.Runner = capacityRunner{capacity: 400}
+				return loadtestRun(context.Background(), o)
+			}))
+			root.SetArgs(append([]string{"loadtest", "-q", "-o", format}, tc.args...))
+			root.SetOut(tio.Out)
+			root.SetErr(tio.ErrOut)
+			err := root.Execute()
+			if tc.name == "fixed-fail" && ExitCode(err) != ExitObjectivesMiss {
+				t.Errorf("%s %s: exit %d (%v), want 3", tc.name, format, ExitCode(err), err)
+			}
+			if tc.name == "search" && err != nil {
+				t.Errorf("%s %s: %v", tc.name, format, err)
+			}
+			ext := map[string]string{"table": "txt", "markdown": "md", "json": "json"}[format]
+			goldenFile(t, filepath.Join("testdata", "loadtest", tc.name+"."+ext), tio.Out.Bytes())
+		}
 	}
 }

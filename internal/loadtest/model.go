@@ -75,7 +75,9 @@ type LatencyMS struct {
 
 // Step is one steady-rate attack and its figures.
 type Step struct {
-	Phase string `json:"phase"` // "fixed", "grow", "descend", "bisect", "confirm"
+	// Target names the method a step of a per-method search attacked.
+	Target string `json:"target,omitempty"`
+	Phase  string `json:"phase"` // "fixed", "grow", "descend", "bisect", "confirm"
 	// Rate is the requested (offered) rate in requests per second.
 	Rate float64 `json:"rate"`
 	// AchievedRate is the rate at which requests were actually sent.

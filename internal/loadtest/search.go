@@ -314,6 +314,12 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 			if err != nil {
 				return nil, err
 			}
+			for i := range r.steps {
+				r.steps[i].Target = t.Label()
+			}
+			if r.confirm != nil {
+				r.confirm.Target = t.Label()
+			}
 			mc := MethodCapacity{
 				Name: t.Label(), Method: t.Method, Path: t.Path, URL: t.URL,
 				SustainableRPS: r.sustainable, KneeRPS: r.knee, Pass: r.pass, Reason: r.reason,
@@ -402,8 +408,11 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 		// firstFail; when a backend saturates, it estimates its capacity.
 		failThroughput float64
 		hintUsed       bool
-		probeAbove     bool // after a hinted pass, probe just above it
-		stepsRun       int
+		// probesAbove counts the steps still to run just above the last
+		// pass after a throughput-guided pass (the estimate tends to be a
+		// little low: the failing step's throughput includes its own ramp).
+		probesAbove int
+		stepsRun    int
 	)
 	s.used, s.budget = 0, cfg.Budget
 	minStep := min(time.Second, cfg.GrowDuration)
@@ -502,12 +511,12 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	// Bisection.
 	for firstFail > 0 && (firstFail-lastPass)/lastPass > cfg.Precision {
 		next := roundRate((lastPass + firstFail) / 2)
-		hinted := false
+		hinted, above := false, false
 		switch {
-		case probeAbove:
-			probeAbove = false
-			if p := roundRate(lastPass * (1 + 0.9*cfg.Precision)); p > lastPass && p < firstFail {
-				next = p
+		case probesAbove > 0:
+			probesAbove--
+			if p := roundRate(lastPass * (1 + 0.9*cfg.Precision)); p > lastPass && p < next {
+				next, above = p, true
 			}
 		case !hintUsed && failThroughput < firstFail*(1-cfg.Precision):
 			hintUsed = true
@@ -522,8 +531,11 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 		if err != nil {
 			return stop(err)
 		}
-		if st.Pass && hinted {
-			probeAbove = true
+		switch {
+		case st.Pass && hinted:
+			probesAbove = 3
+		case !st.Pass || !above:
+			probesAbove = 0
 		}
 	}
 	return s.finishSearch(ctx, res, lastPass, firstFail, targets, label, cfg, true)

@@ -20,6 +20,8 @@ type fakeRunner struct {
 	cancel      context.CancelFunc
 	// behindOnce makes the first step at this rate send only half of the rate.
 	behindOnce float64
+	// failThroughput scales the throughput reported above capacity (default 1).
+	failThroughput float64
 }
 
 func (f *fakeRunner) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
@@ -51,6 +53,9 @@ func (f *fakeRunner) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 	default:
 		st.SuccessRatio = c / spec.Rate
 		st.Throughput, st.ThroughputRatio = c, c/spec.Rate
+		if f.failThroughput > 0 {
+			st.Throughput *= f.failThroughput
+		}
 		st.Latency = LatencyMS{P50: 5, P90: 8, P99: 12, Max: 20}
 	}
 	st.Successes = int(float64(st.Requests) * st.SuccessRatio)
@@ -174,6 +179,20 @@ func TestSearchGrowthThenThroughputGuidedBisect(t *testing.T) {
 	}
 	if !strings.Contains(c.Steps[6].Reason, "errors") {
 		t.Errorf("640 rps reason %q, want the error objective", c.Steps[6].Reason)
+	}
+}
+
+func TestSearchProbesAboveALowThroughputEstimate(t *testing.T) {
+	f := &fakeRunner{capacity: map[string]float64{fakeURL: 400}, failThroughput: 0.92}
+	c, _ := fakeSearch(t, f, SearchConfig{}, nil)
+	// 640 fails serving 368 (an underestimate): 359 passes, then steps of
+	// 4.5% upwards until one fails, instead of bisecting from 640 down.
+	want := []float64{10, 20, 40, 80, 160, 320, 640, 359, 375, 392, 410}
+	if got := f.rates(); !equalRates(got, want) {
+		t.Fatalf("rates %v, want %v", got, want)
+	}
+	if c.SustainableRPS != 392 {
+		t.Errorf("sustainable %v, want 392", c.SustainableRPS)
 	}
 }
 
