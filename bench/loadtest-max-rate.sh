@@ -90,13 +90,14 @@ if [[ -z "${SKIP_RSS:-}" ]]; then
 	d=$(awk -v n="$REQUESTS" -v r="$r" 'BEGIN { printf "%d", (n + r - 1) / r }')
 	echo
 	echo "# peak RSS: apictl loadtest --rate $r --duration ${d}s (~$REQUESTS requests)" >&2
+	# (exit code 3 only says the objectives were missed on a busy machine)
 	/usr/bin/time -v "$work/apictl" loadtest "$URL" --rate "$r" --duration "${d}s" --no-abort -q -o json \
-		>"$work/rss.json" 2>"$work/rss.txt"
+		>"$work/rss.json" 2>"$work/rss.txt" || true
 	rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/rss.txt")
 	echo "apictl 1M-request attack: $(jq -r '.steps[0].requests' "$work/rss.json") requests, achieved $(jq -r '.steps[0].achieved_rate' "$work/rss.json") req/s, peak RSS $((rss / 1024)) MB  (goal < 150 MB)"
 	if [[ -n "$vegeta_bin" && -z "${SKIP_VEGETA_RSS:-}" ]]; then
 		/usr/bin/time -v "$vegeta_bin" attack -targets "$work/targets.txt" -rate "$r" -duration "${d}s" \
-			>/dev/null 2>"$work/vrss.txt"
+			>/dev/null 2>"$work/vrss.txt" || true
 		vrss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/vrss.txt")
 		echo "vegeta attack, same attack (results to /dev/null): peak RSS $((vrss / 1024)) MB"
 	fi

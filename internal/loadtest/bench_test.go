@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 )
@@ -11,15 +12,21 @@ import (
 // BenchmarkEngineMaxRate measures how many requests per second the engine
 // sends to a trivial loopback server with 64 workers (rate 0: as fast as
 // they go). Each iteration is a 1 s step; req/s is the mean achieved rate.
+// LOADTEST_BENCH_URL points it at a server in another process (e.g.
+// bench/server), so that a CPU profile shows the generator alone.
 func BenchmarkEngineMaxRate(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	defer srv.Close()
+	url := srv.URL
+	if u := os.Getenv("LOADTEST_BENCH_URL"); u != "" {
+		url = u
+	}
 	e := NewEngine(AttackOptions{MaxWorkers: 64})
 	defer e.Close()
 	total, n := 0.0, 0
 	b.ResetTimer()
 	for range b.N {
-		st, err := e.RunStep(context.Background(), StepSpec{Phase: "fixed", Duration: time.Second, Targets: target(srv.URL), Objectives: DefaultObjectives()})
+		st, err := e.RunStep(context.Background(), StepSpec{Phase: "fixed", Duration: time.Second, Targets: target(url), Objectives: DefaultObjectives()})
 		if err != nil {
 			b.Fatal(err)
 		}
