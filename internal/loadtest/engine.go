@@ -279,7 +279,7 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 				stopSending(nil, now)
 				drainC = time.After(drain)
 			}
-			if spec.Abort && cause == nil {
+			if spec.Abort && cause == nil && !sendEnded {
 				if why := st.shouldAbort(rt.inflight.Load(), now); why != "" && st.pastOnce {
 					// Clearly past: twice in a row, 250 ms apart, so that a
 					// single scheduling hiccup does not end a step.
