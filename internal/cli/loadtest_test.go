@@ -14,8 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
@@ -325,5 +327,52 @@ func TestLoadtestGolden(t *testing.T) {
 			ext := map[string]string{"table": "txt", "markdown": "md", "json": "json"}[format]
 			goldenFile(t, filepath.Join("testdata", "loadtest", tc.name+"."+ext), tio.Out.Bytes())
 		}
+	}
+}
+
+// TestLoadtestSigV4UsesAWSConfig: --sigv4 signs with the configured
+// credentials and region (the sandbox's fake ones with a loopback
+// --endpoint-url); the server recomputes every signature.
+func TestLoadtestSigV4UsesAWSConfig(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDSANDBOX", SecretAccessKey: "sandbox-secret"}
+	var mu sync.Mutex
+	ok, bad := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		signed := ""
+		for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ", ") {
+			if k, v, found := strings.Cut(part, "="); found && k == "SignedHeaders" {
+				signed = v
+			}
+		}
+		when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+		re, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
+		for _, h := range strings.Split(signed, ";") {
+			if h != "host" {
+				re.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
+			}
+		}
+		const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+		if err == nil {
+			err = v4.NewSigner().SignHTTP(context.Background(), creds, re, emptySHA256, "execute-api", "us-east-1", when)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || auth == "" || re.Header.Get("Authorization") != auth {
+			bad++
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		ok++
+	}))
+	defer srv.Close()
+	_, stderr, err := runLoadtest(t, "--endpoint-url", srv.URL, "loadtest", srv.URL+"/pets?x=1", "--sigv4", "--rate", "20", "--duration", "1s", "-q")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if ok < 15 || bad != 0 {
+		t.Errorf("verified %d, rejected %d", ok, bad)
 	}
 }
