@@ -2,6 +2,8 @@
 // Gateway. See `apictl --help`.
 package main
 
+//go:generate go run . docs --dir ../../docs/cli
+
 import (
 	"context"
 	"fmt"
