@@ -279,6 +279,23 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 				stopSending(nil, now)
 				drainC = time.After(drain)
 			}
+			if cause == nil && !sendEnded && e.opts.MaxWorkers == vegeta.DefaultMaxWorkers {
+				// With uncapped workers a generator that falls behind only
+				// gets worse (every stalled tick starts one more worker and
+				// connection) and its figures are void: stop the step.
+				// Three checks in a row (750 ms) so that a short stall of a
+				// busy machine, which the pacer makes up at once, is let be.
+				switch why := st.generatorBehind(rt.inflight.Load(), elapsed); {
+				case why == "":
+					st.behindChecks = 0
+				case st.behindChecks >= 2:
+					st.step.Aborted, st.step.GeneratorBehind = true, true
+					st.step.Reason = "aborted: " + why
+					stopSending(errStepStopped, now)
+				default:
+					st.behindChecks++
+				}
+			}
 			if spec.Abort && cause == nil && !sendEnded {
 				if why := st.shouldAbort(rt.inflight.Load(), now); why != "" && st.pastOnce {
 					// Clearly past: twice in a row, 250 ms apart, so that a
@@ -350,6 +367,8 @@ type stepStats struct {
 	winBuf  []time.Duration
 	// pastOnce is true when the previous abort check found the objectives clearly missed.
 	pastOnce bool
+	// behindChecks counts the checks in a row that found the generator behind.
+	behindChecks int
 }
 
 func newStepStats(spec StepSpec) *stepStats {
@@ -471,6 +490,22 @@ func (s *stepStats) shouldAbort(inflight int64, now time.Time) string {
 		}
 	}
 	return ""
+}
+
+// generatorBehind reports, after the first second, when the requests sent
+// (answered or in flight) fall more than 10% (and 50 requests) short of
+// rate × elapsed.
+func (s *stepStats) generatorBehind(inflight int64, elapsed time.Duration) string {
+	if s.spec.Rate <= 0 || elapsed < abortMinElapsed {
+		return ""
+	}
+	want := s.spec.Rate * elapsed.Seconds()
+	sent := float64(s.sent) + float64(inflight)
+	if sent >= 0.9*want || want-sent < 50 {
+		return ""
+	}
+	return fmt.Sprintf("the load generator fell behind: %.0f of %.0f requests sent after %s (CPU-bound?); its figures would understate latency",
+		sent, want, elapsed.Round(10*time.Millisecond))
 }
 
 func (s *stepStats) snapshot(elapsed time.Duration, inflight int64) Snapshot {

@@ -272,3 +272,22 @@ func TestProgressTTYAndPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratorBehindStopsTheStep: a rate far beyond what the generator can
+// send (200000 rps) stops the step, even without the early abort, instead of
+// starting workers and connections without end; coordinated omission is
+// flagged.
+func TestGeneratorBehindStopsTheStep(t *testing.T) {
+	url := serve(t, okHandler)
+	c, err := Run(context.Background(), target(url), 200000, 5*time.Second, Options{NoAbort: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.Steps[0]
+	if !st.Aborted || !st.GeneratorBehind || st.Duration > 3 || !strings.Contains(st.Reason, "load generator fell behind") {
+		t.Fatalf("aborted %v behind %v after %.2fs: %s", st.Aborted, st.GeneratorBehind, st.Duration, st.Reason)
+	}
+	if !c.CoordinatedOmission || c.Pass {
+		t.Errorf("coordinated omission %v pass %v", c.CoordinatedOmission, c.Pass)
+	}
+}
