@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	goldenfile "github.com/apictl/apictl/internal/golden"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -20,8 +20,6 @@ import (
 	"github.com/apictl/apictl/internal/sandbox"
 	"github.com/apictl/apictl/internal/sandbox/cw"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite golden files in testdata")
 
 func TestMeasureFlags(t *testing.T) {
 	run := func(args ...string) (*MeasureOptions, error) {
@@ -206,20 +204,5 @@ func TestMeasureCommandErrors(t *testing.T) {
 
 func goldenFile(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./internal/cli -run %s -update creates it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./internal/cli -run %s -update):\n--- got\n%s\n--- want\n%s", path, t.Name(), got, want)
-	}
+	goldenfile.Check(t, path, got)
 }
