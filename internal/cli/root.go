@@ -38,12 +38,16 @@ func Main(ctx context.Context, sys System) int {
 	root.SetIn(sys.In)
 	root.SetOut(sys.Out)
 	root.SetErr(sys.Err)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil {
 		var fe *FlagError
 		if errors.As(err, &fe) || isCobraUsageError(err) {
 			fmt.Fprintf(sys.Err, "apictl: error: %s\n", err)
-			fmt.Fprintln(sys.Err, "hint: run 'apictl --help' or 'apictl COMMAND --help' for usage")
+			if cmd != nil && cmd != root {
+				fmt.Fprintf(sys.Err, "hint: run '%s --help' for usage\n", cmd.CommandPath())
+			} else {
+				fmt.Fprintln(sys.Err, "hint: run 'apictl --help' for usage")
+			}
 			return ExitError
 		}
 		if ctx.Err() != nil && !errors.Is(err, ErrChangesPending) && !errors.Is(err, ErrObjectivesNotMet) {
