@@ -150,7 +150,8 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "\nThe emulator keeps running at %s (Ctrl-C to stop). Try:\n", world.Sandbox.URL())
 		fmt.Fprintf(opts.IO.ErrOut, "  apictl --endpoint-url %s measure --api cart-api --stage prod --by method\n", world.Sandbox.URL())
 		fmt.Fprintf(opts.IO.ErrOut, "  apictl --endpoint-url %s apply-plan -f %s --dry-run\n", world.Sandbox.URL(), sum.Files["plan"])
-		fmt.Fprintf(opts.IO.ErrOut, "  curl %s/cart/profile/42\n", world.InvokeURL())
+		fmt.Fprintf(opts.IO.ErrOut, "  aws --endpoint-url %s apigateway get-api-keys --include-values --query 'items[].[name,value]'\n", world.Sandbox.URL())
+		fmt.Fprintf(opts.IO.ErrOut, "  curl -H \"x-api-key: $KEY\" %s/cart/profile/42    # every method requires an API key\n", world.InvokeURL())
 		<-ctx.Done()
 		return nil
 	}

@@ -70,7 +70,7 @@ type Summary struct {
 	Objectives []string          `json:"objectives"`
 	Methods    []MethodSummary   `json:"methods"`
 	Seconds    float64           `json:"seconds"`
-	Files      map[string]string `json:"files"`
+	Files      map[string]string `json:"files,omitempty"`
 	Commands   []string          `json:"equivalent_commands"`
 	Pass       bool              `json:"pass"`
 }
@@ -159,12 +159,18 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
 	}
-	if cfg.Dir == "" {
+	// A temporary work directory goes when the demo ends, unless the
+	// emulator stays up (--keep) for the user to apply its plan by hand.
+	tempDir := cfg.Dir == ""
+	if tempDir {
 		dir, err := os.MkdirTemp("", "apictl-demo-")
 		if err != nil {
 			return nil, nil, fmt.Errorf("create work directory: %w", err)
 		}
 		cfg.Dir = dir
+		if !cfg.Keep {
+			defer os.RemoveAll(dir)
+		}
 	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create %s: %w", cfg.Dir, err)
 	}
@@ -298,6 +304,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		fmt.Fprintf(cfg.Progress, "  %-28s offered %.0f RPS: %.0f%% answered 429, backend p99 %.0f ms (objective %.0f ms)\n",
 			m.Key(), ms.Verify.OfferedRPS, 100*ms.Verify.ThrottledShare, ms.Verify.BackendP99MS, ms.Verify.ObjectiveP99MS)
 		sum.Methods = append(sum.Methods, ms)
+	}
+	if tempDir && !cfg.Keep {
+		sum.Files = nil
 	}
 	sum.Commands = equivalentCommands(cfg.Headroom)
 	sum.Seconds = math.Round(time.Since(start).Seconds()*10) / 10
