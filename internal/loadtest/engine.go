@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,6 +83,10 @@ type AttackOptions struct {
 	Drain time.Duration
 	// SigV4 signs every request with AWS Signature Version 4 when set.
 	SigV4 *SigV4
+	// StdTransport sends every request through net/http's Transport; by
+	// default plain-http requests take the engine's own HTTP/1.1 round
+	// tripper (see fastTransport), which needs about half the CPU.
+	StdTransport bool
 }
 
 func (o AttackOptions) withDefaults() AttackOptions {
@@ -108,6 +113,8 @@ func (o AttackOptions) withDefaults() AttackOptions {
 type Engine struct {
 	opts      AttackOptions
 	transport *http.Transport
+	// rt is what requests go through: transport, or a fastTransport over it.
+	rt http.RoundTripper
 	// transport2, when set, replaces transport under the step transport (tests).
 	transport2 http.RoundTripper
 	sinks      []func(*vegeta.Result) error
@@ -142,7 +149,14 @@ func NewEngine(opts AttackOptions) *Engine {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
 	opts.SigV4.prepare()
-	return &Engine{opts: opts, transport: tr}
+	e := &Engine{opts: opts, transport: tr, rt: tr}
+	// The own round tripper does what this transport does for plain http,
+	// except proxies, a connection cap and connections without keep-alive.
+	if !opts.StdTransport && !opts.NoKeepAlive && opts.MaxConnections == 0 &&
+		os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == "" {
+		e.rt = newFastTransport(tr, dialer, opts.Timeout, opts.Connections)
+	}
+	return e
 }
 
 // AddSink makes the engine pass every result to fn (e.g. a vegeta gob
@@ -154,7 +168,12 @@ func (e *Engine) AddSink(fn func(*vegeta.Result) error) { e.sinks = append(e.sin
 func (e *Engine) Err() error { return e.sinkErr }
 
 // Close releases idle connections.
-func (e *Engine) Close() { e.transport.CloseIdleConnections() }
+func (e *Engine) Close() {
+	e.transport.CloseIdleConnections()
+	if ft, ok := e.rt.(*fastTransport); ok {
+		ft.CloseIdleConnections()
+	}
+}
 
 // Options returns the effective options.
 func (e *Engine) Options() AttackOptions { return e.opts }
@@ -172,8 +191,14 @@ type stepTransport struct {
 func (t *stepTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
-	r := req.WithContext(t.ctx)
+	r := req
+	if req.Context() != t.ctx {
+		r = req.WithContext(t.ctx)
+	}
 	if t.sigv4 != nil {
+		if r == req {
+			r = req.Clone(t.ctx) // the header and URL are shared with other requests
+		}
 		r.Header = req.Header.Clone()
 		if err := t.sigv4.sign(t.ctx, r); err != nil {
 			return nil, err
@@ -223,26 +248,42 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 
 	stepCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
-	var base http.RoundTripper = e.transport
+	base := e.rt
 	if e.transport2 != nil {
 		base = e.transport2
 	}
 	rt := &stepTransport{base: base, ctx: stepCtx, sigv4: e.opts.SigV4}
 	client := &http.Client{Transport: rt}
-	vopts := []func(*vegeta.Attacker){
-		vegeta.Client(client),
-		vegeta.Workers(e.opts.Workers),
-		vegeta.MaxWorkers(e.opts.MaxWorkers),
-		vegeta.MaxBody(0), // figures need no bodies; they are still read to keep connections reusable
+	if n := e.opts.Redirects; n != 0 {
+		// vegeta.Redirects
+		client.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
+			switch {
+			case n < 0:
+				return http.ErrUseLastResponse
+			case n < len(via):
+				return fmt.Errorf("stopped after %d redirects", n)
+			default:
+				return nil
+			}
+		}
 	}
-	if e.opts.Redirects != 0 {
-		vopts = append(vopts, vegeta.Redirects(e.opts.Redirects))
-	}
-	atk := vegeta.NewAttacker(vopts...)
 
 	st := newStepStats(spec)
 	began := time.Now()
-	results := atk.Attack(spec.Targets.Targeter(), ratePacer(spec.Rate), spec.Duration, spec.Name)
+	atk := newAttack(client, stepCtx, spec.Targets.Targeter(), ratePacer(spec.Rate), spec.Duration, spec.Name,
+		e.opts.Workers, e.opts.MaxWorkers, len(e.sinks) > 0)
+	var batch []outcome
+	// fold moves the workers' outcomes into the figures (and the sinks).
+	fold := func(cause error) {
+		batch = atk.collect(batch)
+		for i := range batch {
+			o := &batch[i]
+			if o.res != nil {
+				e.emit(o.res)
+			}
+			st.add(atk.began, o, cause)
+		}
+	}
 
 	ticker := time.NewTicker(250 * time.Millisecond)
 	defer ticker.Stop()
@@ -260,20 +301,17 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		}
 		if why != nil && cause == nil {
 			cause = why
-			atk.Stop()
+			atk.stop()
 			cancel(why)
 		}
 	}
-	for results != nil {
+	for finished := atk.done; finished != nil; {
 		select {
-		case r, ok := <-results:
-			if !ok {
-				results = nil
-				break
-			}
-			e.emit(r)
-			st.add(r, cause)
+		case <-finished:
+			finished = nil
+			fold(cause)
 		case now := <-ticker.C:
+			fold(cause)
 			elapsed := now.Sub(began)
 			if !sendEnded && elapsed >= spec.Duration {
 				stopSending(nil, now)
@@ -357,8 +395,12 @@ type stepStats struct {
 	successes int
 	errors    int
 	errTexts  map[string]int
-	first     time.Time
-	lastEnd   time.Time
+	// codes counts status codes (0: transport error).
+	codes [600]int
+	// first and lastEnd are the earliest start and the latest end of a
+	// request, since the attack began.
+	first, lastEnd time.Duration
+	seen           bool
 
 	buckets [4]bucket
 	cur     int
@@ -387,35 +429,40 @@ func newStepStats(spec StepSpec) *stepStats {
 // if they were: results cancelled by an abort or interrupt are not
 // measurements and are dropped; those cancelled by the drain timeout count
 // as errors.
-func (s *stepStats) add(r *vegeta.Result, cause error) {
+func (s *stepStats) add(began time.Time, o *outcome, cause error) {
 	s.sent++
-	if cause != nil && r.Code == 0 && (strings.Contains(r.Error, cause.Error()) || strings.Contains(r.Error, "context canceled")) {
+	errText := o.err
+	if cause != nil && o.code == 0 && (strings.Contains(errText, cause.Error()) || strings.Contains(errText, "context canceled")) {
 		if cause != errDrained {
 			return
 		}
-		r.Error = errDrained.Error()
+		errText = errDrained.Error()
 	}
-	ok := r.Error == "" && r.Code >= 200 && r.Code < 300
-	if s.first.IsZero() || r.Timestamp.Before(s.first) {
-		s.first = r.Timestamp
+	ok := errText == "" && o.code >= 200 && o.code < 300
+	if !s.seen || o.start < s.first {
+		s.first, s.seen = o.start, true
 	}
-	if end := r.End(); end.After(s.lastEnd) {
+	if end := o.start + o.lat; end > s.lastEnd {
 		s.lastEnd = end
 	}
-	s.lat = append(s.lat, r.Latency)
-	s.step.StatusCodes[strconv.Itoa(int(r.Code))]++
+	s.lat = append(s.lat, o.lat)
+	if c := int(o.code); c < len(s.codes) {
+		s.codes[c]++
+	} else {
+		s.step.StatusCodes[strconv.Itoa(c)]++
+	}
 	b := &s.buckets[s.cur]
 	b.n++
-	b.lat = append(b.lat, r.Latency)
+	b.lat = append(b.lat, o.lat)
 	if ok {
 		s.successes++
 		return
 	}
 	s.errors++
 	b.errors++
-	text := r.Error
+	text := errText
 	if text == "" {
-		text = strconv.Itoa(int(r.Code)) + " " + http.StatusText(int(r.Code))
+		text = strconv.Itoa(int(o.code)) + " " + http.StatusText(int(o.code))
 	}
 	if _, seen := s.errTexts[text]; seen || len(s.errTexts) < 20 {
 		s.errTexts[text]++
@@ -530,7 +577,7 @@ func (s *stepStats) finish(sendTime time.Duration) Step {
 	}
 	if st.Requests > 0 {
 		st.SuccessRatio = round6(float64(s.successes) / float64(st.Requests))
-		span := s.lastEnd.Sub(s.first)
+		span := s.lastEnd - s.first
 		if span < sendTime {
 			span = sendTime
 		}
@@ -544,6 +591,11 @@ func (s *stepStats) finish(sendTime time.Duration) Step {
 		st.ThroughputRatio = st.SuccessRatio
 	}
 	st.fillLatency(s.lat)
+	for code, n := range s.codes {
+		if n > 0 {
+			st.StatusCodes[strconv.Itoa(code)] += n
+		}
+	}
 	type kv struct {
 		k string
 		n int

@@ -1,0 +1,281 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// attack is the engine's own worker loop: vegeta's Attacker semantics
+// (targets from a vegeta.Targeter, hits paced by a vegeta.Pacer, an open
+// model that starts one more worker whenever none is free, up to
+// maxWorkers) without its two channel hops per request (pacer → worker →
+// results) and its per-request vegeta.Result.
+//
+// Workers claim hit numbers from a shared counter and wait until the
+// pacer says the hit is due (rate 0: at once); a worker that leaves the
+// idle state when no other worker is idle starts another one, so there is
+// always a free worker for the next hit, as with vegeta's pacer loop.
+// Each worker records its outcomes in its own shard; the step's goroutine
+// collects the shards every 250 ms (and at the end) and folds them into the
+// step's figures. Full vegeta.Results (numbered, timestamped under one lock
+// like vegeta's, for the gob encoder and lib/plot) are built only when the
+// engine has sinks.
+type attack struct {
+	client     *http.Client
+	ctx        context.Context // the step's context: cancelling it cancels what is in flight
+	tr         vegeta.Targeter
+	pacer      vegeta.Pacer
+	du         time.Duration
+	name       string
+	maxWorkers uint64
+	results    bool // build vegeta.Results for the sinks
+
+	began time.Time
+	hits  atomic.Uint64 // claimed hit numbers
+	idle  atomic.Int64  // workers waiting for their next hit
+	nwork atomic.Uint64 // workers started
+
+	stopped  atomic.Bool
+	stopCh   chan struct{}
+	stopOnce sync.Once
+
+	seqmu sync.Mutex
+	seq   uint64
+
+	wg       sync.WaitGroup
+	shardsMu sync.Mutex
+	shards   []*shard
+	done     chan struct{} // closed when every worker has returned
+}
+
+// outcome is one request's result, as compact as the figures need.
+type outcome struct {
+	start time.Duration // since the attack began
+	lat   time.Duration
+	code  uint16
+	err   string
+	res   *vegeta.Result // only with sinks
+}
+
+// shard holds the outcomes of one worker until the step's goroutine collects them.
+type shard struct {
+	mu  sync.Mutex
+	out []outcome
+}
+
+func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string, workers, maxWorkers uint64, results bool) *attack {
+	a := &attack{
+		client: client, ctx: ctx, tr: tr, pacer: p, du: du, name: name,
+		maxWorkers: maxWorkers, results: results,
+		stopCh: make(chan struct{}), done: make(chan struct{}),
+	}
+	a.began = time.Now()
+	workers = max(min(workers, maxWorkers), 1)
+	a.wg.Add(int(workers))
+	a.nwork.Store(workers)
+	a.idle.Store(int64(workers))
+	for range workers {
+		go a.work(a.newShard())
+	}
+	go func() {
+		a.wg.Wait()
+		close(a.done)
+	}()
+	return a
+}
+
+func (a *attack) newShard() *shard {
+	sh := &shard{out: make([]outcome, 0, 256)}
+	a.shardsMu.Lock()
+	a.shards = append(a.shards, sh)
+	a.shardsMu.Unlock()
+	return sh
+}
+
+// stop ends the sending (in-flight requests go on until the step's
+// context is cancelled).
+func (a *attack) stop() {
+	a.stopOnce.Do(func() {
+		a.stopped.Store(true)
+		close(a.stopCh)
+	})
+}
+
+// spawn starts one more worker unless maxWorkers are running. Only a
+// running worker calls it, so the WaitGroup cannot be waited on at zero.
+func (a *attack) spawn() {
+	for {
+		n := a.nwork.Load()
+		if n >= a.maxWorkers {
+			return
+		}
+		if a.nwork.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	a.wg.Add(1)
+	a.idle.Add(1)
+	go a.work(a.newShard())
+}
+
+func (a *attack) work(sh *shard) {
+	defer a.wg.Done()
+	var (
+		timer *time.Timer
+		tgt   vegeta.Target
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if a.stopped.Load() {
+			a.idle.Add(-1)
+			return
+		}
+		n := a.hits.Add(1) - 1
+		elapsed := time.Since(a.began)
+		if a.du > 0 && elapsed > a.du {
+			a.idle.Add(-1)
+			return
+		}
+		wait, stop := a.pacer.Pace(elapsed, n)
+		if stop {
+			a.idle.Add(-1)
+			a.stop()
+			return
+		}
+		if wait > 0 {
+			if a.du > 0 && elapsed+wait > a.du {
+				// Due after the end: so is every later hit.
+				a.idle.Add(-1)
+				return
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-timer.C:
+			case <-a.stopCh:
+				a.idle.Add(-1)
+				return
+			}
+		}
+		if a.idle.Add(-1) == 0 {
+			a.spawn() // nobody is free for the next hit
+		}
+		o := a.hit(&tgt)
+		sh.mu.Lock()
+		sh.out = append(sh.out, o)
+		sh.mu.Unlock()
+		a.idle.Add(1)
+	}
+}
+
+// hit sends one request and reads its response, like vegeta's Attacker.hit
+// with MaxBody(0): the body is read (so that the connection is reused) and
+// discarded; a status outside 200–399 is an error whose text is the status.
+func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
+	var seq uint64
+	if a.results {
+		// Numbers and timestamps in the same order (lib/plot needs both).
+		a.seqmu.Lock()
+		o.start = time.Since(a.began)
+		seq = a.seq
+		a.seq++
+		a.seqmu.Unlock()
+	} else {
+		o.start = time.Since(a.began)
+	}
+	var (
+		bytesIn, bytesOut uint64
+		hdr               http.Header
+		err               error
+	)
+	defer func() {
+		o.lat = time.Since(a.began) - o.start
+		if err != nil {
+			o.err = err.Error()
+		}
+		if a.results {
+			o.res = &vegeta.Result{
+				Attack: a.name, Seq: seq, Code: o.code, Timestamp: a.began.Add(o.start), Latency: o.lat,
+				BytesIn: bytesIn, BytesOut: bytesOut, Error: o.err,
+				Method: tgt.Method, URL: tgt.URL, Headers: hdr,
+			}
+		}
+	}()
+	if err = a.tr(tgt); err != nil {
+		a.stop()
+		return o
+	}
+	req, err := newRequest(a.ctx, tgt)
+	if err != nil {
+		return o
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return o
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return o
+	}
+	bytesIn = uint64(n)
+	if req.ContentLength != -1 {
+		bytesOut = uint64(req.ContentLength)
+	}
+	if o.code = uint16(resp.StatusCode); o.code < 200 || o.code >= 400 {
+		o.err = resp.Status
+	}
+	hdr = resp.Header
+	return o
+}
+
+// newRequest builds the request of tgt like vegeta's Target.Request, tied
+// to ctx, sharing the target's header map (read only: nothing on the way
+// writes to it; SigV4 signs a copy).
+func newRequest(ctx context.Context, tgt *vegeta.Target) (*http.Request, error) {
+	var body io.Reader
+	if len(tgt.Body) != 0 {
+		body = bytes.NewReader(tgt.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, tgt.Method, tgt.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	if tgt.Header != nil {
+		req.Header = tgt.Header
+		if host := tgt.Header.Get("Host"); host != "" {
+			req.Host = host
+		}
+	}
+	return req, nil
+}
+
+// collect moves every shard's outcomes into buf (reused) and returns it.
+func (a *attack) collect(buf []outcome) []outcome {
+	a.shardsMu.Lock()
+	shards := a.shards
+	a.shardsMu.Unlock()
+	buf = buf[:0]
+	for _, sh := range shards {
+		sh.mu.Lock()
+		buf = append(buf, sh.out...)
+		clear(sh.out) // drop references to error texts and results
+		sh.out = sh.out[:0]
+		sh.mu.Unlock()
+	}
+	return buf
+}

@@ -1,0 +1,355 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// fastTransport is an HTTP/1.1 round tripper for plain-http targets that
+// does a request's whole round trip in the calling goroutine on a
+// connection taken from its own pool: net/http's Transport hands every
+// request to a writer goroutine and every response over from a reader
+// goroutine of the connection, which is most of a load generator's CPU
+// at tens of thousands of requests per second. It sits under the
+// http.Client (redirects, basic auth from the URL) and the step transport
+// (SigV4, in-flight count), and sends requests to slow when they need
+// more than it does: https, a body of unknown or large length.
+//
+// Like net/http's Transport it adds "Accept-Encoding: gzip" (the body is
+// discarded undecoded), bounds dialing and the wait for the response
+// headers with the timeout, keeps idle connections for reuse (up to
+// maxIdle per host, 90 s), retries a request once on a new connection when
+// a reused one turns out closed by the server before any response byte,
+// and ends what is in flight when the request's context is cancelled,
+// returning context.Cause.
+type fastTransport struct {
+	slow    http.RoundTripper
+	dialer  *net.Dialer
+	timeout time.Duration
+	maxIdle int
+
+	mu   sync.Mutex
+	idle map[string][]*fastConn
+}
+
+// fastMaxBody: larger request bodies go through net/http, which reads the
+// response while it writes the body.
+const fastMaxBody = 64 << 10
+
+const fastIdleTimeout = 90 * time.Second
+
+type fastConn struct {
+	t      *fastTransport
+	addr   string
+	c      net.Conn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	ctx    context.Context // whose cancellation ends the connection
+	stop   func() bool
+	idleAt time.Time
+}
+
+func newFastTransport(slow http.RoundTripper, dialer *net.Dialer, timeout time.Duration, maxIdle int) *fastTransport {
+	return &fastTransport{slow: slow, dialer: dialer, timeout: timeout, maxIdle: maxIdle, idle: map[string][]*fastConn{}}
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+var errFastHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
+
+func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil || req.URL.Scheme != "http" || req.URL.Host == "" ||
+		req.ContentLength < 0 || req.ContentLength > fastMaxBody ||
+		req.ContentLength == 0 && req.Body != nil && req.Body != http.NoBody {
+		return t.slow.RoundTrip(req)
+	}
+	ctx := req.Context()
+	addr := req.URL.Host
+	if req.URL.Port() == "" {
+		addr = net.JoinHostPort(req.URL.Hostname(), "80")
+	}
+	for attempt := 0; ; attempt++ {
+		if err := context.Cause(ctx); err != nil {
+			closeBody(req)
+			return nil, err
+		}
+		pc, reused := t.get(addr)
+		if pc == nil {
+			c, err := t.dialer.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				closeBody(req)
+				if ctx.Err() != nil {
+					return nil, context.Cause(ctx)
+				}
+				return nil, err
+			}
+			pc = &fastConn{t: t, addr: addr, c: c, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}
+		}
+		resp, got, err := pc.roundTrip(ctx, req)
+		if err == nil {
+			return resp, nil
+		}
+		pc.close()
+		if ctx.Err() != nil {
+			closeBody(req)
+			return nil, context.Cause(ctx)
+		}
+		// A kept-alive connection the server closed meanwhile: retry once
+		// on a new one when the request can be sent again.
+		if reused && attempt == 0 && !got && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil) {
+			if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+				body, gerr := req.GetBody()
+				if gerr != nil {
+					return nil, err
+				}
+				req = req.Clone(ctx) // never rewrite the caller's request
+				req.Body = body
+			}
+			continue
+		}
+		closeBody(req)
+		return nil, err
+	}
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// get returns an idle connection to addr, or nil.
+func (t *fastTransport) get(addr string) (*fastConn, bool) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for {
+		list := t.idle[addr]
+		if len(list) == 0 {
+			return nil, false
+		}
+		pc := list[len(list)-1]
+		list[len(list)-1] = nil
+		t.idle[addr] = list[:len(list)-1]
+		if now.Sub(pc.idleAt) > fastIdleTimeout || pc.ctx != nil && pc.ctx.Err() != nil {
+			go pc.close()
+			continue
+		}
+		return pc, true
+	}
+}
+
+// put keeps pc for reuse.
+func (t *fastTransport) put(pc *fastConn) {
+	pc.idleAt = time.Now()
+	t.mu.Lock()
+	if list := t.idle[pc.addr]; len(list) < t.maxIdle {
+		t.idle[pc.addr] = append(list, pc)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	pc.close()
+}
+
+// CloseIdleConnections closes the pooled connections.
+func (t *fastTransport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = map[string][]*fastConn{}
+	t.mu.Unlock()
+	for _, list := range idle {
+		for _, pc := range list {
+			pc.close()
+		}
+	}
+}
+
+func (pc *fastConn) close() {
+	if pc.stop != nil {
+		pc.stop()
+	}
+	_ = pc.c.Close()
+}
+
+// watch makes ctx's cancellation interrupt whatever the connection is doing.
+func (pc *fastConn) watch(ctx context.Context) {
+	if pc.ctx == ctx {
+		return
+	}
+	if pc.stop != nil {
+		pc.stop()
+	}
+	pc.ctx = ctx
+	c := pc.c
+	pc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(aLongTimeAgo) })
+}
+
+// roundTrip writes req and reads the response headers; got tells whether
+// any response byte was read (then a retry is not safe).
+func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *http.Response, got bool, err error) {
+	pc.watch(ctx)
+	if err := pc.writeRequest(req); err != nil {
+		return nil, false, err
+	}
+	if pc.t.timeout > 0 {
+		if err := pc.c.SetReadDeadline(time.Now().Add(pc.t.timeout)); err != nil {
+			return nil, false, err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, false, context.Cause(ctx)
+	}
+	if _, err := pc.br.Peek(1); err != nil {
+		if isTimeout(err) && ctx.Err() == nil {
+			return nil, true, errFastHeaderTimeout
+		}
+		return nil, false, err
+	}
+	for {
+		resp, err = http.ReadResponse(pc.br, req)
+		if err != nil {
+			if isTimeout(err) && ctx.Err() == nil {
+				err = errFastHeaderTimeout
+			}
+			return nil, true, err
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		// 1xx informational responses precede the real one.
+		_ = resp.Body.Close()
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		_ = resp.Body.Close()
+		return nil, true, fmt.Errorf("unexpected 101 switching protocols")
+	}
+	if pc.t.timeout > 0 {
+		if err := pc.c.SetReadDeadline(time.Time{}); err != nil {
+			return nil, true, err
+		}
+		if ctx.Err() != nil {
+			_ = resp.Body.Close()
+			return nil, true, context.Cause(ctx)
+		}
+	}
+	resp.Body = &fastBody{pc: pc, ctx: ctx, rc: resp.Body, reuse: !resp.Close && !req.Close}
+	return resp, true, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// writeRequest writes req as net/http's Transport would (request line,
+// Host, User-Agent, the headers, Content-Length, Accept-Encoding: gzip).
+func (pc *fastConn) writeRequest(req *http.Request) error {
+	w := pc.bw
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	ruri := req.URL.RequestURI()
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	w.WriteString(ruri)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	if _, ok := req.Header["User-Agent"]; !ok {
+		w.WriteString("User-Agent: Go-http-client/1.1\r\n")
+	} else if ua := req.Header.Get("User-Agent"); ua != "" {
+		w.WriteString("User-Agent: ")
+		w.WriteString(headerValue(ua))
+		w.WriteString("\r\n")
+	}
+	if req.ContentLength > 0 || req.Method == "POST" || req.Method == "PUT" || req.Method == "PATCH" {
+		w.WriteString("Content-Length: ")
+		w.WriteString(strconv.FormatInt(req.ContentLength, 10))
+		w.WriteString("\r\n")
+	}
+	if req.Close {
+		w.WriteString("Connection: close\r\n")
+	}
+	if err := req.Header.WriteSubset(w, fastExcluded); err != nil {
+		return err
+	}
+	if req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && req.Method != "HEAD" {
+		w.WriteString("Accept-Encoding: gzip\r\n")
+	}
+	w.WriteString("\r\n")
+	if req.Body != nil && req.Body != http.NoBody {
+		n, err := io.Copy(w, req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return err
+		}
+		if n != req.ContentLength {
+			return fmt.Errorf("http: ContentLength=%d with Body length %d", req.ContentLength, n)
+		}
+	}
+	return w.Flush()
+}
+
+var fastExcluded = map[string]bool{"Host": true, "User-Agent": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true}
+
+func headerValue(v string) string {
+	if strings.ContainsAny(v, "\r\n") {
+		return strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+	}
+	return v
+}
+
+// fastBody returns the connection to the pool once the body was read to
+// its end and closed, and closes it otherwise.
+type fastBody struct {
+	pc    *fastConn
+	ctx   context.Context
+	rc    io.ReadCloser
+	reuse bool
+	eof   bool
+	done  bool
+}
+
+func (b *fastBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, errors.New("http: read on closed response body")
+	}
+	n, err := b.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil:
+		b.reuse = false
+		if b.ctx.Err() != nil {
+			err = context.Cause(b.ctx)
+		}
+	}
+	return n, err
+}
+
+func (b *fastBody) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	// Like net/http's body, Close reads what is left so that the
+	// connection can carry the next request.
+	err := b.rc.Close()
+	if err == nil && b.reuse && b.ctx.Err() == nil {
+		b.pc.t.put(b.pc)
+		return nil
+	}
+	b.pc.close()
+	return nil
+}
