@@ -13,15 +13,22 @@ import (
 // sends to a trivial loopback server with 64 workers (rate 0: as fast as
 // they go). Each iteration is a 1 s step; req/s is the mean achieved rate.
 // LOADTEST_BENCH_URL points it at a server in another process (e.g.
-// bench/server), so that a CPU profile shows the generator alone.
+// bench/server), so that a CPU profile shows the generator alone. The
+// "std" variant sends through net/http's Transport instead of the engine's
+// own HTTP/1.1 round tripper.
 func BenchmarkEngineMaxRate(b *testing.B) {
+	b.Run("fast", func(b *testing.B) { benchmarkEngineMaxRate(b, false) })
+	b.Run("std", func(b *testing.B) { benchmarkEngineMaxRate(b, true) })
+}
+
+func benchmarkEngineMaxRate(b *testing.B, std bool) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	defer srv.Close()
 	url := srv.URL
 	if u := os.Getenv("LOADTEST_BENCH_URL"); u != "" {
 		url = u
 	}
-	e := NewEngine(AttackOptions{MaxWorkers: 64})
+	e := NewEngine(AttackOptions{MaxWorkers: 64, StdTransport: std})
 	defer e.Close()
 	total, n := 0.0, 0
 	b.ResetTimer()
