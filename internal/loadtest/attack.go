@@ -36,6 +36,14 @@ type attack struct {
 	name       string
 	maxWorkers uint64
 	results    bool // build vegeta.Results for the sinks
+	// asap: rate 0, every hit is due at once; a worker that takes a hit
+	// when no other is free starts another (up to maxWorkers). At a fixed
+	// rate workers claim hits ahead of time, and when the last free one
+	// takes its hit the spawner goroutine starts one more if the next hit
+	// comes due (plus spawnLate) before any worker is free again.
+	asap bool
+	// needWorker wakes the spawner (fixed rates).
+	needWorker chan struct{}
 
 	began time.Time
 	hits  atomic.Uint64 // claimed hit numbers
@@ -70,10 +78,10 @@ type shard struct {
 	out []outcome
 }
 
-func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string, workers, maxWorkers uint64, results bool) *attack {
+func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string, workers, maxWorkers uint64, results, asap bool) *attack {
 	a := &attack{
 		client: client, ctx: ctx, tr: tr, pacer: p, du: du, name: name,
-		maxWorkers: maxWorkers, results: results,
+		maxWorkers: maxWorkers, results: results, asap: asap,
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
 	a.began = time.Now()
@@ -81,6 +89,11 @@ func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p v
 	a.wg.Add(int(workers))
 	a.nwork.Store(workers)
 	a.idle.Store(int64(workers))
+	if !asap {
+		a.needWorker = make(chan struct{}, 1)
+		a.wg.Add(1)
+		go a.spawner()
+	}
 	for range workers {
 		go a.work(a.newShard())
 	}
@@ -123,6 +136,57 @@ func (a *attack) spawn() {
 	a.wg.Add(1)
 	a.idle.Add(1)
 	go a.work(a.newShard())
+}
+
+// spawnLate is how overdue a hit with no free worker must be for the
+// spawner to start one more worker: less is the machine's scheduling
+// jitter (a busy worker is about to come free), which more workers and
+// connections would only make worse.
+const spawnLate = time.Millisecond
+
+// spawner starts a worker whenever, with none free, the next hit is
+// spawnLate overdue and still unclaimed, until the sending ends.
+func (a *attack) spawner() {
+	defer a.wg.Done()
+	var end <-chan time.Time
+	if a.du > 0 {
+		t := time.NewTimer(a.du)
+		defer t.Stop()
+		end = t.C
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-a.needWorker:
+		case <-a.stopCh:
+			return
+		case <-end:
+			return
+		}
+		for a.idle.Load() <= 0 && !a.stopped.Load() && a.nwork.Load() < a.maxWorkers {
+			n := a.hits.Load()
+			elapsed := time.Since(a.began)
+			if a.du > 0 && elapsed > a.du {
+				return
+			}
+			wait, stop := a.pacer.Pace(elapsed, n)
+			if stop {
+				return
+			}
+			timer.Reset(max(wait, 0) + spawnLate)
+			select {
+			case <-timer.C:
+			case <-a.stopCh:
+				return
+			case <-end:
+				return
+			}
+			if a.idle.Load() <= 0 && a.hits.Load() == n {
+				a.spawn()
+			}
+		}
+	}
 }
 
 func (a *attack) work(sh *shard) {
@@ -172,7 +236,15 @@ func (a *attack) work(sh *shard) {
 			}
 		}
 		if a.idle.Add(-1) == 0 {
-			a.spawn() // nobody is free for the next hit
+			// Nobody is free for the next hit.
+			if a.asap {
+				a.spawn()
+			} else {
+				select {
+				case a.needWorker <- struct{}{}:
+				default:
+				}
+			}
 		}
 		o := a.hit(&tgt)
 		sh.mu.Lock()

@@ -271,7 +271,7 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 	st := newStepStats(spec)
 	began := time.Now()
 	atk := newAttack(client, stepCtx, spec.Targets.Targeter(), ratePacer(spec.Rate), spec.Duration, spec.Name,
-		e.opts.Workers, e.opts.MaxWorkers, len(e.sinks) > 0)
+		e.opts.Workers, e.opts.MaxWorkers, len(e.sinks) > 0, spec.Rate <= 0)
 	var batch []outcome
 	// fold moves the workers' outcomes into the figures (and the sinks).
 	fold := func(cause error) {
