@@ -1,8 +1,8 @@
 // Package loadtest is apictl's load-test engine, built on vegeta's library.
 //
 // Run attacks a set of Targets at a fixed rate (an open model: requests are
-// sent on schedule whatever the latency, vegeta adding workers as needed
-// unless AttackOptions.MaxWorkers caps them) and checks Objectives such as
+// sent on schedule whatever the latency, the engine adding workers as
+// needed unless AttackOptions.MaxWorkers caps them) and checks Objectives such as
 // "p99<300ms", "errors<1%" and "throughput>=95%" (ParseObjectives; an error
 // is a non-2xx response, 429 included, or a transport error; throughput is
 // successful responses per second over the requested rate).
@@ -24,7 +24,11 @@
 //
 // DiscoverTargets lists the methods of a REST API through API Gateway. The
 // step runner is an interface (StepRunner) so that the search logic can be
-// tested without a network; Engine is the vegeta one. A cancelled context
+// tested without a network; Engine is the real one: vegeta's targeters,
+// pacers, results and plots around the engine's own worker loop (attack.go)
+// and, for plain http, its own HTTP/1.1 round tripper (fasthttp.go), which
+// need about half the CPU of vegeta's Attacker on net/http's Transport
+// (bench/README.md). A cancelled context
 // stops a run or search, which then returns what was measured with
 // Capacity.Interrupted set.
 //

@@ -59,8 +59,8 @@ type AttackOptions struct {
 	// Timeout bounds connecting, the TLS handshake and the wait for the
 	// response headers of each request (default 10s).
 	Timeout time.Duration
-	// Workers is the initial number of workers (default 10); vegeta adds
-	// more whenever all are busy, up to MaxWorkers.
+	// Workers is the initial number of workers (default 10); the engine
+	// adds more when none is free for a due hit, up to MaxWorkers.
 	Workers uint64
 	// MaxWorkers caps concurrency; 0 leaves it uncapped (an open model:
 	// slow responses never slow the sending).
@@ -108,7 +108,8 @@ func (o AttackOptions) withDefaults() AttackOptions {
 	return o
 }
 
-// Engine runs steps with vegeta. It keeps one HTTP transport for all steps
+// Engine runs steps: vegeta's targeters and pacers driving the engine's
+// own workers (see attack). It keeps one HTTP transport for all steps
 // so connections are reused from step to step. Use one Engine at a time.
 type Engine struct {
 	opts      AttackOptions

@@ -117,7 +117,7 @@ func (ts Targets) schedule() []int {
 }
 
 // Targeter returns a vegeta.Targeter that cycles through the mix. It is
-// safe for concurrent use (vegeta's workers call it concurrently).
+// safe for concurrent use (the engine's workers call it concurrently).
 func (ts Targets) Targeter() vegeta.Targeter {
 	if len(ts) == 0 {
 		return func(*vegeta.Target) error { return vegeta.ErrNoTargets }
