@@ -94,7 +94,7 @@ func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			pc = &fastConn{t: t, addr: addr, c: c, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}
 		}
-		resp, got, err := pc.roundTrip(ctx, req)
+		resp, stage, err := pc.roundTrip(ctx, req)
 		if err == nil {
 			return resp, nil
 		}
@@ -104,8 +104,11 @@ func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, context.Cause(ctx)
 		}
 		// A kept-alive connection the server closed meanwhile: retry once
-		// on a new one when the request can be sent again.
-		if reused && attempt == 0 && !got && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil) {
+		// on a new one when the request can be sent again and, as net/http
+		// does, only when it was not written or is idempotent (the server
+		// may have acted on it before closing).
+		if reused && attempt == 0 && (stage == stageWrite || stage == stageWait && idempotent(req)) &&
+			(req.Body == nil || req.Body == http.NoBody || req.GetBody != nil) {
 			if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
 				body, gerr := req.GetBody()
 				if gerr != nil {
@@ -194,26 +197,43 @@ func (pc *fastConn) watch(ctx context.Context) {
 	pc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(aLongTimeAgo) })
 }
 
-// roundTrip writes req and reads the response headers; got tells whether
-// any response byte was read (then a retry is not safe).
-func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *http.Response, got bool, err error) {
+// How far a round trip got before it failed.
+const (
+	stageWrite = iota // writing the request
+	stageWait         // written, no response byte yet
+	stageRead         // reading the response
+)
+
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
+}
+
+// roundTrip writes req and reads the response headers; stage tells how far
+// it got when it failed (a retry is only safe before any response byte).
+func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *http.Response, stage int, err error) {
 	pc.watch(ctx)
 	if err := pc.writeRequest(req); err != nil {
-		return nil, false, err
+		return nil, stageWrite, err
 	}
 	if pc.t.timeout > 0 {
 		if err := pc.c.SetReadDeadline(time.Now().Add(pc.t.timeout)); err != nil {
-			return nil, false, err
+			return nil, stageWait, err
 		}
 	}
 	if ctx.Err() != nil {
-		return nil, false, context.Cause(ctx)
+		return nil, stageWait, context.Cause(ctx)
 	}
 	if _, err := pc.br.Peek(1); err != nil {
 		if isTimeout(err) && ctx.Err() == nil {
-			return nil, true, errFastHeaderTimeout
+			return nil, stageRead, errFastHeaderTimeout
 		}
-		return nil, false, err
+		return nil, stageWait, err
 	}
 	for {
 		resp, err = http.ReadResponse(pc.br, req)
@@ -221,7 +241,7 @@ func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *htt
 			if isTimeout(err) && ctx.Err() == nil {
 				err = errFastHeaderTimeout
 			}
-			return nil, true, err
+			return nil, stageRead, err
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break
@@ -231,19 +251,19 @@ func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *htt
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		_ = resp.Body.Close()
-		return nil, true, fmt.Errorf("unexpected 101 switching protocols")
+		return nil, stageRead, fmt.Errorf("unexpected 101 switching protocols")
 	}
 	if pc.t.timeout > 0 {
 		if err := pc.c.SetReadDeadline(time.Time{}); err != nil {
-			return nil, true, err
+			return nil, stageRead, err
 		}
 		if ctx.Err() != nil {
 			_ = resp.Body.Close()
-			return nil, true, context.Cause(ctx)
+			return nil, stageRead, context.Cause(ctx)
 		}
 	}
 	resp.Body = &fastBody{pc: pc, ctx: ctx, rc: resp.Body, reuse: !resp.Close && !req.Close}
-	return resp, true, nil
+	return resp, stageRead, nil
 }
 
 func isTimeout(err error) bool {

@@ -158,6 +158,27 @@ func TestFastTransportRetriesClosedIdleConnection(t *testing.T) {
 	if n := conns.Load(); n < 5 {
 		t.Errorf("%d connections for 5 requests on a server that closes each", n)
 	}
+	// As net/http: a written request that is not idempotent is not sent again.
+	post := func(key string) error {
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/", strings.NewReader("x"))
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	}
+	if err := post("k1"); err != nil {
+		t.Fatalf("post with idempotency key: %v", err)
+	}
+	if err := post(""); err == nil {
+		t.Errorf("post on a connection the server closed: no error, want no retry")
+	}
 }
 
 // TestFastTransportCancelAndTimeout: cancelling the context ends a request
