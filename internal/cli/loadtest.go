@@ -70,16 +70,8 @@ type LoadtestOptions struct {
 	SLOs    []string
 	NoAbort bool
 
-	Timeout        time.Duration
-	Workers        uint64
-	MaxWorkers     uint64
-	Connections    int
-	MaxConnections int
-	NoKeepAlive    bool
-	HTTP2          bool
-	Insecure       bool
-	Redirects      int
-	Drain          time.Duration
+	// Attack holds the generator's settings, bound straight to their flags.
+	Attack loadtest.AttackOptions
 
 	ResultsFile string
 	HTMLFile    string
@@ -181,16 +173,16 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.StringArrayVar(&opts.SLOs, "slo", nil, "objective: 'p99<300ms', 'p95<200ms', 'errors<1%', 'throughput>=99%' (repeatable)")
 	fl.BoolVar(&opts.NoAbort, "no-abort", false, "do not abort steps that clearly miss the objectives")
 
-	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "per-request timeout")
-	fl.Uint64Var(&opts.Workers, "workers", 10, "initial workers")
-	fl.Uint64Var(&opts.MaxWorkers, "max-workers", 0, "cap on workers, i.e. concurrency (0: uncapped, an open model)")
-	fl.IntVar(&opts.Connections, "connections", 10000, "maximum idle connections per host")
-	fl.IntVar(&opts.MaxConnections, "max-connections", 0, "maximum connections per host (0: no cap)")
-	fl.BoolVar(&opts.NoKeepAlive, "no-keepalive", false, "open a new connection for every request")
-	fl.BoolVar(&opts.HTTP2, "http2", false, "allow HTTP/2 over TLS")
-	fl.BoolVar(&opts.Insecure, "insecure", false, "skip TLS certificate verification")
-	fl.IntVar(&opts.Redirects, "redirects", 10, "redirects to follow (-1: none, 3xx is then an error)")
-	fl.DurationVar(&opts.Drain, "drain", 0, "wait for in-flight responses after a step before counting them as errors (default: 2× the latency objective)")
+	fl.DurationVar(&opts.Attack.Timeout, "timeout", 10*time.Second, "per-request timeout")
+	fl.Uint64Var(&opts.Attack.Workers, "workers", 10, "initial workers")
+	fl.Uint64Var(&opts.Attack.MaxWorkers, "max-workers", 0, "cap on workers, i.e. concurrency (0: uncapped, an open model)")
+	fl.IntVar(&opts.Attack.Connections, "connections", 10000, "maximum idle connections per host")
+	fl.IntVar(&opts.Attack.MaxConnections, "max-connections", 0, "maximum connections per host (0: no cap)")
+	fl.BoolVar(&opts.Attack.NoKeepAlive, "no-keepalive", false, "open a new connection for every request")
+	fl.BoolVar(&opts.Attack.HTTP2, "http2", false, "allow HTTP/2 over TLS")
+	fl.BoolVar(&opts.Attack.Insecure, "insecure", false, "skip TLS certificate verification")
+	fl.IntVar(&opts.Attack.Redirects, "redirects", 10, "redirects to follow (-1: none, 3xx is then an error)")
+	fl.DurationVar(&opts.Attack.Drain, "drain", 0, "wait for in-flight responses after a step before counting them as errors (default: 2× the latency objective)")
 
 	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE')")
 	fl.StringVar(&opts.HTMLFile, "html", "", "write vegeta's latency-over-time HTML plot to FILE")
@@ -222,7 +214,7 @@ func (opts *LoadtestOptions) validate(cmd *cobra.Command) error {
 		return FlagErrorf("--confirm goes with --find-max")
 	case opts.Rate < 0:
 		return FlagErrorf("--rate must not be negative")
-	case !opts.FindMax && opts.Rate == 0 && opts.MaxWorkers == 0:
+	case !opts.FindMax && opts.Rate == 0 && opts.Attack.MaxWorkers == 0:
 		return FlagErrorf("--rate 0 (as fast as possible) needs --max-workers")
 	case opts.Duration <= 0:
 		return FlagErrorf("--duration must be positive")
@@ -360,14 +352,9 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		Objectives: objs,
 		NoAbort:    opts.NoAbort,
 		Runner:     opts.Runner,
-		Attack: loadtest.AttackOptions{
-			Timeout: opts.Timeout, Workers: opts.Workers, MaxWorkers: opts.MaxWorkers,
-			Connections: opts.Connections, MaxConnections: opts.MaxConnections,
-			NoKeepAlive: opts.NoKeepAlive, HTTP2: opts.HTTP2, Insecure: opts.Insecure,
-			Redirects: opts.Redirects, Drain: opts.Drain,
-		},
+		Attack:     opts.Attack,
 	}
-	if opts.Redirects == 0 {
+	if opts.Attack.Redirects == 0 {
 		lo.Attack.Redirects = -1 // 0 means vegeta's default in AttackOptions; here it means "follow none"
 	}
 	if opts.SigV4 {
