@@ -148,15 +148,21 @@ func (s *Sandbox) createRestAPI(r *http.Request) (int, any, *apiError) {
 }
 
 func (s *Sandbox) getRestAPIs(r *http.Request) (int, any, *apiError) {
-	page, next, e := paginate(r, s.state.apiOrder)
+	return listPage(r, s.state.apiOrder, func(id string) any { return s.restAPIView(s.state.apis[id]) })
+}
+
+// listPage answers a GetX-all call: the page of ids that the request's
+// position and limit select, each shown by view, and the next position.
+func listPage(r *http.Request, ids []string, view func(id string) any) (int, any, *apiError) {
+	page, next, e := paginate(r, ids)
 	if e != nil {
 		return 0, nil, e
 	}
-	items := []any{}
+	items := make([]any, 0, len(page))
 	for _, id := range page {
-		items = append(items, s.restAPIView(s.state.apis[id]))
+		items = append(items, view(id))
 	}
-	return 200, listOut(items, next), nil
+	return http.StatusOK, listOut(items, next), nil
 }
 
 func listOut(items []any, position string) map[string]any {
@@ -228,16 +234,8 @@ func (s *Sandbox) getResources(r *http.Request) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
-	page, next, e := paginate(r, a.ResourceOrder)
-	if e != nil {
-		return 0, nil, e
-	}
 	embed := slices.Contains(r.URL.Query()["embed"], "methods")
-	items := []any{}
-	for _, id := range page {
-		items = append(items, resourceView(a.Resources[id], embed))
-	}
-	return 200, listOut(items, next), nil
+	return listPage(r, a.ResourceOrder, func(id string) any { return resourceView(a.Resources[id], embed) })
 }
 
 func lookupResource(a *restAPI, id string) (*resource, *apiError) {
@@ -562,15 +560,7 @@ func (s *Sandbox) getDeployments(r *http.Request) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
-	page, next, e := paginate(r, a.DeploymentOrder)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, id := range page {
-		items = append(items, a.Deployments[id])
-	}
-	return 200, listOut(items, next), nil
+	return listPage(r, a.DeploymentOrder, func(id string) any { return a.Deployments[id] })
 }
 
 func (s *Sandbox) getDeployment(r *http.Request) (int, any, *apiError) {

@@ -210,15 +210,7 @@ func (s *Sandbox) getUsagePlans(r *http.Request) (int, any, *apiError) {
 			ids = append(ids, id)
 		}
 	}
-	page, next, e := paginate(r, ids)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, id := range page {
-		items = append(items, usagePlanView(s.state.plans[id]))
-	}
-	return 200, listOut(items, next), nil
+	return listPage(r, ids, func(id string) any { return usagePlanView(s.state.plans[id]) })
 }
 
 func (s *Sandbox) lookupPlan(r *http.Request) (*usagePlan, *apiError) {
@@ -536,15 +528,7 @@ func (s *Sandbox) getAPIKeys(r *http.Request) (int, any, *apiError) {
 		}
 		ids = append(ids, id)
 	}
-	page, next, e := paginate(r, ids)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, id := range page {
-		items = append(items, apiKeyView(s.state.keys[id], include))
-	}
-	return 200, listOut(items, next), nil
+	return listPage(r, ids, func(id string) any { return apiKeyView(s.state.keys[id], include) })
 }
 
 func (s *Sandbox) lookupKey(id string) (*apiKey, *apiError) {
@@ -677,15 +661,7 @@ func (s *Sandbox) getUsagePlanKeys(r *http.Request) (int, any, *apiError) {
 			ids = append(ids, id)
 		}
 	}
-	page, next, e := paginate(r, ids)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, id := range page {
-		items = append(items, planKeyView(s.state.keys[id]))
-	}
-	return 200, listOut(items, next), nil
+	return listPage(r, ids, func(id string) any { return planKeyView(s.state.keys[id]) })
 }
 
 func (s *Sandbox) lookupPlanKey(r *http.Request) (*usagePlan, *apiKey, *apiError) {
