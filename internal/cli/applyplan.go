@@ -192,7 +192,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 	if opts.Verbose() && !opts.Quiet() {
 		aopts.Progress = opts.IO.ErrOut
 	}
-	res, applyErr := plan.Apply(ctx, c, ch, aopts)
+	res, applyErr := plan.Apply(ctx, plan.NewApplyClient(clients), ch, aopts)
 	if res != nil {
 		out.Applied = applyErr == nil
 		out.Calls, out.Done = res.Calls, res.Done

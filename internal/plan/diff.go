@@ -109,6 +109,18 @@ func NewClient(c *awsapi.Clients) Client {
 	return Client{REST: c.APIGateway, HTTP: c.APIGatewayV2, Region: c.Region}
 }
 
+// NewApplyClient returns a Client for Apply: the same configuration with the
+// SDK's own retries off, because Apply retries every write itself (honouring
+// Retry-After, pacing UpdateUsagePlan, saying so on its progress writer);
+// with both, a throttled write would be tried up to 6 × 8 times.
+func NewApplyClient(c *awsapi.Clients) Client {
+	return Client{
+		REST:   apigateway.NewFromConfig(c.Config, func(o *apigateway.Options) { o.Retryer = aws.NopRetryer{} }),
+		HTTP:   apigatewayv2.NewFromConfig(c.Config, func(o *apigatewayv2.Options) { o.Retryer = aws.NopRetryer{} }),
+		Region: c.Region,
+	}
+}
+
 // Diff reads the live state the plan touches and computes the changes.
 func Diff(ctx context.Context, c Client, p *Plan, opts DiffOptions) (*Changes, error) {
 	if p.EffectiveType() == TypeHTTP {
