@@ -43,26 +43,15 @@ func TestSandboxServeRunsUntilCancelled(t *testing.T) {
 	for _, format := range []report.Format{report.FormatTable, report.FormatJSON} {
 		t.Run(string(format), func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			ready := make(chan string, 1)
 			opts := &SandboxServeOptions{
 				IO:      &IOStreams{Out: &out, ErrOut: &errOut},
 				Output:  func() report.Options { return report.Options{Format: format} },
 				Quiet:   func() bool { return false },
 				Verbose: func() bool { return true },
 				Addr:    "127.0.0.1:0", Region: "eu-west-1", AWSLimits: true,
-				Ready: func(url string) { ready <- url },
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- sandboxServeRun(ctx, opts) }()
-			var url string
-			select {
-			case url = <-ready:
-			case err := <-done:
-				t.Fatalf("serve returned early: %v", err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("sandbox did not start")
-			}
+			url, done := startServe(t, ctx, opts)
 			c, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "eu-west-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
 			if err != nil {
 				t.Fatal(err)
@@ -102,24 +91,15 @@ func TestSandboxServeWithAWSCLI(t *testing.T) {
 		t.Skip("aws CLI not on PATH")
 	}
 	var out, errOut bytes.Buffer
-	ready := make(chan string, 1)
 	opts := &SandboxServeOptions{
 		IO:     &IOStreams{Out: &out, ErrOut: &errOut},
 		Output: func() report.Options { return report.Options{Format: report.FormatJSON} },
 		Quiet:  func() bool { return true },
 		Addr:   "127.0.0.1:0", Region: "us-east-1",
-		Ready: func(url string) { ready <- url },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- sandboxServeRun(ctx, opts) }()
-	var url string
-	select {
-	case url = <-ready:
-	case err := <-done:
-		t.Fatalf("serve returned early: %v", err)
-	}
+	url, done := startServe(t, ctx, opts)
 	home := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -158,4 +138,23 @@ func TestSandboxServeWithAWSCLI(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+}
+
+// startServe runs sandboxServeRun in the background until ctx is cancelled
+// and returns the endpoint once it listens, and the channel of its result.
+func startServe(t *testing.T, ctx context.Context, opts *SandboxServeOptions) (string, <-chan error) {
+	t.Helper()
+	ready := make(chan string, 1)
+	opts.Ready = func(url string) { ready <- url }
+	done := make(chan error, 1)
+	go func() { done <- sandboxServeRun(ctx, opts) }()
+	select {
+	case url := <-ready:
+		return url, done
+	case err := <-done:
+		t.Fatalf("serve returned early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("sandbox did not start")
+	}
+	return "", nil
 }
