@@ -258,7 +258,9 @@ func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *htt
 			return nil, stageRead, err
 		}
 		if ctx.Err() != nil {
-			_ = resp.Body.Close()
+			// Not resp.Body.Close(): it would read the body to its end
+			// (the deadline ctx set is cleared above); RoundTrip closes
+			// the connection instead.
 			return nil, stageRead, context.Cause(ctx)
 		}
 	}
@@ -345,6 +347,12 @@ func (b *fastBody) Read(p []byte) (int, error) {
 	if b.done {
 		return 0, errors.New("http: read on closed response body")
 	}
+	// The connection's deadline is set when ctx ends, but from another
+	// goroutine: a body that streams without pause must not outrun it.
+	if b.ctx.Err() != nil {
+		b.reuse = false
+		return 0, context.Cause(b.ctx)
+	}
 	n, err := b.rc.Read(p)
 	switch {
 	case err == io.EOF:
@@ -363,8 +371,12 @@ func (b *fastBody) Close() error {
 		return nil
 	}
 	b.done = true
-	// Like net/http's body, Close reads what is left so that the
-	// connection can carry the next request.
+	// A body not read to its end is not drained (it may never end, or be
+	// gigabytes): like net/http's client, close the connection instead.
+	if !b.eof {
+		b.pc.close()
+		return nil
+	}
 	err := b.rc.Close()
 	if err == nil && b.reuse && b.ctx.Err() == nil {
 		b.pc.t.put(b.pc)
