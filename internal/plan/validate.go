@@ -42,6 +42,14 @@ type validator struct {
 }
 
 func (v *validator) at(pos Pos, format string, args ...any) {
+	// A field that is missing has no position of its own: point at its
+	// parent's, else at the top of the file (every error has FILE:LINE:COL).
+	if pos.Line == 0 {
+		pos = v.p.Src.Pos
+	}
+	if pos.Line == 0 {
+		pos = Pos{1, 1}
+	}
 	v.errs = append(v.errs, &Error{File: v.p.File, Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 

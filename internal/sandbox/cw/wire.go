@@ -621,7 +621,12 @@ func decodeQuery(form url.Values) map[string]any {
 			node = child
 		}
 	}
-	return listify(root).(map[string]any)
+	// The top level is the operation's input, never a list (a form whose
+	// only key is "member.…" must not turn it into one).
+	for k, e := range root {
+		root[k] = listify(e)
+	}
+	return root
 }
 
 // listify turns {"member": {"1": a, "2": b}} nodes into lists ordered by index.
