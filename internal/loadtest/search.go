@@ -436,7 +436,8 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	minStep := min(time.Second, cfg.GrowDuration)
 
 	retried := map[float64]bool{}
-	passed := map[float64]bool{} // rates whose latest step passed
+	passed := map[float64]bool{}    // rates whose latest step passed
+	rechecked := map[float64]bool{} // passes re-checked after a stateful sign
 	var prev *Step
 	var step func(phase string, rate float64, d time.Duration) (Step, error)
 	step = func(phase string, rate float64, d time.Duration) (Step, error) {
@@ -488,6 +489,20 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			if firstFail == 0 || rate < firstFail {
 				firstFail, failThroughput, hintUsed = rate, st.Throughput, true
 			}
+		case !st.GeneratorBehind && lastPass > 0 && lastPass < rate && !rechecked[lastPass] &&
+			st.Throughput < lastPass*(1-2*cfg.Precision):
+			// A saturated backend serves about its capacity; this one
+			// served clearly less than a lower rate that passed earlier:
+			// its capacity dropped (a burst allowance ran out). Re-check
+			// that pass before building on it.
+			passed[rate] = false
+			if firstFail == 0 || rate < firstFail {
+				firstFail, failThroughput, hintUsed = rate, st.Throughput, false
+			}
+			rechecked[lastPass] = true
+			res.warnings = appendOnce(res.warnings, fmt.Sprintf("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
+			res.stateful = true
+			return step("recheck", lastPass, d)
 		default:
 			passed[rate] = false
 			if lastPass >= rate {
@@ -498,13 +513,19 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				res.warnings = appendOnce(res.warnings, fmt.Sprintf("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
 				res.stateful = true
 				lastPass = 0
+				for r := range passed {
+					if r >= rate {
+						passed[r] = false
+					}
+				}
 				for r, ok := range passed {
 					if ok && r < rate {
 						lastPass = max(lastPass, r)
 					}
 				}
 				firstFail, failThroughput, hintUsed = rate, st.Throughput, st.GeneratorBehind
-				if lastPass > 0 {
+				if lastPass > 0 && !rechecked[lastPass] {
+					rechecked[lastPass] = true
 					return step("recheck", lastPass, d)
 				}
 				return st, nil
@@ -538,62 +559,69 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 		if err != nil {
 			return stop(err)
 		}
-		if !st.Pass || rate >= cfg.MaxRate {
+		if !st.Pass || firstFail > 0 || rate >= cfg.MaxRate {
 			break
 		}
 		rate = min(roundRate(rate*cfg.Growth), cfg.MaxRate)
 	}
 
-	// Descend when even the start rate failed.
-	if lastPass == 0 {
-		for rate = roundRate(firstFail / cfg.Growth); rate >= cfg.MinRate; rate = roundRate(rate / cfg.Growth) {
-			st, err := step("descend", rate, cfg.StepDuration)
+	// A stateful backend can take back every pass (lastPass 0 again):
+	// then descend and bisect once more.
+	for round := 0; round < 3; round++ {
+		// Descend when even the start rate failed.
+		if lastPass == 0 {
+			for rate = roundRate(firstFail / cfg.Growth); rate >= cfg.MinRate; rate = roundRate(rate / cfg.Growth) {
+				st, err := step("descend", rate, cfg.StepDuration)
+				if err != nil {
+					return stop(err)
+				}
+				if st.Pass {
+					break
+				}
+			}
+			if lastPass == 0 {
+				return s.finishSearch(ctx, res, 0, firstFail, targets, label, cfg, true)
+			}
+		}
+
+		// Bisection.
+		for firstFail > 0 && lastPass > 0 && (firstFail-lastPass)/lastPass > cfg.Precision {
+			next := roundRate((lastPass + firstFail) / 2)
+			hinted, above := false, false
+			switch {
+			case res.gwCeiling > 0 && lastPass >= math.Floor(res.gwCeiling):
+				// The gateway's throttle, not the backend, is the limit:
+				// rates above it say nothing more about the backend.
+				next = 0
+			case res.gwCeiling > 0 && math.Floor(res.gwCeiling) > lastPass && math.Floor(res.gwCeiling) < firstFail:
+				next = math.Floor(res.gwCeiling)
+			case probesAbove > 0:
+				probesAbove--
+				if p := roundRate(lastPass * (1 + 0.9*cfg.Precision)); p > lastPass && p < next {
+					next, above = p, true
+				}
+			case !hintUsed && failThroughput < firstFail*(1-cfg.Precision):
+				hintUsed = true
+				if h := roundRate(failThroughput * (1 - cfg.Precision/2)); h > lastPass*(1+cfg.Precision/2) && h < firstFail {
+					next, hinted = h, true
+				}
+			}
+			if next <= lastPass || next >= firstFail {
+				break // integer rates cannot split the bracket further (or the gateway limits)
+			}
+			st, err := step("bisect", next, cfg.StepDuration)
 			if err != nil {
 				return stop(err)
 			}
-			if st.Pass {
-				break
+			switch {
+			case st.Pass && hinted:
+				probesAbove = 3
+			case !st.Pass || !above:
+				probesAbove = 0
 			}
 		}
-		if lastPass == 0 {
-			return s.finishSearch(ctx, res, 0, firstFail, targets, label, cfg, true)
-		}
-	}
-
-	// Bisection.
-	for firstFail > 0 && lastPass > 0 && (firstFail-lastPass)/lastPass > cfg.Precision {
-		next := roundRate((lastPass + firstFail) / 2)
-		hinted, above := false, false
-		switch {
-		case res.gwCeiling > 0 && lastPass >= math.Floor(res.gwCeiling):
-			// The gateway's throttle, not the backend, is the limit:
-			// rates above it say nothing more about the backend.
-			next = 0
-		case res.gwCeiling > 0 && math.Floor(res.gwCeiling) > lastPass && math.Floor(res.gwCeiling) < firstFail:
-			next = math.Floor(res.gwCeiling)
-		case probesAbove > 0:
-			probesAbove--
-			if p := roundRate(lastPass * (1 + 0.9*cfg.Precision)); p > lastPass && p < next {
-				next, above = p, true
-			}
-		case !hintUsed && failThroughput < firstFail*(1-cfg.Precision):
-			hintUsed = true
-			if h := roundRate(failThroughput * (1 - cfg.Precision/2)); h > lastPass*(1+cfg.Precision/2) && h < firstFail {
-				next, hinted = h, true
-			}
-		}
-		if next <= lastPass || next >= firstFail {
-			break // integer rates cannot split the bracket further (or the gateway limits)
-		}
-		st, err := step("bisect", next, cfg.StepDuration)
-		if err != nil {
-			return stop(err)
-		}
-		switch {
-		case st.Pass && hinted:
-			probesAbove = 3
-		case !st.Pass || !above:
-			probesAbove = 0
+		if lastPass > 0 {
+			break
 		}
 	}
 	return s.finishSearch(ctx, res, lastPass, firstFail, targets, label, cfg, true)
