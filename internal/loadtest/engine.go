@@ -409,7 +409,10 @@ type stepStats struct {
 	// figures of each target when there are several.
 	gateway  int
 	okStarts []time.Duration
-	per      []TargetStep
+	// lastStart is the latest send time of a counted request (requests
+	// cancelled by an abort are not counted).
+	lastStart time.Duration
+	per       []TargetStep
 	// first and lastEnd are the earliest start and the latest end of a
 	// request, since the attack began.
 	first, lastEnd time.Duration
@@ -460,6 +463,7 @@ func (s *stepStats) add(began time.Time, o *outcome, cause error) {
 		errText = errDrained.Error()
 	}
 	ok := errText == "" && o.code >= 200 && o.code < 300
+	s.lastStart = max(s.lastStart, o.start)
 	if !s.seen || o.start < s.first {
 		s.first, s.seen = o.start, true
 	}
@@ -619,7 +623,7 @@ func (s *stepStats) finish(sendTime time.Duration) Step {
 		for i := range s.per {
 			s.per[i].Throughput = round3(float64(s.per[i].Successes) / span.Seconds())
 		}
-		st.TailThroughput = tailThroughput(s.okStarts, sendTime)
+		st.TailThroughput = tailThroughput(s.okStarts, min(sendTime, s.lastStart+time.Millisecond))
 	}
 	st.Gateway429 = s.gateway
 	st.ByTarget = s.per
@@ -675,7 +679,8 @@ func fmtRate(r float64) string {
 }
 
 // tailThroughput is the successful responses per second among the
-// requests sent in the last third of the sending time: after a burst
+// requests sent in the last third of the sending time (up to the last
+// request counted: an abort drops what was in flight): after a burst
 // allowance or a queue has run out, what the backend sustains.
 func tailThroughput(okStarts []time.Duration, sendTime time.Duration) float64 {
 	if sendTime <= 0 {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"sort"
 	"time"
 
@@ -500,7 +499,9 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				firstFail, failThroughput, hintUsed = rate, st.Throughput, false
 			}
 			rechecked[lastPass] = true
-			res.warnings = appendOnce(res.warnings, fmt.Sprintf("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
+			if !res.stateful {
+				res.warnings = append(res.warnings, fmt.Sprintf("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
+			}
 			res.stateful = true
 			return step("recheck", lastPass, d)
 		default:
@@ -510,7 +511,9 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				// stateful (a burst allowance ran out, a queue filled up).
 				// Trust no pass at or above it; re-check the highest
 				// pass below it before building on it.
-				res.warnings = appendOnce(res.warnings, fmt.Sprintf("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
+				if !res.stateful {
+					res.warnings = append(res.warnings, fmt.Sprintf("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
+				}
 				res.stateful = true
 				lastPass = 0
 				for r := range passed {
@@ -746,13 +749,6 @@ func maxInFlightUpTo(steps []Step, rate float64) int {
 		}
 	}
 	return n
-}
-
-func appendOnce(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
 }
 
 func lowestFailing(steps []Step) *Step {
