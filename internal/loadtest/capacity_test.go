@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -172,47 +173,7 @@ func TestBurstBucketConfirmed(t *testing.T) {
 func TestGatewayThrottleIsNotBackendCapacity(t *testing.T) {
 	heavy(t)
 	ctx := context.Background()
-	sb := sandbox.New(sandbox.Options{})
-	endpoint, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	clients, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: endpoint, StaticCredentials: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ag := clients.APIGateway
-	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("orders")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: api.Id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: res.Items[0].Id, PathPart: aws.String("orders")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: r.Id, HttpMethod: aws.String("POST"), AuthorizationType: aws.String("NONE")}); err != nil {
-		t.Fatal(err)
-	}
-	be := backend.New(backend.Config{Slots: 3, Service: 20 * time.Millisecond, Queue: 6}) // 150 rps
-	sb.SetMethodBackend(aws.ToString(api.Id), "POST", "/orders", be)
-	dep, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: api.Id, StageName: aws.String("prod"), DeploymentId: dep.Id}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: api.Id, StageName: aws.String("prod"), PatchOperations: []agtypes.PatchOperation{
-		{Op: agtypes.OpReplace, Path: aws.String("/~1orders/POST/throttling/rateLimit"), Value: aws.String("100")},
-		{Op: agtypes.OpReplace, Path: aws.String("/~1orders/POST/throttling/burstLimit"), Value: aws.String("20")},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	ag, endpoint, be := ordersStage(t, 100)
 	ts, apiID, err := DiscoverTargets(ctx, ag, DiscoverOptions{API: "orders", Stage: "prod", InvokeURL: LocalInvokeURL(endpoint, "prod")})
 	if err != nil {
 		t.Fatal(err)
@@ -247,6 +208,93 @@ func TestGatewayThrottleIsNotBackendCapacity(t *testing.T) {
 	}
 	if answers[0] != answers[1] {
 		t.Fatalf("two runs gave %v and %v, want the same answer", answers[0], answers[1])
+	}
+}
+
+// ordersStage starts a sandbox with a REST API "orders" whose stage prod
+// has POST /orders throttled at throttle rps (burst 20) in front of a
+// 150 rps backend.
+func ordersStage(t *testing.T, throttle int) (*apigateway.Client, string, *backend.Backend) {
+	t.Helper()
+	ctx := context.Background()
+	sb := sandbox.New(sandbox.Options{})
+	endpoint, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	clients, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: endpoint, StaticCredentials: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag := clients.APIGateway
+	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: api.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: res.Items[0].Id, PathPart: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: r.Id, HttpMethod: aws.String("POST"), AuthorizationType: aws.String("NONE")}); err != nil {
+		t.Fatal(err)
+	}
+	be := backend.New(backend.Config{Slots: 3, Service: 20 * time.Millisecond, Queue: 24}) // 150 rps
+	sb.SetMethodBackend(aws.ToString(api.Id), "POST", "/orders", be)
+	dep, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: api.Id, StageName: aws.String("prod"), DeploymentId: dep.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: api.Id, StageName: aws.String("prod"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/~1orders/POST/throttling/rateLimit"), Value: aws.String(strconv.Itoa(throttle))},
+		{Op: agtypes.OpReplace, Path: aws.String("/~1orders/POST/throttling/burstLimit"), Value: aws.String("20")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	return ag, endpoint, be
+}
+
+// TestReadGatewayLimitsUsagePlan: the usage plan of the load test's key
+// (found by its value) adds its per-method throttle; the stage's */*
+// default applies to a method without its own setting.
+func TestReadGatewayLimitsUsagePlan(t *testing.T) {
+	ctx := context.Background()
+	ag, endpoint, _ := ordersStage(t, 100)
+	ts, apiID, err := DiscoverTargets(ctx, ag, DiscoverOptions{API: "orders", Stage: "prod", InvokeURL: LocalInvokeURL(endpoint, "prod")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("Gold"),
+		Throttle:  &agtypes.ThrottleSettings{RateLimit: 500, BurstLimit: 100},
+		ApiStages: []agtypes.ApiStage{{ApiId: aws.String(apiID), Stage: aws.String("prod"), Throttle: map[string]agtypes.ThrottleSettings{"/orders/POST": {RateLimit: 60, BurstLimit: 10}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("lt"), Enabled: true, Value: aws.String("load-test-key-value-0123456789")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: up.Id, KeyId: key.Id, KeyType: aws.String("API_KEY")}); err != nil {
+		t.Fatal(err)
+	}
+	limits, err := ReadGatewayLimits(ctx, ag, apiID, "prod", "load-test-key-value-0123456789", ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := limits.tightest("POST /orders")
+	if th == nil || th.Rate != 60 || th.Burst != 10 || th.Source != "usage plan Gold POST /orders" || len(limits["POST /orders"]) != 2 {
+		t.Fatalf("limits %+v, want the stage's 100 and the plan's 60 (tightest)", limits)
+	}
+	none, err := ReadGatewayLimits(ctx, ag, apiID, "prod", "some-other-key-value-000000000", ts)
+	if err != nil || len(none["POST /orders"]) != 1 {
+		t.Fatalf("unknown key: %+v %v, want the stage throttle only", none, err)
 	}
 }
 

@@ -632,6 +632,12 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 
 // finishSearch sets the verdict, the knee and runs the confirm step.
 func (s *session) finishSearch(ctx context.Context, res searchResult, lastPass, firstFail float64, targets Targets, label string, cfg SearchConfig, complete bool) (searchResult, error) {
+	if c := math.Floor(res.gwCeiling); c > 0 && lastPass > c {
+		// Above the gateway's throttle a step passes only on its burst
+		// allowance: the throttle's rate is the answer (the backend takes
+		// at least that), the same on every run.
+		lastPass = c
+	}
 	res.sustainable = lastPass
 	res.bracket = &Bracket{Pass: lastPass, Fail: firstFail}
 	res.knee = Knee(res.steps)
@@ -728,7 +734,17 @@ func (s *session) hold(ctx context.Context, res *searchResult, targets Targets, 
 // step failed on its own), the gateway's throttle (that step failed on
 // the gateway's 429s above a live throttle) or nothing.
 func limitedBy(res searchResult, targets Targets, limits GatewayLimits) (string, *Throttle) {
-	lf := lowestFailing(res.steps)
+	// The lowest failure above the answer: failures at or below it were
+	// re-run and passed (a blip), or were the gateway's throttle capped.
+	var lf *Step
+	for i, st := range res.steps {
+		if !st.Pass && !st.Interrupted && st.Rate > res.sustainable && (lf == nil || st.Rate < lf.Rate) {
+			lf = &res.steps[i]
+		}
+	}
+	if lf == nil && !res.pass {
+		lf = lowestFailing(res.steps)
+	}
 	switch {
 	case lf == nil:
 		return "", nil

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,39 @@ func rates(steps []Step) []string {
 		out = append(out, st.Phase+":"+fmtRate(st.Rate)+v)
 	}
 	return out
+}
+
+func TestIsGatewayThrottle(t *testing.T) {
+	for _, tc := range []struct {
+		code int
+		typ  string
+		want bool
+	}{
+		{429, "TooManyRequestsException", true},
+		{429, "LimitExceededException:http://internal.amazon.com/coral/com.amazon.coral.service/", true},
+		{429, "", false}, // a backend's own 429
+		{503, "TooManyRequestsException", false},
+		{403, "ForbiddenException", false},
+	} {
+		h := http.Header{}
+		if tc.typ != "" {
+			h.Set("x-amzn-ErrorType", tc.typ)
+		}
+		if got := isGatewayThrottle(tc.code, h); got != tc.want {
+			t.Errorf("isGatewayThrottle(%d, %q) = %v, want %v", tc.code, tc.typ, got, tc.want)
+		}
+	}
+}
+
+func TestStageAndPlanKeyLabels(t *testing.T) {
+	for k, want := range map[string]string{"~1orders/POST": "POST /orders", "~1cart~1profile~1{userId}/GET": "GET /cart/profile/{userId}", "~1/GET": "GET /"} {
+		if got, ok := stageKeyLabel(k); !ok || got != want {
+			t.Errorf("stageKeyLabel(%q) = %q, want %q", k, got, want)
+		}
+	}
+	for k, want := range map[string]string{"/orders/POST": "POST /orders", "//GET": "GET /"} {
+		if got, ok := planKeyLabel(k); !ok || got != want {
+			t.Errorf("planKeyLabel(%q) = %q, want %q", k, got, want)
+		}
+	}
 }
