@@ -63,6 +63,8 @@ func TestLoadtestFlags(t *testing.T) {
 		{[]string{"http://h/x", "--slo", "p99<fast"}, `--slo: objective "p99<fast": bad latency`},
 		{[]string{"http://h/x", "--api-key-env", "NOPE"}, "NOPE: the variable is empty"},
 		{[]string{"http://h/x", "--confirm", "10s"}, "--confirm goes with --find-max"},
+		{[]string{"http://h/x", "--find-max", "--mix", "m.json"}, "--mix goes with --api"},
+		{[]string{"--api", "a", "--stage", "s", "--find-max", "--mix", "m.json", "--weight", "GET /x=2"}, "--mix or --weight"},
 	} {
 		_, err := run(nil, c.args...)
 		if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
@@ -374,5 +376,57 @@ func TestLoadtestSigV4UsesAWSConfig(t *testing.T) {
 	defer mu.Unlock()
 	if ok < 15 || bad != 0 {
 		t.Errorf("verified %d, rejected %d", ok, bad)
+	}
+}
+
+func TestLoadtestMixFromMeasure(t *testing.T) {
+	sb, _ := cartSandbox(t, &pathRecorder{})
+	dir := t.TempDir()
+	mix := filepath.Join(dir, "mix.json")
+	if err := os.WriteFile(mix, []byte(`{"api":"cart","stage":"prod","methods":[
+		{"resource":"/cart/profile/{userId}","method":"GET","count":300,"avg_rps":3},
+		{"resource":"/items","method":"POST","count":100,"avg_rps":1}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "cart", "--stage", "prod",
+		"--path-param", "userId=42", "--find-max", "--mix", mix, "--start-rate", "20", "--max-rate", "40",
+		"--step-duration", "1s", "--cool-down", "0", "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var got struct {
+		SustainableRPS float64 `json:"sustainable_rps"`
+		Mix            struct {
+			Source  string             `json:"source"`
+			Weights map[string]float64 `json:"weights"`
+		} `json:"mix"`
+		Confirmed bool `json:"confirmed"`
+		Methods   []struct {
+			Name           string  `json:"name"`
+			Share          float64 `json:"share"`
+			SustainableRPS float64 `json:"sustainable_rps"`
+		} `json:"methods"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got.SustainableRPS != 40 || got.Mix.Source != "measure:"+mix || got.Mix.Weights["GET /cart/profile/{userId}"] != 0.75 || got.Confirmed {
+		t.Fatalf("json %s", out)
+	}
+	if len(got.Methods) != 2 || got.Methods[0].SustainableRPS != 30 || got.Methods[1].Name != "POST /items" || got.Methods[1].SustainableRPS != 10 {
+		t.Fatalf("methods %+v, want allocations 30 and 10 of 40", got.Methods)
+	}
+	if !strings.Contains(strings.Join(got.Warnings, "\n"), "GET /items has no traffic in the measured mix") {
+		t.Errorf("warnings %q, want GET /items left out", got.Warnings)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"methods":[{"resource":"/nope","method":"DELETE","count":5}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "cart", "--stage", "prod", "--path-param", "userId=1", "--find-max", "--mix", bad)
+	if err == nil || !strings.Contains(err.Error(), "DELETE /nope not among the API's methods") {
+		t.Fatalf("err = %v, want the missing method named", err)
 	}
 }
