@@ -65,8 +65,8 @@ func checkDemo(ts *testscript.TestScript, neg bool, args []string) {
 		if m.True <= 0 || math.Abs(m.Found-m.True)/m.True > 0.15 {
 			ts.Fatalf("%s: found %.1f rps, want within ±15%% of the true capacity %.1f", m.Method, m.Found, m.True)
 		}
-		if want := math.Floor(sum.Headroom * m.Found); m.Planned != want {
-			ts.Fatalf("%s: planned %.1f rps, want floor(%.2f × %.1f) = %.0f", m.Method, m.Planned, sum.Headroom, m.Found, want)
+		if most := math.Floor(sum.Headroom * m.Found); m.Planned < 1 || m.Planned > most {
+			ts.Fatalf("%s: planned %.1f rps, want 1..floor(%.2f × %.1f) = %.0f", m.Method, m.Planned, sum.Headroom, m.Found, most)
 		}
 		if m.Verify.Throttled <= 0 {
 			ts.Fatalf("%s: no 429s in the verification at 2× the found rate", m.Method)
