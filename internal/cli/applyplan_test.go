@@ -121,7 +121,7 @@ func TestApplyPlanCommand(t *testing.T) {
 	}
 
 	r = run("yes\n", true, "-v", "apply-plan", "-f", planFile)
-	if r.code != 0 || !strings.Contains(r.stdout, "Apply complete: 6 created, 1 updated, 0 deleted") || !strings.Contains(r.stdout, "(hidden; --show-secrets prints it)") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Apply complete: 6 created, 1 updated, 0 deleted") || strings.Count(r.stdout, "targets rather than guaranteed request ceilings") != 1 || !strings.Contains(r.stdout, "(hidden; --show-secrets prints it)") {
 		t.Fatalf("apply: code %d\n%s\n%s", r.code, r.stdout, r.err)
 	}
 
