@@ -32,10 +32,7 @@ package backend
 import (
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -51,13 +48,17 @@ type Config struct {
 	Jitter float64
 }
 
-// Stats is a snapshot of what the backend has done since New or ResetStats.
+// Stats is a snapshot of what a backend has done since it was made or its
+// ResetStats.
 type Stats struct {
 	Served    int64 // requests answered 200
-	Rejected  int64 // requests answered 503 because the queue was full
+	Rejected  int64 // requests answered 503 because the queue was full (or the bucket empty)
 	Abandoned int64 // requests whose client went away while queued
 	InFlight  int64 // requests holding a slot now
 	Queued    int64 // requests waiting for a slot now
+	// MaxInFlight is the most requests inside the backend at once (holding
+	// a slot or queued) since the last reset.
+	MaxInFlight int64
 	// P50, P99 and Max are server-side latencies (queue wait + service) of served requests.
 	P50, P99, Max time.Duration
 	Mean          time.Duration
@@ -65,23 +66,8 @@ type Stats struct {
 
 // Backend is the sample backend; it is safe for concurrent use.
 type Backend struct {
-	cfg Config
-	// admit holds one token per request inside the backend (serving or queued):
-	// a failed non-blocking send means the queue is full.
-	admit chan struct{}
-	// slots holds one token per free slot: the time its previous holder's
-	// service was due to end. Blocked receivers form the queue (the runtime
-	// wakes blocked channel receivers in FIFO order).
-	slots chan time.Time
-
-	inFlight atomic.Int64
-	queued   atomic.Int64
-
-	mu        sync.Mutex
-	served    int64
-	rejected  int64
-	abandoned int64
-	hist      histogram
+	cfg  Config
+	pool *pool
 }
 
 // New returns a backend with the given configuration.
@@ -96,15 +82,7 @@ func New(cfg Config) *Backend {
 		cfg.Service = 0
 	}
 	cfg.Jitter = math.Max(0, math.Min(1, cfg.Jitter))
-	b := &Backend{
-		cfg:   cfg,
-		admit: make(chan struct{}, cfg.Slots+cfg.Queue),
-		slots: make(chan time.Time, cfg.Slots),
-	}
-	for range cfg.Slots {
-		b.slots <- time.Time{}
-	}
-	return b
+	return &Backend{cfg: cfg, pool: newPool(cfg.Slots, cfg.Queue, cfg.Jitter)}
 }
 
 // Config returns the effective configuration (after defaults).
@@ -121,94 +99,15 @@ func (b *Backend) Capacity() float64 {
 
 // ServeHTTP serves one request according to the model.
 func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	select {
-	case b.admit <- struct{}{}:
-	default:
-		b.mu.Lock()
-		b.rejected++
-		b.mu.Unlock()
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"message": "Service Unavailable"})
-		return
-	}
-
-	b.queued.Add(1)
-	var freedAt time.Time
-	select {
-	case freedAt = <-b.slots:
-		b.queued.Add(-1)
-	case <-r.Context().Done():
-		b.queued.Add(-1)
-		<-b.admit
-		b.mu.Lock()
-		b.abandoned++
-		b.mu.Unlock()
-		return
-	}
-	// Service starts when the slot was due to be free, not when this
-	// goroutine got to run: scheduler delays on a loaded machine then do not
-	// eat into the modelled capacity.
-	serviceStart := start
-	if freedAt.After(serviceStart) {
-		serviceStart = freedAt
-	}
-	waited := serviceStart.Sub(start)
-	b.inFlight.Add(1)
-	end := serviceStart.Add(b.serviceTime())
-	if d := time.Until(end); d > 0 {
-		t := time.NewTimer(d)
-		<-t.C
-	}
-	b.inFlight.Add(-1)
-	b.slots <- end
-	<-b.admit
-	latency := time.Since(start)
-
-	b.mu.Lock()
-	b.served++
-	b.hist.add(latency)
-	b.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"message":   "ok",
-		"queuedMs":  float64(waited.Microseconds()) / 1000,
-		"latencyMs": float64(latency.Microseconds()) / 1000,
-	})
-}
-
-func (b *Backend) serviceTime() time.Duration {
-	d := b.cfg.Service
-	if b.cfg.Jitter > 0 && d > 0 {
-		f := 1 + b.cfg.Jitter*(2*rand.Float64()-1)
-		d = time.Duration(float64(d) * f)
-	}
-	return d
+	b.pool.serve(w, r, b.cfg.Service)
 }
 
 // Stats returns a snapshot of the counters and latency percentiles.
-func (b *Backend) Stats() Stats {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return Stats{
-		Served:    b.served,
-		Rejected:  b.rejected,
-		Abandoned: b.abandoned,
-		InFlight:  b.inFlight.Load(),
-		Queued:    b.queued.Load(),
-		P50:       b.hist.quantile(0.50),
-		P99:       b.hist.quantile(0.99),
-		Max:       b.hist.max,
-		Mean:      b.hist.mean(),
-	}
-}
+func (b *Backend) Stats() Stats { return b.pool.stats() }
 
 // ResetStats clears the counters and the latency histogram; requests in
 // progress are counted when they finish.
-func (b *Backend) ResetStats() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.served, b.rejected, b.abandoned = 0, 0, 0
-	b.hist = histogram{}
-}
+func (b *Backend) ResetStats() { b.pool.resetStats() }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -22,6 +22,12 @@ type attackResult struct {
 // dur regardless of how fast answers come, then waits for all of them.
 func attack(t *testing.T, url string, rate float64, dur time.Duration) attackResult {
 	t.Helper()
+	return attackMethod(t, http.MethodGet, url, rate, dur)
+}
+
+// attackMethod is attack with another HTTP method.
+func attackMethod(t *testing.T, method, url string, rate float64, dur time.Duration) attackResult {
+	t.Helper()
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxIdleConns: 512},
@@ -39,7 +45,11 @@ func attack(t *testing.T, url string, rate float64, dur time.Duration) attackRes
 			time.Sleep(wait)
 		}
 		wg.Go(func() {
-			resp, err := client.Get(url)
+			req, err := http.NewRequest(method, url, nil)
+			if err != nil {
+				panic(err)
+			}
+			resp, err := client.Do(req)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -264,7 +274,7 @@ func TestHistogramQuantiles(t *testing.T) {
 func TestJitterStaysInBounds(t *testing.T) {
 	b := New(Config{Slots: 1, Service: 10 * time.Millisecond, Jitter: 0.5})
 	for range 1000 {
-		d := b.serviceTime()
+		d := b.pool.serviceTime(b.cfg.Service)
 		if d < 5*time.Millisecond || d > 15*time.Millisecond {
 			t.Fatalf("service time %v outside 10ms ±50%%", d)
 		}
