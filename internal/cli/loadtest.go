@@ -47,6 +47,7 @@ type LoadtestOptions struct {
 	InvokeURL      string
 	Methods        []string
 	Weights        []string
+	MixFile        string
 
 	APIKeyEnv    string
 	BearerEnv    string
@@ -108,10 +109,34 @@ failing rate until they are within --precision. A failing step's successful
 throughput guides the bisection (a saturated backend serves at its capacity).
 Steps that clearly miss the objectives (errors or latency at twice the
 objective over the last second, or too many requests in flight) are aborted
-at once to protect the backend; --cool-down pauses between steps; --max-rate
-is never exceeded; --budget caps the total attack time. --confirm D runs a
-longer step at the found rate; --per-method searches each method alone.
-Exit code 3 when no rate passes (or the --confirm run fails).
+at once to protect the backend; --cool-down pauses between steps (longer
+after a step whose requests queued); --max-rate is never exceeded; --budget
+caps the attack time of the search. A rate failing below one that passed
+marks the backend stateful: earlier passes are re-checked.
+Exit code 3 when no rate passes (or no --confirm hold passes).
+
+Several methods: with --mix M.json (from 'apictl measure --by method -o json')
+or --weight, the search finds the AGGREGATE rate at that mix; each method's
+allocation is its share of it (methods[].share, methods[].sustainable_rps).
+--per-method searches each method alone, then runs them all together at the
+found rates (at the mix when given, else in proportion to what was found);
+when that fails the methods share a backend (shared_backend): the aggregate
+is searched at that mix and the allocations scaled to it, so the per-method
+figures always hold all at once.
+
+Sustained, not burst: --confirm D holds the found rate for D; when the hold
+fails it steps down (to the throughput of the failing hold's last third) and
+holds again, until a rate holds (confirmed) or 3×D of holds are spent. Use a
+long --confirm (a minute or more) for backends with a burst allowance
+(database burst capacity, burstable CPU credits, a deep queue): short steps
+pass far above what they sustain. The holds come on top of --budget.
+
+Gateway throttles: with --api the stage's live throttles (its */* default,
+applied to each method separately, and per-method settings) and the usage
+plan of the --api-key-env key are read. API Gateway's own 429s above a live
+throttle are not backend failure: the result says limited_by
+"gateway-throttle" and the backend takes at least that rate; measure past it
+on a test stage (--invoke-url) or with a key whose plan allows more.
 
 Progress goes to stderr: one live line on a terminal, plain lines otherwise.
 The first Ctrl-C stops and reports what was measured; the second exits.
@@ -120,6 +145,8 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
   apictl loadtest http://127.0.0.1:8080/pets --find-max --slo 'p99<300ms'
   apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html plot.html
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --per-method -o json > lt.json
+  apictl measure --api cart-api --stage prod --by method -o json > mix.json
+  apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --mix mix.json --confirm 2m -o json > lt.json
   apictl loadtest https://abc.execute-api.eu-west-1.amazonaws.com/prod/pets --sigv4 --rate 50 --duration 10s`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -149,6 +176,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.StringVar(&opts.InvokeURL, "invoke-url", "", "base URL of the stage for --api (default: AWS's, or the --endpoint-url emulator's)")
 	fl.StringSliceVar(&opts.Methods, "methods", nil, "with --api, only these HTTP methods (e.g. GET,POST)")
 	fl.StringArrayVar(&opts.Weights, "weight", nil, "weight of a target in the mix: 'GET /pets=5' (repeatable)")
+	fl.StringVar(&opts.MixFile, "mix", "", "traffic mix from 'apictl measure --by method -o json' (with --api): search the aggregate rate at it")
 
 	fl.StringVar(&opts.APIKeyEnv, "api-key-env", "", "send the API key in this environment variable as x-api-key")
 	fl.StringVar(&opts.BearerEnv, "bearer-env", "", "send the token in this environment variable as 'Authorization: Bearer …'")
@@ -168,7 +196,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.Float64Var(&opts.Precision, "precision", def.Precision, "stop bisecting when (fail-pass)/pass is at most this")
 	fl.DurationVar(&opts.CoolDown, "cool-down", def.CoolDown, "pause between steps (0: none)")
 	fl.DurationVar(&opts.Budget, "budget", def.Budget, "maximum total attack time of a search (per method with --per-method)")
-	fl.DurationVar(&opts.Confirm, "confirm", 0, "after the search, run this long at the found rate")
+	fl.DurationVar(&opts.Confirm, "confirm", 0, "after the search, hold the found rate this long; step down until a rate holds")
 
 	fl.StringArrayVar(&opts.SLOs, "slo", nil, "objective: 'p99<300ms', 'p95<200ms', 'errors<1%', 'throughput>=99%' (repeatable)")
 	fl.BoolVar(&opts.NoAbort, "no-abort", false, "do not abort steps that clearly miss the objectives")
@@ -212,6 +240,10 @@ func (opts *LoadtestOptions) validate(cmd *cobra.Command) error {
 		return FlagErrorf("--find-max chooses the rates: drop --rate and --duration (see --start-rate, --max-rate, --step-duration)")
 	case !opts.FindMax && opts.Confirm > 0:
 		return FlagErrorf("--confirm goes with --find-max")
+	case opts.MixFile != "" && opts.API == "":
+		return FlagErrorf("--mix goes with --api NAME --stage S (its methods are the API's)")
+	case opts.MixFile != "" && len(opts.Weights) > 0:
+		return FlagErrorf("give --mix or --weight, not both")
 	case opts.Rate < 0:
 		return FlagErrorf("--rate must not be negative")
 	case !opts.FindMax && opts.Rate == 0 && opts.Attack.MaxWorkers == 0:
@@ -344,9 +376,48 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		return &FlagError{Err: fmt.Errorf("--slo: %w", err)}
 	}
 	objs = objs.WithDefaults()
-	targets, _, err := opts.targets(ctx)
+	targets, apiID, err := opts.targets(ctx)
 	if err != nil {
 		return err
+	}
+	var mixWarnings []string
+	mixSource := ""
+	if len(opts.Weights) > 0 {
+		mixSource = "weights"
+	}
+	if opts.MixFile != "" {
+		data, err := opts.ReadFile(opts.MixFile)
+		if err != nil {
+			return fmt.Errorf("read --mix: %w", err)
+		}
+		mix, measured, err := loadtest.ParseMix(data, opts.MixFile)
+		if err != nil {
+			return WithHint(err, "make the mix with 'apictl measure --api NAME --stage S --by method -o json > mix.json'")
+		}
+		if targets, mixWarnings, err = loadtest.ApplyMix(targets, mix, opts.MixFile); err != nil {
+			return WithHint(err, "measure the same API and stage, or deploy the missing methods")
+		}
+		if measured.Stage != "" && measured.Stage != opts.Stage {
+			mixWarnings = append(mixWarnings, fmt.Sprintf("--mix %s was measured on stage %s, not %s", opts.MixFile, measured.Stage, opts.Stage))
+		}
+		if measured.API != "" && measured.API != opts.API && measured.APIID != opts.API && measured.APIID != apiID {
+			mixWarnings = append(mixWarnings, fmt.Sprintf("--mix %s was measured on API %s, not %s", opts.MixFile, measured.API, opts.API))
+		}
+		mixSource = "measure:" + opts.MixFile
+	}
+	var limits loadtest.GatewayLimits
+	if opts.API != "" && opts.FindMax {
+		clients, err := opts.AWS(ctx)
+		if err != nil {
+			return err
+		}
+		key := ""
+		if opts.APIKeyEnv != "" {
+			key = opts.Getenv(opts.APIKeyEnv)
+		}
+		if limits, err = loadtest.ReadGatewayLimits(ctx, clients.APIGateway, apiID, opts.Stage, key, targets); err != nil {
+			return WithHint(err, "reading the live throttles needs apigateway:GET on the stage, the API keys and the usage plans")
+		}
 	}
 	lo := loadtest.Options{
 		Objectives: objs,
@@ -407,6 +478,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 			StartRate: opts.StartRate, MaxRate: opts.MaxRate, Precision: opts.Precision,
 			StepDuration: opts.StepDuration, GrowDuration: opts.GrowDuration,
 			CoolDown: opts.CoolDown, Budget: opts.Budget, Confirm: opts.Confirm,
+			Gateway: limits, MixSource: mixSource,
 		}
 		if opts.CoolDown == 0 {
 			cfg.CoolDown = -1 // 0 means "default" in SearchConfig; here it means none
@@ -424,6 +496,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		c.API, c.Stage = opts.API, opts.Stage
 		c.Target = opts.API + " (" + opts.Stage + ")"
 	}
+	c.Warnings = append(mixWarnings, c.Warnings...)
 	if opts.ChartFile != "" {
 		w, err := open(opts.ChartFile)
 		if err != nil {
@@ -464,7 +537,29 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 	}
 	add("Objectives", strings.Join(c.Objectives, ", "))
 	if c.Mode == "search" {
-		add("Sustainable RPS", ltNum(c.SustainableRPS))
+		sust := ltNum(c.SustainableRPS)
+		switch {
+		case c.Confirmed:
+			sust += " (held for " + strconv.FormatFloat(c.ConfirmRequestedS, 'f', -1, 64) + "s)"
+		case c.ConfirmRequestedS > 0:
+			sust += " (not confirmed)"
+		}
+		if c.LimitedBy == "gateway-throttle" {
+			sust = "at least " + sust + " (limited by the gateway's throttle)"
+		}
+		add("Sustainable RPS", sust)
+		if c.Mix != nil {
+			add("Mix", c.Mix.Source)
+		}
+		if c.SharedBackend {
+			add("Shared backend", "yes: the methods' isolated rates failed together")
+		}
+		if c.GatewayThrottle != nil {
+			add("Gateway throttle", fmt.Sprintf("%s rps burst %d (%s)", ltNum(c.GatewayThrottle.Rate), c.GatewayThrottle.Burst, c.GatewayThrottle.Source))
+		}
+		if c.MaxInFlight > 0 {
+			add("Max in flight", strconv.Itoa(c.MaxInFlight))
+		}
 		if c.Bracket != nil && c.Bracket.Fail > 0 {
 			add("Bracket", fmt.Sprintf("passes at %s, fails at %s rps", ltNum(c.Bracket.Pass), ltNum(c.Bracket.Fail)))
 		}
@@ -483,8 +578,8 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 	doc.Blocks = append(doc.Blocks, kv)
 
 	if len(c.Methods) > 0 {
-		t := report.Table{Title: "Per method", Headers: []string{"Method", "Sustainable RPS", "Knee", "Verdict"},
-			Align: []report.Alignment{report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignLeft}}
+		t := report.Table{Title: "Per method", Headers: []string{"Method", "Share", "Sustainable RPS", "Alone", "Knee", "Verdict"},
+			Align: []report.Alignment{report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft}}
 		for _, m := range c.Methods {
 			verdict := "pass"
 			if !m.Pass {
@@ -494,7 +589,14 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 			if m.KneeRPS > 0 {
 				knee = ltNum(m.KneeRPS)
 			}
-			t.Rows = append(t.Rows, []string{m.Name, ltNum(m.SustainableRPS), knee, verdict})
+			share, alone := "-", "-"
+			if m.Share > 0 {
+				share = ltPct(m.Share, 1)
+			}
+			if m.IsolatedRPS > 0 {
+				alone = ltNum(m.IsolatedRPS)
+			}
+			t.Rows = append(t.Rows, []string{m.Name, share, ltNum(m.SustainableRPS), alone, knee, verdict})
 		}
 		doc.Blocks = append(doc.Blocks, t)
 	}

@@ -57,6 +57,13 @@ type attack struct {
 	seqmu sync.Mutex
 	seq   uint64
 
+	// inFlight counts requests between send and the end of their
+	// response; maxIn is its peak. perIn and perMax do the same per target
+	// (index from targetIndex; nil when there is one target).
+	inFlight, maxIn atomic.Int64
+	targetIndex     func(*vegeta.Target) int
+	perIn, perMax   []atomic.Int64
+
 	wg       sync.WaitGroup
 	shardsMu sync.Mutex
 	shards   []*shard
@@ -70,6 +77,10 @@ type outcome struct {
 	code  uint16
 	err   string
 	res   *vegeta.Result // only with sinks
+	// target is the index of the request's target (-1: unknown).
+	target int32
+	// gateway is true for a 429 that API Gateway itself sent (see isGatewayThrottle).
+	gateway bool
 }
 
 // shard holds the outcomes of one worker until the step's goroutine collects them.
@@ -78,11 +89,16 @@ type shard struct {
 	out []outcome
 }
 
-func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string, workers, maxWorkers uint64, results, asap bool) *attack {
+func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string, workers, maxWorkers uint64, results, asap bool, targets Targets) *attack {
 	a := &attack{
 		client: client, ctx: ctx, tr: tr, pacer: p, du: du, name: name,
 		maxWorkers: maxWorkers, results: results, asap: asap,
 		stopCh: make(chan struct{}), done: make(chan struct{}),
+	}
+	if len(targets) > 1 {
+		a.targetIndex = targets.indexOf
+		a.perIn = make([]atomic.Int64, len(targets))
+		a.perMax = make([]atomic.Int64, len(targets))
 	}
 	a.began = time.Now()
 	workers = max(min(workers, maxWorkers), 1)
@@ -291,9 +307,19 @@ func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
 		a.stop()
 		return o
 	}
+	o.target = -1
+	if a.targetIndex != nil {
+		o.target = int32(a.targetIndex(tgt))
+	}
 	req, err := newRequest(a.ctx, tgt)
 	if err != nil {
 		return o
+	}
+	raiseMax(&a.maxIn, a.inFlight.Add(1))
+	defer a.inFlight.Add(-1)
+	if o.target >= 0 && int(o.target) < len(a.perIn) {
+		raiseMax(&a.perMax[o.target], a.perIn[o.target].Add(1))
+		defer a.perIn[o.target].Add(-1)
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
@@ -311,6 +337,7 @@ func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
 	if o.code = uint16(resp.StatusCode); o.code < 200 || o.code >= 400 {
 		o.err = resp.Status
 	}
+	o.gateway = isGatewayThrottle(resp.StatusCode, resp.Header)
 	hdr = resp.Header
 	return o
 }
@@ -350,4 +377,14 @@ func (a *attack) collect(buf []outcome) []outcome {
 		sh.mu.Unlock()
 	}
 	return buf
+}
+
+// raiseMax sets m to v when v is larger.
+func raiseMax(m *atomic.Int64, v int64) {
+	for {
+		cur := m.Load()
+		if v <= cur || m.CompareAndSwap(cur, v) {
+			return
+		}
+	}
 }

@@ -272,7 +272,7 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 	st := newStepStats(spec)
 	began := time.Now()
 	atk := newAttack(client, stepCtx, spec.Targets.Targeter(), ratePacer(spec.Rate), spec.Duration, spec.Name,
-		e.opts.Workers, e.opts.MaxWorkers, len(e.sinks) > 0, spec.Rate <= 0)
+		e.opts.Workers, e.opts.MaxWorkers, len(e.sinks) > 0, spec.Rate <= 0, spec.Targets)
 	var batch []outcome
 	// fold moves the workers' outcomes into the figures (and the sinks).
 	fold := func(cause error) {
@@ -366,6 +366,12 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		sendTime = min(time.Since(began), spec.Duration)
 	}
 	step := st.finish(sendTime)
+	step.MaxInFlight = int(atk.maxIn.Load())
+	for i := range step.ByTarget {
+		if i < len(atk.perMax) {
+			step.ByTarget[i].MaxInFlight = int(atk.perMax[i].Load())
+		}
+	}
 	return step, nil
 }
 
@@ -398,6 +404,12 @@ type stepStats struct {
 	errTexts  map[string]int
 	// codes counts status codes (0: transport error).
 	codes [600]int
+	// gateway counts API Gateway's own 429s; okStarts are the send times
+	// of successful requests (for the tail throughput); per are the
+	// figures of each target when there are several.
+	gateway  int
+	okStarts []time.Duration
+	per      []TargetStep
 	// first and lastEnd are the earliest start and the latest end of a
 	// request, since the attack began.
 	first, lastEnd time.Duration
@@ -416,7 +428,15 @@ type stepStats struct {
 
 func newStepStats(spec StepSpec) *stepStats {
 	capHint := int(math.Min(spec.Rate*spec.Duration.Seconds()*1.05+16, 1<<22))
+	var per []TargetStep
+	if len(spec.Targets) > 1 {
+		shares := spec.Targets.Shares()
+		for i, t := range spec.Targets {
+			per = append(per, TargetStep{Target: t.Label(), Rate: round3(shares[i] * spec.Rate)})
+		}
+	}
 	return &stepStats{
+		per:      per,
 		spec:     spec,
 		step:     Step{Phase: spec.Phase, Rate: spec.Rate, PlannedDuration: spec.Duration.Seconds(), StatusCodes: map[string]int{}},
 		lat:      make([]time.Duration, 0, max(capHint, 16)),
@@ -455,8 +475,21 @@ func (s *stepStats) add(began time.Time, o *outcome, cause error) {
 	b := &s.buckets[s.cur]
 	b.n++
 	b.lat = append(b.lat, o.lat)
+	if o.gateway {
+		s.gateway++
+	}
+	if t := int(o.target); t >= 0 && t < len(s.per) {
+		s.per[t].Requests++
+		if ok {
+			s.per[t].Successes++
+		}
+		if o.gateway {
+			s.per[t].Gateway429++
+		}
+	}
 	if ok {
 		s.successes++
+		s.okStarts = append(s.okStarts, o.start)
 		return
 	}
 	s.errors++
@@ -583,7 +616,13 @@ func (s *stepStats) finish(sendTime time.Duration) Step {
 			span = sendTime
 		}
 		st.Throughput = round3(float64(s.successes) / span.Seconds())
+		for i := range s.per {
+			s.per[i].Throughput = round3(float64(s.per[i].Successes) / span.Seconds())
+		}
+		st.TailThroughput = tailThroughput(s.okStarts, sendTime)
 	}
+	st.Gateway429 = s.gateway
+	st.ByTarget = s.per
 	switch {
 	case st.Rate > 0:
 		st.ThroughputRatio = round6(st.Throughput / st.Rate)
@@ -633,4 +672,21 @@ func fmtRate(r float64) string {
 		return strconv.FormatFloat(r, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(r, 'f', 1, 64)
+}
+
+// tailThroughput is the successful responses per second among the
+// requests sent in the last third of the sending time: after a burst
+// allowance or a queue has run out, what the backend sustains.
+func tailThroughput(okStarts []time.Duration, sendTime time.Duration) float64 {
+	if sendTime <= 0 {
+		return 0
+	}
+	from := sendTime * 2 / 3
+	n := 0
+	for _, t := range okStarts {
+		if t >= from && t < sendTime {
+			n++
+		}
+	}
+	return round3(float64(n) / (sendTime - from).Seconds())
 }

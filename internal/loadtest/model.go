@@ -41,6 +41,43 @@ type Capacity struct {
 	CoordinatedOmission bool `json:"coordinated_omission,omitempty"`
 	// Warnings are human-readable cautions about the figures.
 	Warnings []string `json:"warnings,omitempty"`
+
+	// Mix is the traffic mix the aggregate was searched at (several targets).
+	Mix *Mix `json:"mix,omitempty"`
+	// SharedBackend is true when the methods' isolated figures (--per-method)
+	// failed when run together: they share capacity.
+	SharedBackend bool `json:"shared_backend,omitempty"`
+	// Confirmed is true when a --confirm hold passed at SustainableRPS.
+	Confirmed bool `json:"confirmed"`
+	// ConfirmRequestedS is the --confirm duration in seconds (0: none asked).
+	ConfirmRequestedS float64 `json:"confirm_requested_s,omitempty"`
+	// Holds are every confirm hold in order (Confirm is the last).
+	Holds []Step `json:"holds,omitempty"`
+	// LimitedBy says what stopped the rate: "backend", "gateway-throttle"
+	// (the backend takes at least SustainableRPS) or "" (no failure seen).
+	LimitedBy string `json:"limited_by,omitempty"`
+	// GatewayThrottle is the live throttle that limited the search.
+	GatewayThrottle *Throttle `json:"gateway_throttle,omitempty"`
+	// MaxInFlight is the most requests in flight at once in the passing
+	// steps at or below SustainableRPS (all methods together).
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+}
+
+// Mix is a traffic mix: each method's share of the aggregate rate.
+type Mix struct {
+	// Source is "measure:FILE", "weights" or "found-rates".
+	Source string `json:"source"`
+	// Weights maps a method ("GET /orders") to its share (they sum to 1).
+	Weights map[string]float64 `json:"weights"`
+}
+
+// Throttle is a live API Gateway throttle.
+type Throttle struct {
+	Rate  float64 `json:"rate"`
+	Burst int     `json:"burst"`
+	// Source names where it is set: "stage prod */*", "stage prod GET /orders",
+	// "usage plan Gold", "usage plan Gold GET /orders".
+	Source string `json:"source"`
 }
 
 // Bracket is the interval a search narrowed the sustainable rate down to.
@@ -49,7 +86,10 @@ type Bracket struct {
 	Fail float64 `json:"fail"` // lowest failing rate (0: none, the search reached --max-rate)
 }
 
-// MethodCapacity is the search result of one method alone (--per-method).
+// MethodCapacity is one method's figures: its search alone (--per-method)
+// and its allocation when all methods run together (SustainableRPS: the
+// rate the backend took for it at the aggregate, with --mix or after the
+// joint check of --per-method).
 type MethodCapacity struct {
 	Name           string   `json:"name"` // "GET /pets/{id}"
 	Method         string   `json:"method"`
@@ -61,6 +101,28 @@ type MethodCapacity struct {
 	Reason         string   `json:"reason,omitempty"`
 	Bracket        *Bracket `json:"bracket,omitempty"`
 	Steps          []Step   `json:"steps"`
+	// Share is the method's share of the aggregate (0..1).
+	Share float64 `json:"share,omitempty"`
+	// IsolatedRPS is what the method's search found alone (--per-method).
+	IsolatedRPS float64 `json:"isolated_rps,omitempty"`
+	// LimitedBy and GatewayThrottle are as on Capacity, for this method.
+	LimitedBy       string    `json:"limited_by,omitempty"`
+	GatewayThrottle *Throttle `json:"gateway_throttle,omitempty"`
+	// MaxInFlight is the method's most requests in flight at once in the
+	// passing steps at or below its allocation.
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+}
+
+// TargetStep is one target's part of a step over a mix.
+type TargetStep struct {
+	Target string `json:"target"`
+	// Rate is the target's requested rate: its share of the step's rate.
+	Rate        float64 `json:"rate"`
+	Requests    int     `json:"requests"`
+	Successes   int     `json:"successes"`
+	Throughput  float64 `json:"throughput"`
+	Gateway429  int     `json:"gateway_429,omitempty"`
+	MaxInFlight int     `json:"max_in_flight,omitempty"`
 }
 
 // LatencyMS are latency figures in milliseconds.
@@ -104,6 +166,20 @@ type Step struct {
 	// GeneratorBehind is true when fewer requests were sent than requested
 	// while the server answered fast: the generator fell behind (coordinated omission).
 	GeneratorBehind bool `json:"generator_behind,omitempty"`
+	// MaxInFlight is the most requests in flight at once during the step.
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+	// TailThroughput is the successful throughput of the requests sent in
+	// the last third of the step: what a backend sustained once a burst
+	// allowance or a queue ran out.
+	TailThroughput float64 `json:"tail_throughput,omitempty"`
+	// Gateway429 counts API Gateway's own throttling (and quota) answers:
+	// 429 with x-amzn-ErrorType TooManyRequestsException or LimitExceededException.
+	Gateway429 int `json:"gateway_429,omitempty"`
+	// GatewayLimited is true when the step failed because of the
+	// gateway's 429s at a rate above a live throttle, not the backend.
+	GatewayLimited bool `json:"gateway_limited,omitempty"`
+	// ByTarget are the figures of each target of a mix.
+	ByTarget []TargetStep `json:"by_target,omitempty"`
 
 	latencies []time.Duration // sorted; not serialised
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -38,6 +39,17 @@ type SearchConfig struct {
 	Confirm time.Duration
 	// MinRate is the lowest rate tried when even StartRate fails (default 1 rps).
 	MinRate float64
+	// HoldBudget caps the attack time of the confirm holds, on top of
+	// Budget (default 3×Confirm): a failed hold steps down and holds again
+	// until one passes or this runs out.
+	HoldBudget time.Duration
+	// Gateway are the live API Gateway throttles in front of the targets:
+	// a step whose failures are the gateway's own 429s at a rate above one
+	// of them is not a backend failure.
+	Gateway GatewayLimits
+	// MixSource names where the targets' weights came from ("measure:m.json",
+	// "weights"); empty: "weights" when the weights differ.
+	MixSource string
 }
 
 // DefaultSearchConfig returns the defaults documented on SearchConfig.
@@ -70,6 +82,9 @@ func (c SearchConfig) withDefaults() SearchConfig {
 	}
 	if c.MinRate <= 0 {
 		c.MinRate = 1
+	}
+	if c.HoldBudget <= 0 {
+		c.HoldBudget = 3 * c.Confirm
 	}
 	c.StartRate = min(c.StartRate, c.MaxRate)
 	return c
@@ -131,6 +146,8 @@ type session struct {
 	total    time.Duration // attack time of the whole session
 	budget   time.Duration
 	nsteps   int
+	// gateway are the live throttles (SearchConfig.Gateway).
+	gateway GatewayLimits
 }
 
 func newSession(opts Options) *session {
@@ -201,6 +218,7 @@ func (s *session) run(ctx context.Context, phase string, rate float64, d time.Du
 	s.used += time.Duration(st.Duration * float64(time.Second))
 	s.total += time.Duration(st.Duration * float64(time.Second))
 	evaluate(&st, s.objs)
+	s.classifyGateway(&st, targets)
 	s.progress.StepEnd(st)
 	return st, nil
 }
@@ -287,59 +305,31 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 	}
 	cfg = cfg.withDefaults()
 	s := newSession(opts)
+	s.gateway = cfg.Gateway
 	c := newCapacity(targets, "search", s.objs)
+	c.ConfirmRequestedS = cfg.Confirm.Seconds()
 	if !perMethod {
 		r, err := s.searchOne(ctx, targets, targets.Describe(), cfg)
 		if err != nil {
 			return nil, err
 		}
 		c.apply(r)
-	} else {
-		c.Pass = true
-		first := true
-		for _, t := range targets {
-			if ctx.Err() != nil {
-				c.Interrupted = true
-				break
-			}
-			if !first {
-				if err := s.coolDown(ctx, cfg); err != nil {
-					c.Interrupted = true
-					break
-				}
-			}
-			first = false
-			one := Targets{t}
-			r, err := s.searchOne(ctx, one, t.Label(), cfg)
-			if err != nil {
-				return nil, err
-			}
-			for i := range r.steps {
-				r.steps[i].Target = t.Label()
-			}
-			if r.confirm != nil {
-				r.confirm.Target = t.Label()
-			}
-			mc := MethodCapacity{
-				Name: t.Label(), Method: t.Method, Path: t.Path, URL: t.URL,
-				SustainableRPS: r.sustainable, KneeRPS: r.knee, Pass: r.pass, Reason: r.reason,
-				Bracket: r.bracket, Steps: r.steps,
-			}
-			c.Methods = append(c.Methods, mc)
-			c.Steps = append(c.Steps, r.steps...)
-			c.Warnings = append(c.Warnings, r.warnings...)
-			c.Interrupted = c.Interrupted || r.interrupted
-			if !r.pass {
-				c.Pass = false
-				c.Reason = joinReason(c.Reason, t.Label()+": "+r.reason)
-			}
-			if c.SustainableRPS == 0 || r.sustainable < c.SustainableRPS {
-				c.SustainableRPS = r.sustainable
-			}
-			if r.interrupted {
-				break
-			}
+		if len(targets) > 1 {
+			c.Mix = mixOf(targets, cfg.MixSource)
+			c.Methods = allocate(targets, r)
 		}
+		markGateway(c, targets, cfg.Gateway)
+	} else {
+		if err := s.searchPerMethod(ctx, c, targets, cfg); err != nil {
+			return nil, err
+		}
+		if len(targets) > 1 {
+			markGateway(c, targets, cfg.Gateway)
+		}
+	}
+	if c.LimitedBy == "gateway-throttle" && c.GatewayThrottle != nil {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("gateway-limited: the %s throttle (%s rps) answered 429 above it, so the backend takes at least %s rps; to measure past it, load-test a test stage without the throttle (--invoke-url) or use a load-test key whose usage plan allows more",
+			c.GatewayThrottle.Source, fmtRate(c.GatewayThrottle.Rate), fmtRate(c.SustainableRPS)))
 	}
 	c.AttackSeconds = round3(s.total.Seconds())
 	c.addWarnings(opts.Attack)
@@ -362,8 +352,16 @@ type searchResult struct {
 	bracket     *Bracket
 	steps       []Step
 	confirm     *Step
+	holds       []Step
+	confirmed   bool
 	interrupted bool
 	warnings    []string
+	limitedBy   string
+	throttle    *Throttle
+	maxInFlight int
+	// gwCeiling is the aggregate rate at which a live throttle limits (0: none seen).
+	gwCeiling float64
+	stateful  bool
 }
 
 func (c *Capacity) apply(r searchResult) {
@@ -374,16 +372,36 @@ func (c *Capacity) apply(r searchResult) {
 	c.Bracket = r.bracket
 	c.Steps = r.steps
 	c.Confirm = r.confirm
+	c.Holds = r.holds
+	c.Confirmed = r.confirmed
 	c.Interrupted = r.interrupted
+	c.LimitedBy = r.limitedBy
+	c.GatewayThrottle = r.throttle
+	c.MaxInFlight = r.maxInFlight
 	c.Warnings = append(c.Warnings, r.warnings...)
 }
 
 func (s *session) coolDown(ctx context.Context, cfg SearchConfig) error {
-	if cfg.CoolDown <= 0 {
+	return s.coolDownAfter(ctx, cfg, nil)
+}
+
+// maxDrainWait bounds the longer cool-down after a failing step.
+const maxDrainWait = 15 * time.Second
+
+// coolDownAfter pauses between steps; after a failing step whose requests
+// queued (its slowest answer took longer than the cool-down) it waits
+// about that long, so the next step does not start behind the backlog the
+// failing one left in a deep queue.
+func (s *session) coolDownAfter(ctx context.Context, cfg SearchConfig, prev *Step) error {
+	d := cfg.CoolDown
+	if prev != nil && !prev.Pass && cfg.CoolDown > 0 {
+		d = max(d, min(time.Duration(prev.Latency.Max*float64(time.Millisecond)), maxDrainWait))
+	}
+	if d <= 0 {
 		return ctx.Err()
 	}
-	s.progress.CoolDown(cfg.CoolDown)
-	return s.opts.Sleep(ctx, cfg.CoolDown)
+	s.progress.CoolDown(d)
+	return s.opts.Sleep(ctx, d)
 }
 
 // roundRate rounds a rate to a whole number of requests per second (to a
@@ -418,6 +436,8 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	minStep := min(time.Second, cfg.GrowDuration)
 
 	retried := map[float64]bool{}
+	passed := map[float64]bool{} // rates whose latest step passed
+	var prev *Step
 	var step func(phase string, rate float64, d time.Duration) (Step, error)
 	step = func(phase string, rate float64, d time.Duration) (Step, error) {
 		remaining := cfg.Budget - s.used
@@ -425,7 +445,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			return Step{}, errBudget
 		}
 		if stepsRun > 0 {
-			if err := s.coolDown(ctx, cfg); err != nil {
+			if err := s.coolDownAfter(ctx, cfg, prev); err != nil {
 				return Step{}, err
 			}
 		}
@@ -435,10 +455,11 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			return st, err
 		}
 		res.steps = append(res.steps, st)
+		prev = &res.steps[len(res.steps)-1]
 		if st.Interrupted {
 			return st, context.Canceled
 		}
-		if !st.Pass && !retried[rate] {
+		if !st.Pass && !st.GatewayLimited && !retried[rate] {
 			switch {
 			case st.GeneratorBehind:
 				// The generator, not the server, fell behind (a stalled
@@ -456,13 +477,44 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				return step(phase, rate, d)
 			}
 		}
-		if st.Pass {
+		switch {
+		case st.Pass:
+			passed[rate] = true
 			lastPass = max(lastPass, rate)
-		} else if firstFail == 0 || rate < firstFail {
-			firstFail = rate
-			failThroughput = st.Throughput
-			// A generator that fell behind says nothing of the server's throughput.
-			hintUsed = st.GeneratorBehind
+		case st.GatewayLimited:
+			if c := gatewayCeiling(targets, s.gateway); c > 0 && (res.gwCeiling == 0 || c < res.gwCeiling) {
+				res.gwCeiling = c
+			}
+			if firstFail == 0 || rate < firstFail {
+				firstFail, failThroughput, hintUsed = rate, st.Throughput, true
+			}
+		default:
+			passed[rate] = false
+			if lastPass >= rate {
+				// A rate failed below one that passed: the backend is
+				// stateful (a burst allowance ran out, a queue filled up).
+				// Trust no pass at or above it; re-check the highest
+				// pass below it before building on it.
+				res.warnings = appendOnce(res.warnings, fmt.Sprintf("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
+				res.stateful = true
+				lastPass = 0
+				for r, ok := range passed {
+					if ok && r < rate {
+						lastPass = max(lastPass, r)
+					}
+				}
+				firstFail, failThroughput, hintUsed = rate, st.Throughput, st.GeneratorBehind
+				if lastPass > 0 {
+					return step("recheck", lastPass, d)
+				}
+				return st, nil
+			}
+			if firstFail == 0 || rate < firstFail {
+				firstFail = rate
+				failThroughput = st.Throughput
+				// A generator that fell behind says nothing of the server's throughput.
+				hintUsed = st.GeneratorBehind
+			}
 		}
 		return st, nil
 	}
@@ -509,10 +561,16 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	}
 
 	// Bisection.
-	for firstFail > 0 && (firstFail-lastPass)/lastPass > cfg.Precision {
+	for firstFail > 0 && lastPass > 0 && (firstFail-lastPass)/lastPass > cfg.Precision {
 		next := roundRate((lastPass + firstFail) / 2)
 		hinted, above := false, false
 		switch {
+		case res.gwCeiling > 0 && lastPass >= math.Floor(res.gwCeiling):
+			// The gateway's throttle, not the backend, is the limit:
+			// rates above it say nothing more about the backend.
+			next = 0
+		case res.gwCeiling > 0 && math.Floor(res.gwCeiling) > lastPass && math.Floor(res.gwCeiling) < firstFail:
+			next = math.Floor(res.gwCeiling)
 		case probesAbove > 0:
 			probesAbove--
 			if p := roundRate(lastPass * (1 + 0.9*cfg.Precision)); p > lastPass && p < next {
@@ -525,7 +583,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			}
 		}
 		if next <= lastPass || next >= firstFail {
-			break // integer rates cannot split the bracket further
+			break // integer rates cannot split the bracket further (or the gateway limits)
 		}
 		st, err := step("bisect", next, cfg.StepDuration)
 		if err != nil {
@@ -561,26 +619,112 @@ func (s *session) finishSearch(ctx context.Context, res searchResult, lastPass, 
 		res.warnings = append(res.warnings, fmt.Sprintf("%s: every step passed up to --max-rate %s: the capacity may be higher", label, fmtRate(cfg.MaxRate)))
 	}
 	if res.pass && cfg.Confirm > 0 && !res.interrupted {
-		if err := s.coolDown(ctx, cfg); err != nil {
-			res.interrupted = true
-			return res, nil
-		}
-		s.budget = s.used + cfg.Confirm
-		st, err := s.run(ctx, "confirm", lastPass, cfg.Confirm, targets, label)
-		if err != nil {
+		if err := s.hold(ctx, &res, targets, label, cfg); err != nil {
 			return res, err
 		}
-		res.confirm = &st
+	}
+	res.limitedBy, res.throttle = limitedBy(res, targets, s.gateway)
+	res.maxInFlight = maxInFlightUpTo(res.steps, res.sustainable)
+	return res, nil
+}
+
+// hold runs the confirm holds: the found rate for cfg.Confirm; when a
+// hold fails, a lower rate (the failing hold's tail throughput, a little
+// under it, and at least Precision below the failed rate) until one holds
+// or HoldBudget runs out. The sustainable rate becomes the held rate; no
+// hold passing leaves the result failed.
+func (s *session) hold(ctx context.Context, res *searchResult, targets Targets, label string, cfg SearchConfig) error {
+	rate := res.sustainable
+	var used time.Duration
+	var prev *Step
+	if n := len(res.steps); n > 0 {
+		prev = &res.steps[n-1]
+	}
+	for {
+		if err := s.coolDownAfter(ctx, cfg, prev); err != nil {
+			res.interrupted = true
+			return nil
+		}
+		d := min(cfg.Confirm, cfg.HoldBudget-used)
+		s.budget = s.used + d
+		st, err := s.run(ctx, "confirm", rate, d, targets, label)
+		if err != nil {
+			return err
+		}
+		used += time.Duration(st.Duration * float64(time.Second))
+		res.holds = append(res.holds, st)
 		res.steps = append(res.steps, st)
+		res.confirm = &res.holds[len(res.holds)-1]
+		prev = &res.steps[len(res.steps)-1]
 		switch {
 		case st.Interrupted:
 			res.interrupted = true
-		case !st.Pass:
-			res.pass = false
-			res.reason = fmt.Sprintf("confirm run at %s rps for %s failed: %s", fmtRate(lastPass), cfg.Confirm, st.Reason)
+			res.pass, res.sustainable = false, 0
+			res.reason = "interrupted during the confirm hold"
+			return nil
+		case st.Pass && d >= cfg.Confirm:
+			res.sustainable, res.confirmed = rate, true
+			if len(res.holds) > 1 {
+				res.warnings = append(res.warnings, fmt.Sprintf("%s: the search's %s rps did not hold for %s; %s rps did (a burst allowance or a filling queue: short steps overstate it)",
+					label, fmtRate(res.holds[0].Rate), cfg.Confirm, fmtRate(rate)))
+			}
+			return nil
+		case st.Pass:
+			res.pass, res.sustainable = false, 0
+			res.reason = fmt.Sprintf("confirm: %s rps held only %s of the %s asked before the hold budget ran out", fmtRate(rate), fmtDur(time.Duration(st.Duration*float64(time.Second))), cfg.Confirm)
+			return nil
+		}
+		if st.GatewayLimited {
+			res.pass, res.sustainable = false, 0
+			res.reason = fmt.Sprintf("confirm run at %s rps failed on the gateway's own throttle: %s", fmtRate(rate), st.Reason)
+			return nil
+		}
+		next := rate * (1 - cfg.Precision)
+		if st.TailThroughput > 0 {
+			next = min(next, st.TailThroughput*(1-cfg.Precision/2))
+		}
+		next = roundRate(next)
+		if cfg.HoldBudget-used < min(time.Second, cfg.Confirm) || next < cfg.MinRate || next >= rate {
+			res.pass, res.sustainable = false, 0
+			res.reason = fmt.Sprintf("confirm run at %s rps for %s failed (%s) and the hold budget of %s ran out before a lower rate held", fmtRate(rate), cfg.Confirm, st.Reason, cfg.HoldBudget)
+			return nil
+		}
+		rate = next
+	}
+}
+
+// limitedBy says what limited a search: the backend (its lowest failing
+// step failed on its own), the gateway's throttle (that step failed on
+// the gateway's 429s above a live throttle) or nothing.
+func limitedBy(res searchResult, targets Targets, limits GatewayLimits) (string, *Throttle) {
+	lf := lowestFailing(res.steps)
+	switch {
+	case lf == nil:
+		return "", nil
+	case lf.GatewayLimited:
+		_, th := tightestThrottle(targets, limits)
+		return "gateway-throttle", th
+	}
+	return "backend", nil
+}
+
+// maxInFlightUpTo is the most requests in flight in the passing steps at
+// or below rate.
+func maxInFlightUpTo(steps []Step, rate float64) int {
+	n := 0
+	for _, st := range steps {
+		if st.Pass && st.Rate <= rate {
+			n = max(n, st.MaxInFlight)
 		}
 	}
-	return res, nil
+	return n
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 func lowestFailing(steps []Step) *Step {

@@ -13,6 +13,9 @@ import (
 // token bucket, or, with slowDown, everything is served but slowly.
 type fakeRunner struct {
 	capacity map[string]float64 // by target URL
+	// shared makes the targets of a mix share one backend (each capacity
+	// is the target's alone); otherwise each has its own.
+	shared   bool
 	slowDown bool
 	calls    []StepSpec
 	// interruptAt cancels the context when the n-th step (1-based) starts.
@@ -30,7 +33,7 @@ func (f *fakeRunner) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		f.cancel()
 		return Step{Phase: spec.Phase, Rate: spec.Rate, Duration: 0.3, Requests: 3, Successes: 3, SuccessRatio: 1, Interrupted: true}, nil
 	}
-	c := f.capacity[spec.Targets[0].URL]
+	c := f.mixCapacity(spec.Targets)
 	d := spec.Duration.Seconds()
 	st := Step{Phase: spec.Phase, Rate: spec.Rate, AchievedRate: spec.Rate, Duration: d, PlannedDuration: d}
 	st.Requests = int(spec.Rate * d)
@@ -68,6 +71,23 @@ func (f *fakeRunner) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		st.Successes = int(float64(st.Requests) * st.SuccessRatio)
 	}
 	return st, nil
+}
+
+// mixCapacity is the aggregate rate the targets' mix can take.
+func (f *fakeRunner) mixCapacity(ts Targets) float64 {
+	shares := ts.Shares()
+	if f.shared {
+		var load float64
+		for i, t := range ts {
+			load += shares[i] / f.capacity[t.URL]
+		}
+		return 1 / load
+	}
+	c := math.Inf(1)
+	for i, t := range ts {
+		c = math.Min(c, f.capacity[t.URL]/shares[i])
+	}
+	return c
 }
 
 func (f *fakeRunner) rates() []float64 {
@@ -307,19 +327,58 @@ func TestSearchPerMethod(t *testing.T) {
 	if len(c.Methods) != 2 || c.Methods[0].Name != "GET /a" || c.Methods[1].Name != "GET /b" {
 		t.Fatalf("methods %+v", c.Methods)
 	}
-	if m := c.Methods[0]; m.SustainableRPS > 100 || m.SustainableRPS < 95 {
-		t.Errorf("GET /a sustainable %v, want ~100", m.SustainableRPS)
+	if m := c.Methods[0]; m.SustainableRPS > 100 || m.SustainableRPS < 95 || m.IsolatedRPS != m.SustainableRPS {
+		t.Errorf("GET /a sustainable %v isolated %v, want ~100 both", m.SustainableRPS, m.IsolatedRPS)
 	}
 	if m := c.Methods[1]; m.SustainableRPS > 400 || m.SustainableRPS < 380 {
 		t.Errorf("GET /b sustainable %v, want ~400", m.SustainableRPS)
 	}
-	if c.SustainableRPS != c.Methods[0].SustainableRPS {
-		t.Errorf("overall %v, want the lowest method's", c.SustainableRPS)
+	// Separate backends: the found rates hold together.
+	if c.SharedBackend || math.Abs(c.SustainableRPS-(c.Methods[0].SustainableRPS+c.Methods[1].SustainableRPS)) > 1 {
+		t.Errorf("shared %v overall %v, want not shared and the sum of the methods'", c.SharedBackend, c.SustainableRPS)
 	}
-	for _, call := range f.calls {
-		if len(call.Targets) != 1 {
-			t.Fatalf("a per-method step hit %d targets", len(call.Targets))
+	for i, call := range f.calls {
+		if want := 1 + btoi(i == len(f.calls)-1); len(call.Targets) != want {
+			t.Fatalf("step %d (%s) hit %d targets, want %d", i, call.Phase, len(call.Targets), want)
 		}
+	}
+	if last := f.calls[len(f.calls)-1]; last.Phase != "joint" {
+		t.Fatalf("last step %s, want the joint check", last.Phase)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestSearchPerMethodSharedBackend: two methods that share one backend
+// each find the whole backend alone; together at those rates they fail, so
+// the result says shared_backend and its allocations sum to what the
+// shared backend takes at the found mix.
+func TestSearchPerMethodSharedBackend(t *testing.T) {
+	a, b := "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"
+	f := &fakeRunner{capacity: map[string]float64{a: 400, b: 100}, shared: true}
+	ts := Targets{{Name: "GET /a", Method: "GET", URL: a}, {Name: "POST /b", Method: "POST", URL: b}}
+	c, err := SearchPerMethod(context.Background(), ts, SearchConfig{StepDuration: 2 * time.Second}, Options{Runner: f, Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SharedBackend || !c.Pass {
+		t.Fatalf("shared %v pass %v (%s), want a shared backend found", c.SharedBackend, c.Pass, c.Reason)
+	}
+	// Found alone ≈ 400 and ≈ 100: mix 0.8/0.2, true capacity at it 1/(0.8/400+0.2/100) = 250.
+	var sum float64
+	for _, m := range c.Methods {
+		sum += m.SustainableRPS
+	}
+	if sum > 250 || sum < 250*(1-0.1) || math.Abs(sum-c.SustainableRPS) > 0.5 {
+		t.Errorf("allocations sum %v (aggregate %v), want within 10%% under the pool's 250 at the mix", sum, c.SustainableRPS)
+	}
+	if c.Mix == nil || c.Mix.Source != "found-rates" || math.Abs(c.Methods[0].Share-0.8) > 0.02 {
+		t.Errorf("mix %+v share %v, want found-rates at 0.8/0.2", c.Mix, c.Methods[0].Share)
 	}
 }
 
