@@ -20,6 +20,13 @@ import (
 // the real SDK, in front of one connection pool shared by two methods of
 // different cost (the backend's truth is known), then a flood of every
 // method at 2× its live throttle at once.
+//
+// Under the race detector every request is several times slower and the
+// searches find less than the truth, so there the tests check what holds
+// whatever the search found (the throttles add up to at most headroom ×
+// the aggregate, the pool holds the flood) and log the figures that need
+// an accurate search (≥ 60% of the capacity planned, the loop twice within
+// 5%); .ci/run runs them in full without -race.
 
 // e2ePool is small so the searches stay short under -race on two cores:
 // 4 connections, GET 20 ms, POST 40 ms, 70% GET: 4 / 0.026 ≈ 154 RPS at
@@ -191,7 +198,7 @@ func (e *e2e) floodHolds(lt *plan.LoadtestResult) {
 	if res.Pool.P99MS > res.Pool.ObjectiveP99MS {
 		e.t.Errorf("the pool's p99 %.0f ms exceeds the objective %.0f ms", res.Pool.P99MS, res.Pool.ObjectiveP99MS)
 	}
-	if planned < 0.6*truth {
+	if planned < 0.6*truth && !raceEnabled {
 		e.t.Errorf("the plan admits %.0f RPS, less than 60%% of the pool's %.0f RPS at the mix", planned, truth)
 	}
 }
@@ -230,6 +237,10 @@ func TestE2ESharedPoolMix(t *testing.T) {
 	lt2, took2 := e.loadtest("--mix", e.file("m.json"))
 	t.Logf("second search: %.1f RPS, limited by %q %v, in %v", lt2.SustainableRPS, lt2.LimitedBy, lt2.GatewayThrottle, took2.Round(100*time.Millisecond))
 	r := e.run("", "plan", "generate", "--loadtest", e.file("lt.json"), "--api", "cart-api", "--stage", "prod", "--out", e.file("plan2.yaml"))
+	check := t.Errorf
+	if raceEnabled {
+		check = t.Logf // a search slowed by the race detector is no measure
+	}
 	if r.code != 0 {
 		if r.code != ExitError || !strings.Contains(r.err, "gateway's own throttle") || !strings.Contains(r.err, "stage prod") || !strings.Contains(r.err, "hint:") {
 			t.Fatalf("second plan: exit %d, want 0 or a refusal naming the throttle\n%s", r.code, r.err)
@@ -243,12 +254,17 @@ func TestE2ESharedPoolMix(t *testing.T) {
 	}
 	for _, m := range p2.Stage.Methods {
 		if a, b := first[m.Key], *m.Throttle.Rate; math.Abs(a-b) > 0.05*a {
-			t.Errorf("%s: %v then %v, more than 5%% apart", m.Key, a, b)
+			check("%s: %v then %v, more than 5%% apart", m.Key, a, b)
 		}
 	}
 }
 
 func TestE2ESharedPoolPerMethod(t *testing.T) {
+	if raceEnabled {
+		// Two searches alone, a joint check and a search at the mix: too
+		// long under the race detector; .ci/run runs it without.
+		t.Skip("runs without -race (.ci/run)")
+	}
 	e := newE2E(t)
 	lt, took := e.loadtest("--per-method")
 	t.Logf("search --per-method: %.1f RPS in %v, shared_backend %v", lt.SustainableRPS, took.Round(100*time.Millisecond), lt.SharedBackend)
