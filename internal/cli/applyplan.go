@@ -233,6 +233,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 	if applyErr == nil {
 		doc.Blocks = append(doc.Blocks, report.Note{Level: report.OK, Text: fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted (%d write calls).",
 			ch.Summary.Create, ch.Summary.Update, ch.Summary.Delete, sumCalls(out.Calls))})
+		doc.Blocks = append(doc.Blocks, report.Note{Level: report.Info, Text: plan.BestEffortNote + " (" + plan.BestEffortURL + ")."})
 	}
 	fmt.Fprintln(opts.IO.Out)
 	if err := opts.Render(doc, nil); err != nil {

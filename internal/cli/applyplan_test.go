@@ -121,7 +121,7 @@ func TestApplyPlanCommand(t *testing.T) {
 	}
 
 	r = run("yes\n", true, "-v", "apply-plan", "-f", planFile)
-	if r.code != 0 || !strings.Contains(r.stdout, "Apply complete: 6 created, 1 updated, 0 deleted") || !strings.Contains(r.stdout, "(hidden; --show-secrets prints it)") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Apply complete: 6 created, 1 updated, 0 deleted") || strings.Count(r.stdout, "targets rather than guaranteed request ceilings") != 1 || !strings.Contains(r.stdout, "(hidden; --show-secrets prints it)") {
 		t.Fatalf("apply: code %d\n%s\n%s", r.code, r.stdout, r.err)
 	}
 
@@ -200,7 +200,7 @@ func TestPlanGenerateAndValidateCommands(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("generate: %d\n%s", r.code, r.err)
 	}
-	for _, want := range []string{"rate: 329 # 0.8 × 412 RPS sustainable (loadtest ", "limit: 50000 # 0.5 × 100000 requests on the busiest observed day 2026-11-28 (measure 2026-11-22..2026-11-29)", "fromEnv: ALICE_KEY"} {
+	for _, want := range []string{"rate: 120 # 0.8 × 150 RPS allocated to this method (loadtest ", "rate: 209 # what the listed methods leave of floor(0.8 × 412 RPS) = 329", "limit: 50000 # 0.5 × 100000 requests on the busiest observed day 2026-11-28 (measure 2026-11-22..2026-11-29)", "fromEnv: ALICE_KEY"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("generated plan lacks %q:\n%s", want, r.stdout)
 		}
@@ -217,7 +217,7 @@ func TestPlanGenerateAndValidateCommands(t *testing.T) {
 
 	r = runApictl(t, "", false, "-o", "json", "plan", "generate", "--loadtest", lt, "--api", "cart-api", "--stage", "prod", "--headroom", "0.5")
 	var g GeneratedPlan
-	if err := json.Unmarshal([]byte(r.stdout), &g); err != nil || g.StageThrottle.Rate != 206 || g.Methods[0].Rate != 75 {
+	if err := json.Unmarshal([]byte(r.stdout), &g); err != nil || g.StageThrottle.Rate != 131 || g.Methods[0].Rate != 75 || g.PlannedRPS != 75 || g.AggregateRPS != 412 {
 		t.Fatalf("generate json: %v\n%s", err, r.stdout)
 	}
 

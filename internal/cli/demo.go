@@ -36,21 +36,29 @@ func NewCmdDemo(f *Factory, build BuildInfo, runF func(*DemoOptions) error) *cob
 		Long: `Run apictl's whole loop with no AWS account.
 
 The demo starts the built-in API Gateway + CloudWatch emulator in process
-with a REST API, cart-api (stage prod), in front of sample backends of known
-capacity: "a Lambda querying a relational database with few connections",
-a different capacity per method. It sends baseline traffic so CloudWatch has
-data, then runs the real commands and shows their output:
+with a REST API, cart-api (stage prod), whose two methods share ONE database
+connection pool of known capacity, each at its own cost: a read
+(GET /cart/profile/{userId}) holds a connection 20 ms, a write (POST /orders)
+40 ms, 70% reads. Searched alone, each would find the whole pool. It sends
+baseline traffic so CloudWatch has data, then runs the real commands and
+shows their output:
 
-  1. measure        what the API serves now, per method
-  2. loadtest       --find-max --per-method: the sustainable RPS of each backend
-  3. plan generate  throttles at --headroom × the found rate, a partner usage plan and key
+  1. measure        what the API serves now, per method: the traffic mix
+  2. loadtest       --find-max --mix: the aggregate the pool sustains at that
+                    mix, and each method's allocation of it
+  3. plan generate  per-method throttles at --headroom × each allocation (so
+                    together they stay within headroom × the aggregate), a
+                    partner usage plan and key
   4. apply-plan     the diff, then applied
-  5. verify         an attack at 2× the found rate with the partner API key: the
-                    gateway answers 429 above the planned rate while the
-                    backend's p99 stays within its objective
+  5. verify         a flood of every method at 2× its planned rate at once,
+                    with the load tester's unthrottled key: the gateway answers
+                    429 above the planned rates while the shared pool, by its
+                    own served/refused counts and p99, holds
 
-It ends with a summary (true capacity vs found vs planned per method) and the
-equivalent commands to run against AWS. Load only ever goes to 127.0.0.1.`,
+It ends with a summary (per method: true capacity at the mix, found,
+planned; the pool's utilisation at the planned limits and whether it held)
+and the equivalent commands to run against AWS. Load only ever goes to
+127.0.0.1.`,
 		Example: `  apictl demo --quick
   apictl demo -o json > summary.json
   apictl demo --keep        # leave the emulator running to try commands by hand`,

@@ -82,6 +82,7 @@ type PlanGenerateOptions struct {
 	Keys              []string
 	OutFile           string
 	NoDetailedMetrics bool
+	Force             bool
 }
 
 // NewCmdPlanGenerate writes a plan from loadtest (and measure) results.
@@ -91,23 +92,47 @@ func NewCmdPlanGenerate(f *Factory, runF func(*PlanGenerateOptions) error) *cobr
 		Use:   "generate --loadtest LT.json [--measure M.json] --api NAME --stage S [--headroom 0.8] [--tiers NAME:SHARE,...]",
 		Short: "Write a plan from measured capacity",
 		Long: `Write a plan file (YAML, on stdout or --out) from the JSON of 'apictl loadtest'
-(sustainable_rps overall and per method) and optionally of 'apictl measure'
-(peak RPS and daily totals). Comments in the YAML say where each number
-came from.
+and optionally of 'apictl measure' (peak RPS and daily totals). Comments in
+the YAML say where each number came from.
 
-  stage throttle rate  = floor(headroom × sustainable RPS)
-  method throttle rate = floor(headroom × the method's sustainable RPS)
-  burst                = max(1, ceil(rate × 0.5)), half a second of traffic
+The load test should be a search of every method together:
+'loadtest --api A --stage S --find-max --mix m.json' (or --per-method, which
+checks the methods together). Its sustainable_rps is the aggregate the
+backends took at the mix, and each method's sustainable_rps its allocation.
+
+  method throttle rate = floor(headroom × the method's allocation), so the
+                         methods together admit at most headroom × aggregate
+  */* (stage default)  = API Gateway applies it to EACH method separately; it
+                         throttles the methods the plan does not list, which
+                         may share the backend: they get what the listed
+                         methods leave of floor(headroom × aggregate), at
+                         least 1
+  bursts               = together at most max_in_flight, the most requests
+                         the backend held at once at passing rates (1 each,
+                         the rest shared by rate, at most half a second of a
+                         rate); without it max(1, ceil(rate × 0.5))
   tier (--tiers NAME:SHARE) usage plan, per API key:
-    throttle rate      = floor(SHARE × stage rate), per method likewise
+    throttle rate      = floor(SHARE × the rates of all methods), per method
+                         floor(SHARE × the method's rate)
     daily quota        = ceil(SHARE × requests on the busiest whole day
                          observed by measure); no quota without --measure
 
-Methods whose load test found no passing rate get no throttle of their own.
+plan generate refuses (exit 1) a result no plan should rest on: a fixed-rate
+run, an interrupted search, a search with no passing rate, a failed
+--confirm hold, a result of another API or stage, and a search limited by
+the gateway's own throttle (limited_by: gateway-throttle): that says only
+that the backend takes at least the throttle, and planning from it would
+lower the throttle on every run. Measure past it on a test stage without the
+throttle (loadtest --invoke-url) or with a load-test key whose usage plan
+allows more. --force writes the plan anyway, with a warning comment.
+
+AWS applies throttles and quotas best effort: the YAML's header says so.
 Keys (--key NAME:TIER[:ENV]) join a tier's plan; with ENV their value is read
 from that environment variable at apply time, otherwise API Gateway
 generates it. The result always passes 'apictl plan validate'.`,
-		Example: `  apictl plan generate --loadtest lt.json --api cart-api --stage prod > plan.yaml
+		Example: `  apictl measure --api cart-api --stage prod --since 7d --by method -o json > m.json
+  apictl loadtest --api cart-api --stage prod --find-max --mix m.json --confirm 60s -o json > lt.json
+  apictl plan generate --loadtest lt.json --api cart-api --stage prod > plan.yaml
   apictl plan generate --loadtest lt.json --measure m.json --api cart-api --stage prod \
       --headroom 0.7 --tiers basic:0.1,pro:0.5 --key partner:pro:PARTNER_KEY --out plan.yaml`,
 		Args: cobra.NoArgs,
@@ -138,6 +163,7 @@ generates it. The result always passes 'apictl plan validate'.`,
 	fl.StringArrayVar(&opts.Keys, "key", nil, "API key NAME:TIER[:ENV] in a tier's plan (repeatable)")
 	fl.StringVar(&opts.OutFile, "out", "", "write the plan to this file instead of stdout")
 	fl.BoolVar(&opts.NoDetailedMetrics, "no-detailed-metrics", false, "do not enable per-method CloudWatch metrics")
+	fl.BoolVar(&opts.Force, "force", false, "plan from a load test result that would be refused (the YAML says so)")
 	return cmd
 }
 
@@ -151,15 +177,22 @@ func sourceLabel(kind, path string) string {
 
 // GeneratedPlan is the JSON model of `apictl plan generate -o json`.
 type GeneratedPlan struct {
-	API           string              `json:"api"`
-	Stage         string              `json:"stage"`
-	Headroom      float64             `json:"headroom"`
-	BurstRule     string              `json:"burst_rule"`
+	API       string  `json:"api"`
+	Stage     string  `json:"stage"`
+	Headroom  float64 `json:"headroom"`
+	BurstRule string  `json:"burst_rule"`
+	// AggregateRPS is what the backends sustained with every method at the
+	// mix; PlannedRPS what the method throttles admit together.
+	AggregateRPS float64 `json:"aggregate_rps"`
+	PlannedRPS   float64 `json:"planned_rps"`
+	// StageThrottle is */*: the throttle of each method not listed.
 	StageThrottle *plan.ThrottleValue `json:"stage_throttle"`
-	Methods       []GeneratedMethod   `json:"methods"`
-	Tiers         []string            `json:"tiers"`
-	YAML          string              `json:"yaml"`
-	File          string              `json:"file,omitempty"`
+	// Forced lists the refusals --force overrode.
+	Forced  []string          `json:"forced,omitempty"`
+	Methods []GeneratedMethod `json:"methods"`
+	Tiers   []string          `json:"tiers"`
+	YAML    string            `json:"yaml"`
+	File    string            `json:"file,omitempty"`
 }
 
 // GeneratedMethod is one method's planned throttle.
@@ -179,7 +212,7 @@ func planGenerateRun(opts *PlanGenerateOptions) error {
 		return fmt.Errorf("%s: %w", opts.Loadtest, err)
 	}
 	in := plan.GenerateInput{API: opts.API, Type: opts.Type, Stage: opts.Stage, Headroom: opts.Headroom, Loadtest: lt,
-		LoadtestLabel: sourceLabel("loadtest", opts.Loadtest)}
+		LoadtestLabel: sourceLabel("loadtest", opts.Loadtest), LoadtestFile: opts.Loadtest, Force: opts.Force}
 	if opts.NoDetailedMetrics {
 		off := false
 		in.DetailedMetrics = &off
@@ -217,13 +250,27 @@ func planGenerateRun(opts *PlanGenerateOptions) error {
 	if err != nil {
 		return err
 	}
-	out := GeneratedPlan{API: opts.API, Stage: opts.Stage, Headroom: opts.Headroom, BurstRule: plan.BurstRule, YAML: string(y), File: opts.OutFile, Methods: []GeneratedMethod{}, Tiers: []string{}}
+	out := GeneratedPlan{API: opts.API, Stage: opts.Stage, Headroom: opts.Headroom, BurstRule: plan.BurstShareRule, YAML: string(y), File: opts.OutFile,
+		AggregateRPS: lt.SustainableRPS, Methods: []GeneratedMethod{}, Tiers: []string{}}
+	if lt.MaxInFlight <= 0 {
+		out.BurstRule = plan.BurstRule
+	}
+	if opts.Force {
+		for _, r := range plan.CheckLoadtest(lt, opts.API, opts.Stage) {
+			out.Forced = append(out.Forced, r.Problem)
+			fmt.Fprintf(opts.IO.ErrOut, "warning: --force: %s\n", r.Problem)
+		}
+	}
 	if p.Stage != nil && p.Stage.Throttle != nil {
 		out.StageThrottle = &plan.ThrottleValue{Rate: *p.Stage.Throttle.Rate, Burst: *p.Stage.Throttle.Burst}
 		for _, m := range p.Stage.Methods {
 			if m.Throttle != nil {
 				out.Methods = append(out.Methods, GeneratedMethod{Method: m.Key, Rate: *m.Throttle.Rate, Burst: *m.Throttle.Burst})
+				out.PlannedRPS += *m.Throttle.Rate
 			}
+		}
+		if len(out.Methods) == 0 {
+			out.PlannedRPS = out.StageThrottle.Rate
 		}
 	}
 	for _, u := range p.UsagePlans {
@@ -242,7 +289,10 @@ func planGenerateRun(opts *PlanGenerateOptions) error {
 		return err
 	default:
 		doc := report.Document{Title: "Plan written to " + opts.OutFile}
-		kv := report.KV{Pairs: []report.Pair{{Key: "stage throttle", Value: fmt.Sprintf("rate %g, burst %d", out.StageThrottle.Rate, out.StageThrottle.Burst)}}}
+		kv := report.KV{Pairs: []report.Pair{
+			{Key: "aggregate sustained", Value: fmt.Sprintf("%g RPS", out.AggregateRPS)},
+			{Key: "methods admit", Value: fmt.Sprintf("%g RPS together", out.PlannedRPS)},
+			{Key: "*/* (each other method)", Value: fmt.Sprintf("rate %g, burst %d", out.StageThrottle.Rate, out.StageThrottle.Burst)}}}
 		for _, m := range out.Methods {
 			kv.Pairs = append(kv.Pairs, report.Pair{Key: m.Method, Value: fmt.Sprintf("rate %g, burst %d", m.Rate, m.Burst)})
 		}

@@ -1,10 +1,12 @@
 // Package demo runs apictl's whole loop against the built-in emulator: a
-// REST API (cart-api, stage prod) in internal/sandbox in front of sample
-// backends of known capacity. It sends baseline traffic so CloudWatch has
-// data, then runs the real commands, measure → loadtest --find-max
-// --per-method → plan generate → apply-plan, and verifies the result with
-// an attack at twice the found rate: the gateway must answer 429 above the
-// planned rate while the backends stay within their latency objective.
+// REST API (cart-api, stage prod) in internal/sandbox whose methods share
+// one database connection pool of known capacity, each request holding a
+// connection for its method's own time. It sends baseline traffic so
+// CloudWatch has data, then runs the real commands, measure → loadtest
+// --find-max --mix → plan generate → apply-plan, and verifies the result
+// with a flood of every method at twice its planned rate at once: the
+// gateway must answer 429 above the planned rates while the shared pool
+// rejects (almost) nothing and its p99 stays within the objective.
 //
 // The package does not import the command tree (internal/cli imports it);
 // the caller passes a Runner that executes an apictl command line in process.
@@ -21,9 +23,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
 	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/plan"
@@ -50,8 +49,10 @@ type Config struct {
 	// io.Discard.
 	Show     io.Writer
 	Progress io.Writer
-	// Methods are the demo API's methods (default DefaultMethods).
+	// Methods are the demo API's methods (default DefaultMethods) and Pool
+	// the connection pool they share (default DefaultPool).
 	Methods []Method
+	Pool    Pool
 	// Run executes the apictl commands of each step.
 	Run Runner
 	// ShowCapacity renders a load-test result as 'apictl loadtest' does.
@@ -68,6 +69,7 @@ type Summary struct {
 	Endpoint   string            `json:"endpoint"`
 	Headroom   float64           `json:"headroom"`
 	Objectives []string          `json:"objectives"`
+	Pool       PoolSummary       `json:"pool"`
 	Methods    []MethodSummary   `json:"methods"`
 	Seconds    float64           `json:"seconds"`
 	Files      map[string]string `json:"files,omitempty"`
@@ -75,33 +77,75 @@ type Summary struct {
 	Pass       bool              `json:"pass"`
 }
 
-// MethodSummary compares, for one method, the backend's true capacity, what
-// the search found, what the plan set and what the verification saw.
+// PoolSummary is the shared connection pool: its true capacity at the mix
+// the search used, what the search found, what the plan admits, and what
+// the pool did during the verification flood.
+type PoolSummary struct {
+	Slots int `json:"slots"`
+	// Mix is the traffic mix of the search (method → share).
+	Mix             map[string]float64 `json:"mix"`
+	TrueCapacityRPS float64            `json:"true_capacity_rps"` // at Mix
+	FoundRPS        float64            `json:"found_rps"`         // the search's aggregate
+	FoundError      float64            `json:"found_error"`       // (found - true) / true
+	// PlannedRPS is what the methods' stage throttles admit together;
+	// PlannedShare is PlannedRPS / TrueCapacityRPS.
+	PlannedRPS   float64 `json:"planned_rps"`
+	PlannedShare float64 `json:"planned_share"`
+	// UtilisationAtPlan is the share of the pool's connection time the
+	// planned rates use: Σ planned × service / slots.
+	UtilisationAtPlan float64 `json:"utilisation_at_plan"`
+	// SharedBackend is what the search reported (--per-method only).
+	SharedBackend bool       `json:"shared_backend"`
+	Verify        PoolVerify `json:"verify"`
+	// Held is true when, flooded at 2× every planned rate at once, the pool
+	// refused under 1% of what reached it and its p99 met the objective.
+	Held bool `json:"held"`
+}
+
+// PoolVerify is the pool's own account of the verification flood.
+type PoolVerify struct {
+	OfferedRPS     float64 `json:"offered_rps"`
+	Served         int64   `json:"served"`
+	Rejected       int64   `json:"rejected"`
+	P99MS          float64 `json:"p99_ms"`
+	ObjectiveP99MS float64 `json:"objective_p99_ms"`
+	MaxInFlight    int64   `json:"max_in_flight"`
+}
+
+// MethodSummary compares, for one method, the pool's true capacity for it,
+// what the search found, what the plan set and what the verification saw.
 type MethodSummary struct {
-	Method          string  `json:"method"`
-	TrueCapacityRPS float64 `json:"true_capacity_rps"`
-	FoundRPS        float64 `json:"found_rps"`
-	FoundError      float64 `json:"found_error"` // (found - true) / true
+	Method string `json:"method"`
+	// TrueCapacityRPS is the method's share of the pool's capacity at the
+	// mix; AloneCapacityRPS what the pool would serve of it alone.
+	TrueCapacityRPS  float64 `json:"true_capacity_rps"`
+	AloneCapacityRPS float64 `json:"alone_capacity_rps"`
+	ServiceMS        float64 `json:"service_ms"`
+	FoundRPS         float64 `json:"found_rps"`   // its allocation
+	FoundError       float64 `json:"found_error"` // (found - true) / true
 	// PlannedRPS and PlannedBurst are the stage throttle of the method.
 	PlannedRPS   float64 `json:"planned_rps"`
 	PlannedBurst int     `json:"planned_burst"`
 	// PartnerRPS and PartnerBurst are the per-key throttle of the method in
-	// the partner usage plan, which the verification's key is in.
+	// the partner usage plan.
 	PartnerRPS   float64 `json:"partner_rps"`
 	PartnerBurst int     `json:"partner_burst"`
 	Verify       Verify  `json:"verify"`
 }
 
-// Verify is what the verification attack at twice the found rate saw.
+// Verify is what the verification flood saw of one method.
 type Verify struct {
-	OfferedRPS      float64 `json:"offered_rps"`
-	Requests        int     `json:"requests"`
-	OKRPS           float64 `json:"ok_rps"`
-	ThrottledShare  float64 `json:"throttled_share"` // 429s / requests
-	BackendP99MS    float64 `json:"backend_p99_ms"`
+	OfferedRPS     float64 `json:"offered_rps"`
+	Requests       int     `json:"requests"`
+	OKRPS          float64 `json:"ok_rps"`
+	ThrottledShare float64 `json:"throttled_share"` // 429s / requests
+	// BackendServed, BackendRejected and BackendP99MS are the pool's counts
+	// and server-side p99 for this method.
+	BackendServed   int64   `json:"backend_served"`
 	BackendRejected int64   `json:"backend_rejected"`
+	BackendP99MS    float64 `json:"backend_p99_ms"`
 	ObjectiveP99MS  float64 `json:"objective_p99_ms"`
-	// AdmittedLimitRPS is the most the throttles should let through.
+	// AdmittedLimitRPS is the most the throttle should let through.
 	AdmittedLimitRPS float64 `json:"admitted_limit_rps"`
 	Pass             bool    `json:"pass"`
 }
@@ -150,6 +194,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	if len(cfg.Methods) == 0 {
 		cfg.Methods = DefaultMethods
 	}
+	if cfg.Pool.Slots == 0 {
+		cfg.Pool = DefaultPool
+	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -177,7 +224,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	tm := cfg.timings()
 
 	cfg.step(0, "Start the emulator and the demo API")
-	w, err := NewWorld(ctx, apiName, stageName, cfg.Methods, cfg.Addr)
+	w, err := NewWorld(ctx, apiName, stageName, cfg.Pool, cfg.Methods, cfg.Addr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -188,10 +235,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		}
 	}()
 	fmt.Fprintf(cfg.Progress, "sandbox at %s: REST API %s (id %s), stage %s\n", w.Sandbox.URL(), apiName, w.APIID, stageName)
+	fmt.Fprintf(cfg.Progress, "  one database pool of %d connections behind every method (room for %d more to wait):\n", cfg.Pool.Slots, cfg.Pool.Queue)
 	for _, m := range cfg.Methods {
-		fmt.Fprintf(cfg.Progress, "  %-28s backend: %d connections × %v per request = %.0f RPS true capacity\n",
-			m.Key(), m.Slots, m.Service, m.Capacity())
+		fmt.Fprintf(cfg.Progress, "  %-28s holds a connection %v: %.0f RPS if it were alone; %.0f%% of the traffic\n",
+			m.Key(), m.Service, cfg.Pool.AloneCapacity(m), 100*m.Share)
 	}
+	fmt.Fprintf(cfg.Progress, "  true capacity at that mix: %.0f RPS for all methods together\n", cfg.Pool.CapacityAt(cfg.Methods, Mix(cfg.Methods)))
 
 	endpoint := []string{"--endpoint-url", w.Sandbox.URL()}
 	file := func(name string) string { return filepath.Join(cfg.Dir, name) }
@@ -220,9 +269,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	if err := baseline(ctx, w, tm); err != nil {
 		return nil, nil, fmt.Errorf("baseline traffic: %w", err)
 	}
-	fmt.Fprintf(cfg.Progress, "sent %v of live traffic at %.0f RPS per method through the emulated gateway\n", tm.baseline, tm.baselineRate)
+	fmt.Fprintf(cfg.Progress, "sent %v of live traffic at %.0f RPS through the emulated gateway, at the mix\n", tm.baseline, tm.baselineRate)
 
-	cfg.step(2, "measure: what the API serves now")
+	cfg.step(2, "measure: what the API serves now, and its traffic mix")
 	measureArgs := []string{"measure", "--api", apiName, "--stage", stageName, "--since", "24h", "--by", "method"}
 	if err := show(measureArgs...); err != nil {
 		return nil, nil, err
@@ -231,11 +280,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		return nil, nil, err
 	}
 
-	cfg.step(3, "loadtest --find-max --per-method: the sustainable RPS of each backend")
-	ltArgs := []string{"loadtest", "--api", apiName, "--stage", stageName, "--find-max", "--per-method",
-		"--path-param", "userId=42", "--api-key-env", LoadtestKeyEnv, "--slo", "p99<" + objectiveP99.String(), "--slo", "errors<1%",
-		"--start-rate", fmt.Sprint(tm.startRPS), "--step-duration", tm.step.String(),
-		"--grow-duration", tm.grow.String(), "--cool-down", tm.coolDown.String(), "-o", "json"}
+	cfg.step(3, "loadtest --find-max --mix: what the shared pool sustains at that mix")
+	ltArgs := loadtestArgs(tm, file("m.json"))
 	if err := runTo(file("lt.json"), ltArgs...); err != nil && !isObjectives(err) {
 		return nil, nil, err
 	}
@@ -248,8 +294,17 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 			return nil, nil, err
 		}
 	}
+	// The summary reads the result as plan generate does.
+	ltData, err := os.ReadFile(file("lt.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	lt, err := plan.DecodeLoadtest(ltData)
+	if err != nil {
+		return nil, nil, err
+	}
 
-	cfg.step(4, "plan generate: throttles from measured capacity")
+	cfg.step(4, "plan generate: per-method throttles from each method's allocation")
 	if err := runTo(file("plan.yaml"), "plan", "generate", "--loadtest", file("lt.json"), "--measure", file("m.json"),
 		"--api", apiName, "--stage", stageName, "--headroom", fmt.Sprint(cfg.Headroom),
 		"--tiers", tierName+":0.5", "--key", keyName+":"+tierName); err != nil {
@@ -273,38 +328,62 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		return nil, nil, err
 	}
 
-	cfg.step(6, "verify: attack at 2× the found rate with the partner API key")
-	key, err := keyValue(ctx, w, keyName)
-	if err != nil {
-		return nil, nil, err
-	}
+	cfg.step(6, "verify: flood every method at 2× its planned rate at once (the load tester's unthrottled key)")
 	sum := &Summary{
 		API: apiName, Stage: stageName, Endpoint: w.Sandbox.URL(), Headroom: cfg.Headroom,
-		Objectives: []string{"p99<" + objectiveP99.String(), "errors<1%"}, Pass: true,
-		Files: map[string]string{"measure": file("m.json"), "loadtest": file("lt.json"), "plan": file("plan.yaml")},
+		Objectives: []string{"p99<" + objectiveP99.String(), "errors<1%"},
+		Files:      map[string]string{"measure": file("m.json"), "loadtest": file("lt.json"), "plan": file("plan.yaml")},
 	}
+	mix := capacityMix(lt, cfg.Methods)
+	trueAgg := cfg.Pool.CapacityAt(cfg.Methods, mix)
+	sum.Pool = PoolSummary{Slots: cfg.Pool.Slots, Mix: mix, TrueCapacityRPS: round1(trueAgg), FoundRPS: lt.SustainableRPS,
+		SharedBackend: lt.SharedBackend}
+	if trueAgg > 0 {
+		sum.Pool.FoundError = round3((lt.SustainableRPS - trueAgg) / trueAgg)
+	}
+	var flood []Flood
+	connSeconds := 0.0
 	for _, m := range cfg.Methods {
-		ms := MethodSummary{Method: m.Key(), TrueCapacityRPS: m.Capacity()}
-		for _, mc := range capacity.Methods {
-			if mc.Name == m.Key() {
+		ms := MethodSummary{Method: m.Key(), AloneCapacityRPS: cfg.Pool.AloneCapacity(m), ServiceMS: float64(m.Service) / 1e6}
+		ms.TrueCapacityRPS = round1(trueAgg * share(mix, m.Key()))
+		for _, mc := range lt.Methods {
+			if mc.Key() == m.Key() {
 				ms.FoundRPS = mc.SustainableRPS
 			}
 		}
-		ms.FoundError = (ms.FoundRPS - ms.TrueCapacityRPS) / ms.TrueCapacityRPS
-		ms.PlannedRPS, ms.PlannedBurst = plannedThrottle(p, m.Key())
-		ms.PartnerRPS, ms.PartnerBurst = partnerThrottle(p, m.Key())
-		if ms.FoundRPS > 0 {
-			v, err := verify(ctx, w, m, 2*ms.FoundRPS, key, tm.verify, min(ms.PartnerRPS, ms.PlannedRPS), max(ms.PartnerBurst, ms.PlannedBurst))
-			if err != nil {
-				return nil, nil, err
-			}
-			ms.Verify = *v
+		if ms.TrueCapacityRPS > 0 {
+			ms.FoundError = round3((ms.FoundRPS - ms.TrueCapacityRPS) / ms.TrueCapacityRPS)
 		}
-		sum.Pass = sum.Pass && ms.Verify.Pass
-		fmt.Fprintf(cfg.Progress, "  %-28s offered %.0f RPS: %.0f%% answered 429, backend p99 %.0f ms (objective %.0f ms)\n",
-			m.Key(), ms.Verify.OfferedRPS, 100*ms.Verify.ThrottledShare, ms.Verify.BackendP99MS, ms.Verify.ObjectiveP99MS)
+		ms.PlannedRPS, ms.PlannedBurst = EffectiveThrottle(p, m.Key())
+		ms.PartnerRPS, ms.PartnerBurst = partnerThrottle(p, m.Key())
+		sum.Pool.PlannedRPS += ms.PlannedRPS
+		connSeconds += ms.PlannedRPS * m.Service.Seconds()
+		flood = append(flood, Flood{Key: m.Key(), Verb: m.Verb, URL: w.MethodURL(m), Rate: 2 * ms.PlannedRPS})
 		sum.Methods = append(sum.Methods, ms)
 	}
+	if trueAgg > 0 {
+		sum.Pool.PlannedShare = round3(sum.Pool.PlannedRPS / trueAgg)
+	}
+	sum.Pool.UtilisationAtPlan = round3(connSeconds / float64(cfg.Pool.Slots))
+	res, err := FloodPool(ctx, w.Pool, flood, w.LoadtestKey, tm.verify)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum.Pool.Verify = res.Pool
+	sum.Pool.Held = res.Held()
+	sum.Pass = sum.Pool.Held
+	for i := range sum.Methods {
+		ms := &sum.Methods[i]
+		ms.Verify = res.Methods[i]
+		ms.Verify.AdmittedLimitRPS = round1(1.1 * (ms.PlannedRPS + float64(ms.PlannedBurst)/tm.verify.Seconds()))
+		ms.Verify.Pass = ms.PlannedRPS > 0 && ms.Verify.ThrottledShare > 0 && ms.Verify.OKRPS <= ms.Verify.AdmittedLimitRPS &&
+			ms.Verify.BackendP99MS <= ms.Verify.ObjectiveP99MS
+		sum.Pass = sum.Pass && ms.Verify.Pass
+		fmt.Fprintf(cfg.Progress, "  %-28s offered %.0f RPS: %.0f%% answered 429; the pool served %d and refused %d of it, p99 %.0f ms\n",
+			ms.Method, ms.Verify.OfferedRPS, 100*ms.Verify.ThrottledShare, ms.Verify.BackendServed, ms.Verify.BackendRejected, ms.Verify.BackendP99MS)
+	}
+	fmt.Fprintf(cfg.Progress, "  the shared pool: served %d, refused %d, p99 %.0f ms (objective %.0f ms), at most %d requests inside at once: %s\n",
+		sum.Pool.Verify.Served, sum.Pool.Verify.Rejected, sum.Pool.Verify.P99MS, sum.Pool.Verify.ObjectiveP99MS, sum.Pool.Verify.MaxInFlight, heldText(sum.Pool.Held))
 	if tempDir && !cfg.Keep {
 		sum.Files = nil
 	}
@@ -312,6 +391,62 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	sum.Seconds = math.Round(time.Since(start).Seconds()*10) / 10
 	ok = true
 	return sum, w, nil
+}
+
+// loadtestArgs is the demo's search: the aggregate at the measured mix,
+// through the load tester's unthrottled key.
+func loadtestArgs(tm timings, mixFile string) []string {
+	return []string{"loadtest", "--api", apiName, "--stage", stageName, "--find-max", "--mix", mixFile,
+		"--path-param", "userId=42", "--api-key-env", LoadtestKeyEnv, "--slo", "p99<" + objectiveP99.String(), "--slo", "errors<1%",
+		"--start-rate", fmt.Sprint(tm.startRPS), "--step-duration", tm.step.String(),
+		"--grow-duration", tm.grow.String(), "--cool-down", tm.coolDown.String(), "-o", "json"}
+}
+
+func heldText(held bool) string {
+	if held {
+		return "it held"
+	}
+	return "it did NOT hold"
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// capacityMix is the mix the search used (its methods' shares, else its
+// mix weights), else the demo's configured shares.
+func capacityMix(c *plan.LoadtestResult, methods []Method) map[string]float64 {
+	mix := map[string]float64{}
+	total := 0.0
+	for _, m := range c.Methods {
+		if m.Share > 0 {
+			mix[m.Key()] = m.Share
+			total += m.Share
+		}
+	}
+	if total == 0 && c.Mix != nil {
+		for k, v := range c.Mix.Weights {
+			mix[k] = v
+			total += v
+		}
+	}
+	if total == 0 {
+		return Mix(methods)
+	}
+	for k := range mix {
+		mix[k] /= total
+	}
+	return mix
+}
+
+func share(mix map[string]float64, key string) float64 {
+	total := 0.0
+	for _, v := range mix {
+		total += v
+	}
+	if total == 0 {
+		return 0
+	}
+	return mix[key] / total
 }
 
 func isObjectives(err error) bool {
@@ -329,8 +464,10 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// plannedThrottle returns the stage throttle the plan sets for a method.
-func plannedThrottle(p *plan.Plan, key string) (float64, int) {
+// EffectiveThrottle returns the stage throttle API Gateway applies to a
+// method under the plan: its own setting, else the stage's */*, which
+// applies to each method separately.
+func EffectiveThrottle(p *plan.Plan, key string) (float64, int) {
 	if p.Stage == nil {
 		return 0, 0
 	}
@@ -338,6 +475,9 @@ func plannedThrottle(p *plan.Plan, key string) (float64, int) {
 		if m.Key == key && m.Throttle != nil && m.Throttle.Rate != nil && m.Throttle.Burst != nil {
 			return *m.Throttle.Rate, *m.Throttle.Burst
 		}
+	}
+	if t := p.Stage.Throttle; t != nil && t.Rate != nil && t.Burst != nil {
+		return *t.Rate, *t.Burst
 	}
 	return 0, 0
 }
@@ -361,78 +501,34 @@ func partnerThrottle(p *plan.Plan, key string) (float64, int) {
 	return 0, 0
 }
 
-// baseline sends steady low traffic to every method.
+// baseline sends steady low traffic to every method, at the methods' mix.
 func baseline(ctx context.Context, w *World, tm timings) error {
+	return w.SendMix(ctx, tm.baselineRate, tm.baseline)
+}
+
+// SendMix sends rate requests per second for d to the methods, split by
+// their shares, with the load tester's key, so CloudWatch sees the mix.
+func (w *World) SendMix(ctx context.Context, rate float64, d time.Duration) error {
 	var targets loadtest.Targets
 	for _, m := range w.Methods {
 		h := http.Header{}
 		h.Set("x-api-key", w.LoadtestKey)
-		targets = append(targets, loadtest.Target{Name: m.Key(), Method: m.Verb, URL: w.InvokeURL() + strings.ReplaceAll(m.Path, "{userId}", "42"), Header: h})
+		targets = append(targets, loadtest.Target{Name: m.Key(), Method: m.Verb, URL: w.MethodURL(m), Header: h,
+			Weight: max(1, int(math.Round(m.Share*100)))})
 	}
-	_, err := loadtest.Run(ctx, targets, tm.baselineRate, tm.baseline, loadtest.Options{NoAbort: true})
+	_, err := loadtest.Run(ctx, targets, rate, d, loadtest.Options{NoAbort: true})
 	return err
 }
 
-// keyValue reads the value of the API key the plan created; it is used as a
-// header and never printed.
-func keyValue(ctx context.Context, w *World, name string) (string, error) {
-	out, err := w.Clients.APIGateway.GetApiKeys(ctx, &apigateway.GetApiKeysInput{NameQuery: aws.String(name), IncludeValues: aws.Bool(true)})
-	if err != nil {
-		return "", fmt.Errorf("read api key %s: %w", name, err)
-	}
-	for _, k := range out.Items {
-		if aws.ToString(k.Name) == name {
-			return aws.ToString(k.Value), nil
-		}
-	}
-	return "", fmt.Errorf("api key %s was not created by apply-plan", name)
-}
-
-// verify attacks one method at rate for d with the API key and reads the
-// backend's own latency, which the gateway's throttle should protect.
-//
-// It passes when the gateway answered some requests 429, let through no more
-// than the planned rate (limit, plus the bucket's burst over the attack,
-// with 10% for timing), and the backend stayed within its objectives: p99
-// latency, and under 1% of what reached it refused for lack of capacity.
-func verify(ctx context.Context, w *World, m Method, rate float64, key string, d time.Duration, limit float64, burst int) (*Verify, error) {
-	b := w.Backends[m.Key()]
-	b.ResetStats()
-	h := http.Header{}
-	h.Set("x-api-key", key)
-	target := loadtest.Target{Name: m.Key(), Method: m.Verb, URL: w.InvokeURL() + strings.ReplaceAll(m.Path, "{userId}", "42"), Header: h}
-	c, err := loadtest.Run(ctx, loadtest.Targets{target}, rate, d, loadtest.Options{NoAbort: true})
-	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", m.Key(), err)
-	}
-	st := c.Steps[len(c.Steps)-1]
-	bs := b.Stats()
-	v := &Verify{
-		OfferedRPS:      rate,
-		Requests:        st.Requests,
-		OKRPS:           st.Throughput,
-		BackendP99MS:    float64(bs.P99) / 1e6,
-		BackendRejected: bs.Rejected,
-		ObjectiveP99MS:  float64(objectiveP99) / 1e6,
-	}
-	if st.Requests > 0 {
-		v.ThrottledShare = float64(st.StatusCodes["429"]) / float64(st.Requests)
-	}
-	admitted := float64(st.StatusCodes["200"]) / d.Seconds()
-	v.AdmittedLimitRPS = 1.1 * (limit + float64(burst)/d.Seconds())
-	backendErrors := 0.0
-	if reached := bs.Served + bs.Rejected; reached > 0 {
-		backendErrors = float64(bs.Rejected) / float64(reached)
-	}
-	v.Pass = v.ThrottledShare > 0 && v.BackendP99MS <= v.ObjectiveP99MS && backendErrors < 0.01 &&
-		limit > 0 && admitted <= v.AdmittedLimitRPS
-	return v, nil
+// MethodURL is m's invoke URL, with userId 42 for its path parameter.
+func (w *World) MethodURL(m Method) string {
+	return w.InvokeURL() + strings.ReplaceAll(m.Path, "{userId}", "42")
 }
 
 func equivalentCommands(headroom float64) []string {
 	return []string{
 		"apictl measure --api cart-api --stage prod --since 7d --by method -o json > m.json",
-		"apictl loadtest --api cart-api --stage prod --find-max --per-method --path-param userId=42 --slo 'p99<250ms' --slo 'errors<1%' -o json > lt.json",
+		"apictl loadtest --api cart-api --stage prod --find-max --mix m.json --confirm 60s --path-param userId=42 --slo 'p99<250ms' --slo 'errors<1%' -o json > lt.json",
 		fmt.Sprintf("apictl plan generate --loadtest lt.json --measure m.json --api cart-api --stage prod --headroom %g --tiers partner:0.5 --key partner-app:partner --out plan.yaml", headroom),
 		"apictl apply-plan -f plan.yaml --dry-run --detailed-exitcode",
 		"apictl apply-plan -f plan.yaml --auto-approve",

@@ -8,9 +8,9 @@ import (
 	"github.com/apictl/apictl/internal/sandbox/cw"
 )
 
-// historyPeakShare is the share of each method's true capacity its
-// simulated daily peak reaches: busy, but inside capacity, as an API is
-// before someone load-tests it.
+// historyPeakShare is the share of the pool's true capacity (at the
+// methods' mix) the simulated daily peak reaches: busy, but inside
+// capacity, as an API is before someone load-tests it.
 const historyPeakShare = 0.15
 
 // writeHistory writes a simulated day of API Gateway metrics, one datum per
@@ -33,6 +33,7 @@ func writeHistory(store *cw.Store, w *World, now time.Time) {
 	errs := func(n, e float64) cw.Datum {
 		return cw.Datum{Unit: "Count", StatisticValues: &cw.StatSet{SampleCount: n, Sum: e, Minimum: 0, Maximum: math.Min(e, 1)}}
 	}
+	peak := w.PoolConfig.CapacityAt(w.Methods, Mix(w.Methods)) * historyPeakShare
 	for t := start; t.Before(end); t = t.Add(time.Minute) {
 		hour := float64(t.Hour()) + float64(t.Minute())/60
 		// 25% of the peak at night, the peak at 15:00 UTC.
@@ -40,7 +41,7 @@ func writeHistory(store *cw.Store, w *World, now time.Time) {
 		var total, total4, total5 float64
 		var lat, latCounts []float64
 		for _, m := range w.Methods {
-			rps := m.Capacity() * historyPeakShare * shape * (0.9 + 0.2*rng.Float64())
+			rps := peak * m.Share * shape * (0.9 + 0.2*rng.Float64())
 			n := math.Round(rps * 60)
 			e4 := math.Round(n * 0.004 * rng.Float64() * 2)
 			e5 := math.Round(n * 0.0004 * rng.Float64() * 2)
@@ -67,3 +68,8 @@ func writeHistory(store *cw.Store, w *World, now time.Time) {
 		put(stageDims, t, "Latency", cw.Datum{Unit: "Milliseconds", Values: lat, Counts: latCounts})
 	}
 }
+
+// WriteHistory writes a simulated last 24 h of the API's metrics (at the
+// methods' mix) into the emulated CloudWatch, so measure sees the mix
+// without waiting for live traffic to fill whole minutes.
+func (w *World) WriteHistory(now time.Time) { writeHistory(w.Sandbox.Metrics(), w, now) }

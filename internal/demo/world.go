@@ -15,40 +15,82 @@ import (
 	"github.com/apictl/apictl/internal/sandbox/backend"
 )
 
-// Method is one method of the demo API and the backend behind it.
+// Method is one method of the demo API: how long one of its requests holds
+// a connection of the shared pool, and its share of the traffic.
 type Method struct {
 	Verb    string
 	Path    string // resource template, e.g. /cart/profile/{userId}
-	Slots   int
 	Service time.Duration
-	Queue   int
+	// Share is the method's share of the demo's traffic (history and
+	// baseline), which measure then reports as the mix.
+	Share float64
 }
 
 // Key is the method as plans and reports write it: "GET /cart/profile/{userId}".
 func (m Method) Key() string { return m.Verb + " " + m.Path }
 
-// Capacity is the true capacity of the method's backend in requests per
-// second: Slots / Service.
-func (m Method) Capacity() float64 { return float64(m.Slots) / m.Service.Seconds() }
+// Pool is the demo's database: one connection pool every method shares.
+type Pool struct {
+	Slots int // connections
+	Queue int // requests that may wait for one; beyond that the pool answers 503
+}
 
-// DefaultMethods are the demo API's methods: a read served from a small
-// connection pool and a write that holds its connection longer, so the two
-// have different capacities (400 and 150 RPS). Each can queue about 120 ms
-// of work, enough to absorb the bursts API Gateway lets through.
+// AloneCapacity is what the pool serves of m when m is the only traffic:
+// Slots / m.Service requests per second.
+func (p Pool) AloneCapacity(m Method) float64 { return float64(p.Slots) / m.Service.Seconds() }
+
+// CapacityAt is the pool's true aggregate capacity when traffic is split by
+// mix (method key → share): Slots / Σ share × service.
+func (p Pool) CapacityAt(methods []Method, mix map[string]float64) float64 {
+	var sum, cost float64
+	for _, m := range methods {
+		if w := mix[m.Key()]; w > 0 {
+			sum += w
+			cost += w * m.Service.Seconds()
+		}
+	}
+	if sum == 0 || cost == 0 {
+		return 0
+	}
+	return float64(p.Slots) / (cost / sum)
+}
+
+// Mix returns the methods' configured shares.
+func Mix(methods []Method) map[string]float64 {
+	mix := map[string]float64{}
+	for _, m := range methods {
+		mix[m.Key()] = m.Share
+	}
+	return mix
+}
+
+// DefaultPool is the demo's database: 8 connections, and room for 32
+// requests to wait (about 100 ms of work), enough to absorb the bursts API
+// Gateway lets through.
+var DefaultPool = Pool{Slots: 8, Queue: 32}
+
+// DefaultMethods are the demo API's methods, both served from DefaultPool:
+// a read that holds a connection for 20 ms (400 RPS if it were alone) and
+// a write that holds it for 40 ms (200 RPS alone), 70% reads. At that mix
+// the pool serves 8 / (0.7 × 20 ms + 0.3 × 40 ms) ≈ 308 RPS in all: far
+// less than the 600 RPS the two methods would add up to if each were
+// searched alone.
 var DefaultMethods = []Method{
-	{Verb: "GET", Path: "/cart/profile/{userId}", Slots: 8, Service: 20 * time.Millisecond, Queue: 48},
-	{Verb: "POST", Path: "/orders", Slots: 6, Service: 40 * time.Millisecond, Queue: 18},
+	{Verb: "GET", Path: "/cart/profile/{userId}", Service: 20 * time.Millisecond, Share: 0.7},
+	{Verb: "POST", Path: "/orders", Service: 40 * time.Millisecond, Share: 0.3},
 }
 
 // World is the demo API running in the sandbox.
 type World struct {
-	Sandbox  *sandbox.Sandbox
-	Clients  *awsapi.Clients
-	APIName  string
-	APIID    string
-	Stage    string
-	Methods  []Method
-	Backends map[string]*backend.Backend // by Method.Key()
+	Sandbox *sandbox.Sandbox
+	Clients *awsapi.Clients
+	APIName string
+	APIID   string
+	Stage   string
+	Methods []Method
+	// PoolConfig and Pool are the database every method shares.
+	PoolConfig Pool
+	Pool       *backend.SharedPool
 	// LoadtestKey is the value of an API key in an unthrottled usage plan
 	// of the stage, for the load test itself: every method requires a key,
 	// as APIs sold through usage plans do. It is never printed.
@@ -65,8 +107,8 @@ func (w *World) InvokeURL() string { return w.Sandbox.InvokeURL(w.APIID, w.Stage
 // NewWorld starts a sandbox on a loopback port and creates the demo REST API
 // in it through the real API Gateway client: resources, methods, a
 // deployment, the stage with detailed metrics on (so CloudWatch has
-// per-method data), and a sample backend per method.
-func NewWorld(ctx context.Context, apiName, stage string, methods []Method, addr string) (*World, error) {
+// per-method data), and one shared connection pool behind every method.
+func NewWorld(ctx context.Context, apiName, stage string, pool Pool, methods []Method, addr string) (*World, error) {
 	sb := sandbox.New(sandbox.Options{})
 	url, err := sb.Start(addr)
 	if err != nil {
@@ -77,7 +119,12 @@ func NewWorld(ctx context.Context, apiName, stage string, methods []Method, addr
 		sb.Close()
 		return nil, err
 	}
-	w := &World{Sandbox: sb, Clients: clients, APIName: apiName, Stage: stage, Methods: methods, Backends: map[string]*backend.Backend{}}
+	routes := map[string]time.Duration{}
+	for _, m := range methods {
+		routes[m.Key()] = m.Service
+	}
+	w := &World{Sandbox: sb, Clients: clients, APIName: apiName, Stage: stage, Methods: methods, PoolConfig: pool,
+		Pool: backend.NewSharedPool(backend.SharedPoolConfig{Slots: pool.Slots, Queue: pool.Queue, Routes: routes})}
 	if err := w.create(ctx); err != nil {
 		sb.Close()
 		return nil, fmt.Errorf("create demo api: %w", err)
@@ -127,9 +174,7 @@ func (w *World) create(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		b := backend.New(backend.Config{Slots: m.Slots, Service: m.Service, Queue: m.Queue})
-		w.Backends[m.Key()] = b
-		w.Sandbox.SetMethodBackend(w.APIID, m.Verb, m.Path, b)
+		w.Sandbox.SetMethodBackend(w.APIID, m.Verb, m.Path, w.Pool.Route(m.Key()))
 	}
 	dep, err := agw.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id})
 	if err != nil {

@@ -2,21 +2,24 @@ package demo
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+
+	"github.com/apictl/apictl/internal/sandbox/backend"
 )
 
 func TestNewWorldCreatesTheAPIThroughTheSDK(t *testing.T) {
 	ctx := context.Background()
 	methods := []Method{
-		{Verb: "GET", Path: "/cart/profile/{userId}", Slots: 2, Service: 5 * time.Millisecond, Queue: 2},
-		{Verb: "POST", Path: "/orders", Slots: 1, Service: 5 * time.Millisecond, Queue: 1},
+		{Verb: "GET", Path: "/cart/profile/{userId}", Service: 5 * time.Millisecond, Share: 0.5},
+		{Verb: "POST", Path: "/orders", Service: 5 * time.Millisecond, Share: 0.5},
 	}
-	w, err := NewWorld(ctx, "cart-api", "prod", methods, "127.0.0.1:0")
+	w, err := NewWorld(ctx, "cart-api", "prod", Pool{Slots: 2, Queue: 2}, methods, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +48,7 @@ func TestNewWorldCreatesTheAPIThroughTheSDK(t *testing.T) {
 		t.Errorf("detailed metrics not enabled on the stage: %+v", st.MethodSettings)
 	}
 
-	// The data plane routes each method to its own backend.
+	// The data plane routes each method to its route of the one pool.
 	for _, tc := range []struct{ verb, path, key string }{
 		{"GET", "/cart/profile/42", "GET /cart/profile/{userId}"},
 		{"POST", "/orders", "POST /orders"},
@@ -68,19 +71,25 @@ func TestNewWorldCreatesTheAPIThroughTheSDK(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Errorf("%s %s: status %d", tc.verb, tc.path, resp.StatusCode)
 		}
-		if served := w.Backends[tc.key].Stats().Served; served != 1 {
-			t.Errorf("backend of %s served %d requests, want 1", tc.key, served)
+		if served := w.Pool.RouteStats(tc.key).Served; served != 1 {
+			t.Errorf("pool route %s served %d requests, want 1", tc.key, served)
 		}
 	}
 }
 
-func TestMethodCapacity(t *testing.T) {
-	for _, m := range DefaultMethods {
-		if m.Capacity() <= 0 {
-			t.Errorf("%s: capacity %v", m.Key(), m.Capacity())
-		}
+func TestPoolCapacity(t *testing.T) {
+	get, post := DefaultMethods[0], DefaultMethods[1]
+	if a, b := DefaultPool.AloneCapacity(get), DefaultPool.AloneCapacity(post); a != 400 || b != 200 {
+		t.Errorf("alone: GET %v POST %v, want 400 and 200 (8 slots / 20 ms, 40 ms)", a, b)
 	}
-	if got := DefaultMethods[0].Capacity(); got != 400 {
-		t.Errorf("GET capacity = %v, want 400 (8 slots × 20 ms)", got)
+	// 8 / (0.7 × 0.020 + 0.3 × 0.040) = 8 / 0.026
+	if got := DefaultPool.CapacityAt(DefaultMethods, Mix(DefaultMethods)); math.Abs(got-8/0.026) > 1e-9 {
+		t.Errorf("at the mix: %v, want %v", got, 8/0.026)
+	}
+	// The sandbox's shared pool agrees.
+	routes := map[string]time.Duration{get.Key(): get.Service, post.Key(): post.Service}
+	sp := backend.NewSharedPool(backend.SharedPoolConfig{Slots: DefaultPool.Slots, Routes: routes})
+	if a, b := sp.CapacityAt(Mix(DefaultMethods)), DefaultPool.CapacityAt(DefaultMethods, Mix(DefaultMethods)); math.Abs(a-b) > 1e-9 {
+		t.Errorf("SharedPool.CapacityAt %v, Pool.CapacityAt %v", a, b)
 	}
 }

@@ -59,8 +59,9 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 		{Key: "5xx", Value: fmt.Sprintf("%s (%s)", thousands(t.Error5xx), percent(t.Error5xxRate))},
 		{Key: "latency p50 / p99", Value: ms(t.LatencyP50Ms) + " / " + ms(t.LatencyP99Ms)},
 		{Key: "integration p99", Value: ms(t.IntegrationLatencyP99Ms)},
-		{Key: "stage throttle", Value: limit(u.Throttle.Stage)},
-		{Key: "headroom", Value: headroomText(t.Headroom, u.Throttle.Stage != nil)},
+		{Key: "*/* throttle (each method)", Value: limit(u.Throttle.Stage)},
+		{Key: "account limit (all APIs)", Value: accountText(u)},
+		{Key: "API-wide headroom", Value: headroomText(t.Headroom, u.AccountThrottle.Rate > 0) + " (account limit / peak rps)"},
 	}
 	blocks = append(blocks, report.KV{Title: prefix + "Traffic", Pairs: pairs})
 
@@ -93,8 +94,11 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 		}
 		for _, m := range u.Methods {
 			th := limit(m.Throttle)
-			if m.ThrottleSource == "stage" {
-				th += " (stage)"
+			switch m.ThrottleSource {
+			case "stage":
+				th += " (*/*)"
+			case "account":
+				th += " (account)"
 			}
 			tb.Rows = append(tb.Rows, []string{m.Method, m.Resource, thousands(m.Count), num(m.AvgRPS), num(m.PeakRPS),
 				percent(m.Error4xxRate), percent(m.Error5xxRate), ms(m.LatencyP99Ms), th, headroomText(m.Headroom, m.Throttle != nil)})
@@ -183,6 +187,14 @@ func limit(l *Limit) string {
 		return "none"
 	}
 	return fmt.Sprintf("%s rps, burst %d", num(l.Rate), l.Burst)
+}
+
+func accountText(u *Usage) string {
+	s := limit(&u.AccountThrottle)
+	if u.AccountThrottleSource == AccountFromDefault {
+		s += " (AWS default)"
+	}
+	return s
 }
 
 func headroomText(h *float64, throttled bool) string {

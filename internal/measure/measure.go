@@ -101,6 +101,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			return nil, err
 		}
 	}
+	account, accountSource := accountThrottle(ctx, c)
 	methods := map[string][]Method{}
 	if opts.ByMethod {
 		if methods, err = discoverMethods(ctx, c.CloudWatch, api); err != nil {
@@ -131,9 +132,10 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			DetailedMetrics: st.DetailedMetrics,
 			Methods:         []Method{},
 			Throttle:        st.Throttle,
-			UsagePlans:      plans[st.Name],
-			Warnings:        append([]string{}, windowWarnings...),
-			Hints:           []string{},
+			AccountThrottle: account, AccountThrottleSource: accountSource,
+			UsagePlans: plans[st.Name],
+			Warnings:   append([]string{}, windowWarnings...),
+			Hints:      []string{},
 		}
 		if u.UsagePlans == nil {
 			u.UsagePlans = []UsagePlan{}
@@ -152,7 +154,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			Error4xx: tot.e4, Error5xx: tot.e5,
 			Error4xxRate: ratio(tot.e4, tot.rate.count), Error5xxRate: ratio(tot.e5, tot.rate.count),
 			LatencyP50Ms: tot.p50, LatencyP99Ms: tot.p99, IntegrationLatencyP99Ms: tot.ip99,
-			Headroom: headroom(st.Throttle.Stage, tot.rate.peak),
+			Headroom: headroom(&account, tot.rate.peak),
 		}
 		u.rps = tot.rate.perStep
 		u.Daily = daily(g, tot.counts)
@@ -163,6 +165,10 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			m.Error4xxRate, m.Error5xxRate = ratio(f.e4, f.rate.count), ratio(f.e5, f.rate.count)
 			m.LatencyP50Ms, m.LatencyP99Ms, m.IntegrationLatencyP99Ms = f.p50, f.p99, f.ip99
 			m.Throttle, m.ThrottleSource = methodThrottle(st.Throttle, m)
+			if m.Throttle == nil {
+				a := account
+				m.Throttle, m.ThrottleSource = &a, "account"
+			}
 			m.Headroom = headroom(m.Throttle, m.PeakRPS)
 			u.Methods = append(u.Methods, m)
 		}
@@ -218,20 +224,32 @@ func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool) {
 			u.Hints = append(u.Hints, detailedMetricsHint(api, u.Stage))
 		}
 	}
-	switch {
-	case u.Throttle.Stage == nil:
-		u.Warnings = append(u.Warnings, fmt.Sprintf("no throttle set on stage %s: only the account-level limit applies (by default 10,000 rps, burst 5,000, shared by every API in the region)", u.Stage))
-	case t.Headroom != nil && *t.Headroom < HeadroomWarn:
-		u.Warnings = append(u.Warnings, fmt.Sprintf("stage %s headroom %.2f is below %.1f: throttle %s rps against a peak of %s rps", u.Stage, *t.Headroom, HeadroomWarn, num(u.Throttle.Stage.Rate), num(t.PeakRPS)))
+	if u.Throttle.Stage == nil {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("no */* throttle set on stage %s: methods without their own throttle are limited only by the account-level limit (%s rps, burst %d, shared by every API in the region)", u.Stage, num(u.AccountThrottle.Rate), u.AccountThrottle.Burst))
 	}
-	if s := u.Throttle.Stage; s != nil && s.Burst > 0 && t.BurstEstimateRPS > float64(s.Burst) {
-		u.Warnings = append(u.Warnings, fmt.Sprintf("estimated burst %s rps exceeds the stage burst limit %d", num(t.BurstEstimateRPS), s.Burst))
+	// The whole API meets only the account's limit: stage throttles,
+	// */* included, apply to each method separately. Rates are compared
+	// with rates only: a burst is a bucket size (the old "estimated burst
+	// exceeds the burst limit" compared requests per second with it).
+	if t.Headroom != nil && *t.Headroom < HeadroomWarn {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("stage %s: the API's peak of %s rps leaves headroom %.2f (below %.1f) under the account-level limit of %s rps, shared by every API in the region", u.Stage, num(t.PeakRPS), *t.Headroom, HeadroomWarn, num(u.AccountThrottle.Rate)))
 	}
 	for _, m := range u.Methods {
 		if m.Headroom != nil && *m.Headroom < HeadroomWarn {
-			u.Warnings = append(u.Warnings, fmt.Sprintf("%s headroom %.2f is below %.1f: %s throttle %s rps against a peak of %s rps", m.Key(), *m.Headroom, HeadroomWarn, m.ThrottleSource, num(m.Throttle.Rate), num(m.PeakRPS)))
+			u.Warnings = append(u.Warnings, fmt.Sprintf("%s headroom %.2f is below %.1f: %s throttle %s rps against a peak of %s rps", m.Key(), *m.Headroom, HeadroomWarn, throttleSourceText(m.ThrottleSource), num(m.Throttle.Rate), num(m.PeakRPS)))
 		}
 	}
+}
+
+// throttleSourceText names where a method's throttle comes from.
+func throttleSourceText(src string) string {
+	switch src {
+	case "stage":
+		return "stage default (*/*)"
+	case "account":
+		return "account-level"
+	}
+	return src
 }
 
 func detailedMetricsHint(api apiRef, stage string) string {

@@ -37,11 +37,16 @@ type Usage struct {
 	// DetailedMetricsEnabled).
 	DetailedMetrics bool `json:"detailed_metrics"`
 	// Methods is filled with --by method, busiest first.
-	Methods    []Method    `json:"methods"`
-	Throttle   Throttle    `json:"throttle"`
-	UsagePlans []UsagePlan `json:"usage_plans"`
-	Warnings   []string    `json:"warnings"`
-	Hints      []string    `json:"hints"`
+	Methods  []Method `json:"methods"`
+	Throttle Throttle `json:"throttle"`
+	// AccountThrottle is the account-level throttle of the region, the only
+	// limit of API-wide traffic; AccountThrottleSource says whether it was
+	// read ("account") or is AWS's documented default ("default").
+	AccountThrottle       Limit       `json:"account_throttle"`
+	AccountThrottleSource string      `json:"account_throttle_source"`
+	UsagePlans            []UsagePlan `json:"usage_plans"`
+	Warnings              []string    `json:"warnings"`
+	Hints                 []string    `json:"hints"`
 
 	// rps is the request rate of each period, for the sparkline.
 	rps []float64
@@ -80,8 +85,9 @@ type Totals struct {
 	LatencyP50Ms            *float64 `json:"latency_p50_ms"`
 	LatencyP99Ms            *float64 `json:"latency_p99_ms"`
 	IntegrationLatencyP99Ms *float64 `json:"integration_latency_p99_ms"`
-	// Headroom is the stage throttle rate divided by PeakRPS; null when
-	// there is no throttle or no traffic.
+	// Headroom is the account-level throttle rate divided by PeakRPS (the
+	// whole API's traffic meets no other limit: stage throttles apply per
+	// method); null without traffic.
 	Headroom *float64 `json:"headroom"`
 }
 
@@ -109,11 +115,14 @@ type Method struct {
 	LatencyP99Ms            *float64   `json:"latency_p99_ms"`
 	IntegrationLatencyP99Ms *float64   `json:"integration_latency_p99_ms"`
 	// Throttle is the throttle in force for this method: its own method
-	// setting, else the stage default; null when neither is set.
+	// setting, else the stage default (*/*, which applies to each method
+	// separately), else the account-level throttle.
 	Throttle *Limit `json:"throttle"`
-	// ThrottleSource is "method", "stage" or "" (none).
-	ThrottleSource string   `json:"throttle_source"`
-	Headroom       *float64 `json:"headroom"`
+	// ThrottleSource is "method", "stage" or "account".
+	ThrottleSource string `json:"throttle_source"`
+	// Headroom is the effective throttle's rate divided by PeakRPS (a rate
+	// against a rate; the burst is a bucket size, never compared).
+	Headroom *float64 `json:"headroom"`
 }
 
 // Key returns the method key used in Throttle.Methods: "GET /pets".

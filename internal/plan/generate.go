@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,29 +18,106 @@ import (
 // allows by default.
 const DefaultHeadroom = 0.8
 
-// BurstRule documents how Generate derives a burst from a rate.
+// BurstRule documents how Generate derives a burst from a rate when the load
+// test reported no in-flight figure to bound it.
 const BurstRule = "burst = max(1, ceil(rate × 0.5)): half a second of traffic at the planned rate"
+
+// BurstShareRule documents how Generate bounds bursts by what the backend
+// was seen to absorb at once.
+const BurstShareRule = "bursts of the methods together ≤ max_in_flight, the most requests the backend held at once at passing rates; each method's share follows its rate, at most half a second of its rate"
+
+// BestEffortNote says, once, that API Gateway's throttles are not hard
+// ceilings (see BestEffortURL).
+const BestEffortNote = "AWS applies throttles and quotas best effort: they are targets rather than guaranteed request ceilings"
+
+// BestEffortURL is the AWS page BestEffortNote quotes.
+const BestEffortURL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html"
 
 // BurstFor applies BurstRule.
 func BurstFor(rate int) int { return max(1, int(math.Ceil(float64(rate)*0.5))) }
+
+// Limited-by values of a load test result.
+const (
+	LimitedByBackend         = "backend"
+	LimitedByGatewayThrottle = "gateway-throttle"
+)
 
 // LoadtestResult is the part of `apictl loadtest -o json` that Generate
 // reads (decoded here rather than imported, so the plan package depends only
 // on the JSON contract).
 type LoadtestResult struct {
-	Target         string           `json:"target"`
-	Mode           string           `json:"mode"`
-	SustainableRPS float64          `json:"sustainable_rps"`
-	Methods        []LoadtestMethod `json:"methods"`
+	Target string `json:"target"`
+	API    string `json:"api"`
+	Stage  string `json:"stage"`
+	Mode   string `json:"mode"`
+	// SustainableRPS is the aggregate the backends took with every method
+	// running together at the mix (a single target's rate without methods).
+	SustainableRPS float64 `json:"sustainable_rps"`
+	// Pass is nil in hand-written results that omit it.
+	Pass        *bool `json:"pass"`
+	Interrupted bool  `json:"interrupted"`
+	// Confirmed is true when a --confirm hold passed; ConfirmRequestedS is
+	// the hold asked for (0: none). Confirm is the last hold (older results
+	// have only it).
+	Confirmed         bool          `json:"confirmed"`
+	ConfirmRequestedS float64       `json:"confirm_requested_s"`
+	Confirm           *LoadtestStep `json:"confirm"`
+	Mix               *LoadtestMix  `json:"mix"`
+	// SharedBackend is true when --per-method figures found alone failed
+	// when run together.
+	SharedBackend   bool             `json:"shared_backend"`
+	LimitedBy       string           `json:"limited_by"`
+	GatewayThrottle *GatewayThrottle `json:"gateway_throttle"`
+	// MaxInFlight is the most requests in flight at once at passing rates
+	// (all methods together); 0 when not reported.
+	MaxInFlight int              `json:"max_in_flight"`
+	Methods     []LoadtestMethod `json:"methods"`
 }
 
-// LoadtestMethod is one per-method search result.
+// LoadtestStep is the part of a load test step Generate reads.
+type LoadtestStep struct {
+	Rate float64 `json:"rate"`
+	Pass bool    `json:"pass"`
+}
+
+// LoadtestMix is the traffic mix a load test searched at.
+type LoadtestMix struct {
+	Source  string             `json:"source"`
+	Weights map[string]float64 `json:"weights"`
+}
+
+// GatewayThrottle is a live API Gateway throttle that limited a search.
+type GatewayThrottle struct {
+	Rate   float64 `json:"rate"`
+	Burst  int     `json:"burst"`
+	Source string  `json:"source"` // "stage prod */*", "usage plan Gold GET /orders"
+}
+
+func (g *GatewayThrottle) String() string {
+	if g == nil {
+		return "a gateway throttle"
+	}
+	src := g.Source
+	if src == "" {
+		src = "gateway throttle"
+	}
+	return fmt.Sprintf("%s (rate %s RPS, burst %d)", src, fmtNum(g.Rate), g.Burst)
+}
+
+// LoadtestMethod is one method's result: its allocation of the aggregate.
 type LoadtestMethod struct {
-	Name           string  `json:"name"`   // "GET /pets/{id}"
-	Method         string  `json:"method"` // "GET"
-	Path           string  `json:"path"`   // "/pets/{id}" (when Name is absent)
-	SustainableRPS float64 `json:"sustainable_rps"`
-	Pass           *bool   `json:"pass"`
+	Name   string `json:"name"`   // "GET /pets/{id}"
+	Method string `json:"method"` // "GET"
+	Path   string `json:"path"`   // "/pets/{id}" (when Name is absent)
+	// SustainableRPS is the method's allocation: what the backend took for
+	// it while every method ran together.
+	SustainableRPS  float64          `json:"sustainable_rps"`
+	Share           float64          `json:"share"`
+	IsolatedRPS     float64          `json:"isolated_rps"`
+	Pass            *bool            `json:"pass"`
+	LimitedBy       string           `json:"limited_by"`
+	GatewayThrottle *GatewayThrottle `json:"gateway_throttle"`
+	MaxInFlight     int              `json:"max_in_flight"`
 }
 
 // Key returns the plan method key of m ("GET /pets/{id}").
@@ -48,6 +126,98 @@ func (m LoadtestMethod) Key() string {
 		return m.Name
 	}
 	return strings.ToUpper(m.Method) + " " + m.Path
+}
+
+// Refusal is one reason a load test result is no ground for a plan.
+type Refusal struct {
+	Problem string // what is wrong, lowercase
+	Hint    string // what to do about it
+}
+
+// RefusalError is returned by Generate when the load test result must not be
+// planned from (GenerateInput.Force overrides it). Its Hint says what to do.
+type RefusalError struct {
+	Source   string // "lt.json"
+	Refusals []Refusal
+}
+
+func (e *RefusalError) Error() string {
+	ps := make([]string, len(e.Refusals))
+	for i, r := range e.Refusals {
+		ps[i] = r.Problem
+	}
+	return fmt.Sprintf("refusing to plan from %s: %s", e.Source, strings.Join(ps, "; "))
+}
+
+// Hint says how to get a result a plan can rest on, or how to force one.
+func (e *RefusalError) Hint() string {
+	var hs []string
+	for _, r := range e.Refusals {
+		if r.Hint != "" && !slices.Contains(hs, r.Hint) {
+			hs = append(hs, r.Hint)
+		}
+	}
+	hs = append(hs, "--force writes the plan anyway, with a warning comment in it")
+	return strings.Join(hs, "; ")
+}
+
+// CheckLoadtest returns every reason lt is no ground for a plan of api and
+// stage: a fixed-rate run, an interrupted search, no passing rate, a failed
+// confirm hold, another API or stage, or figures limited by the gateway's
+// own throttle (they say only that the backend takes at least that much, so
+// planning from them would lower the throttle a little on every run).
+func CheckLoadtest(lt *LoadtestResult, api, stage string) []Refusal {
+	var rs []Refusal
+	if lt.Mode == "fixed" {
+		rs = append(rs, Refusal{"it is a fixed-rate run, not a capacity search",
+			"find the capacity with apictl loadtest --find-max --mix m.json"})
+	}
+	if lt.Interrupted {
+		rs = append(rs, Refusal{"the search was interrupted before it ended",
+			"run the search again to its end"})
+	}
+	if lt.Mode != "fixed" && ((lt.Pass != nil && !*lt.Pass && !confirmFailed(lt)) || lt.SustainableRPS <= 0) {
+		rs = append(rs, Refusal{"the search found no passing rate",
+			"check the objectives (--slo) and --start-rate, and that the backend answers at a low rate"})
+	}
+	if confirmFailed(lt) {
+		held := ""
+		if lt.Confirm != nil && lt.Confirm.Rate > 0 {
+			held = fmt.Sprintf(" at %s RPS", fmtNum(round2(lt.Confirm.Rate)))
+		}
+		rs = append(rs, Refusal{"its --confirm hold" + held + " failed: the rate was not sustained",
+			"give the search more --budget so --confirm can step down to a rate that holds"})
+	}
+	if lt.API != "" && api != "" && lt.API != api {
+		rs = append(rs, Refusal{fmt.Sprintf("it measured API %q, not %q", lt.API, api),
+			"load-test the API the plan is for (if one is the other's id, name the API the same way in both commands)"})
+	}
+	if lt.Stage != "" && stage != "" && lt.Stage != stage {
+		rs = append(rs, Refusal{fmt.Sprintf("it measured stage %q, not %q", lt.Stage, stage),
+			"load-test the stage the plan is for, or pass --stage " + lt.Stage})
+	}
+	var limited []string
+	if lt.LimitedBy == LimitedByGatewayThrottle {
+		limited = append(limited, fmt.Sprintf("the search was limited by the gateway's own throttle %s, not by the backend: the backend takes at least %s RPS", lt.GatewayThrottle, fmtNum(round2(lt.SustainableRPS))))
+	}
+	for _, m := range lt.Methods {
+		if m.LimitedBy == LimitedByGatewayThrottle {
+			limited = append(limited, fmt.Sprintf("%s was limited by the gateway's own throttle %s: the backend takes at least %s RPS of it", m.Key(), m.GatewayThrottle, fmtNum(round2(m.SustainableRPS))))
+		}
+	}
+	for _, l := range limited {
+		rs = append(rs, Refusal{l,
+			"a gateway-limited result never lowers a throttle: measure past it, on a test stage without the throttle (loadtest --invoke-url URL of that stage) or with a load-test key (--api-key-env) whose usage plan allows more"})
+	}
+	return rs
+}
+
+func confirmFailed(lt *LoadtestResult) bool {
+	if lt.ConfirmRequestedS > 0 {
+		return !lt.Confirmed
+	}
+	// Older results: only the confirm step tells.
+	return lt.Confirm != nil && !lt.Confirm.Pass && !lt.Confirmed
 }
 
 // MeasureResult is the part of `apictl measure -o json` that Generate reads.
@@ -150,13 +320,17 @@ type GenerateInput struct {
 	Loadtest *LoadtestResult
 	Measure  *MeasureResult // optional
 	// LoadtestLabel and MeasureLabel name the sources in comments, e.g.
-	// "loadtest 2026-11-29".
+	// "loadtest 2026-11-29"; LoadtestFile names it in errors ("lt.json").
 	LoadtestLabel, MeasureLabel string
+	LoadtestFile                string
 	Tiers                       []Tier
 	Keys                        []GenerateKey
 	// DetailedMetrics enables per-method CloudWatch metrics (default true
 	// when nil).
 	DetailedMetrics *bool
+	// Force plans from a load test result CheckLoadtest refuses, with a
+	// warning comment in the YAML.
+	Force bool
 }
 
 func floorRate(headroom, rps float64) int {
@@ -171,11 +345,32 @@ func fmtNum(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-// Generate derives a plan from measured capacity. Throttle rates are
-// floor(headroom × sustainable RPS), bursts follow BurstRule, tiers get
-// share × the stage (and per-method) rates and a daily quota of share × the
-// busiest observed day. It returns the plan and its YAML with comments
-// explaining every number; the YAML passes Check.
+// plannedMethod is one method's planned stage throttle.
+type plannedMethod struct {
+	key   string
+	alloc float64 // its allocation of the aggregate, after any scaling
+	rate  int
+	burst int
+	why   string // how rate was derived
+}
+
+// Generate derives a plan from measured capacity.
+//
+// Each method's stage throttle is floor(headroom × its allocation), the
+// rate the backend took for that method while every method ran together at
+// the mix, so the rates summed over the methods never exceed headroom × the
+// aggregate sustained at the mix. The stage's */* throttle applies to each
+// method separately (API Gateway has no API-wide throttle but the
+// account's), so it is not the aggregate: it is the default of methods the
+// plan does not list, set to what the listed methods leave of the planned
+// aggregate (at least 1). Bursts of the methods together stay within the
+// most requests the backend was seen to hold at once (max_in_flight).
+// Tiers get share × the planned rates and a daily quota of share × the
+// busiest observed day.
+//
+// A result CheckLoadtest refuses gives a *RefusalError unless in.Force.
+// Generate returns the plan and its YAML with comments explaining every
+// number; the YAML passes Check.
 func Generate(in GenerateInput) (*Plan, []byte, error) {
 	if in.API == "" {
 		return nil, nil, errors.New("generate plan: missing API name")
@@ -209,45 +404,32 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 		mLabel = "measure"
 	}
 	lt := in.Loadtest
-	stageRate := floorRate(h, lt.SustainableRPS)
-	if stageRate < 1 {
-		return nil, nil, fmt.Errorf("generate plan: %s sustainable rate %g RPS × headroom %g is below 1 RPS; run the load test again (did it find a passing rate?)", ltLabel, lt.SustainableRPS, h)
-	}
-
-	g := &gen{}
-	root := g.mapping()
-	root.HeadComment = fmt.Sprintf("apictl plan generated from %s", ltLabel)
-	if in.Measure != nil {
-		root.HeadComment += " and " + mLabel
-	}
-	root.HeadComment += fmt.Sprintf(".\nRates are floor(%s × sustainable RPS); %s.\nCheck with: apictl plan validate -f FILE; apply with: apictl apply-plan -f FILE", fmtNum(h), BurstRule)
-	g.add(root, "apiVersion", g.str(APIVersion), "")
-	g.add(root, "kind", g.str(Kind), "")
-	g.add(root, "api", g.str(in.API), "")
-	g.add(root, "type", g.str(typ), "")
-	g.add(root, "stages", g.flowSeq(g.str(in.Stage)), "")
-
-	stage := g.mapping()
-	var peakNote string
-	if in.Measure != nil && in.Measure.Totals.PeakRPS > 0 {
-		peakNote = fmt.Sprintf("; observed peak %s RPS (%s)", fmtNum(round2(in.Measure.Totals.PeakRPS)), mLabel)
-		if in.Measure.Totals.PeakRPS > float64(stageRate) {
-			peakNote += " exceeds this rate: clients will see 429s at such peaks"
+	refusals := CheckLoadtest(lt, in.API, in.Stage)
+	if len(refusals) > 0 && !in.Force {
+		src := in.LoadtestFile
+		if src == "" {
+			src = ltLabel
 		}
+		return nil, nil, &RefusalError{Source: src, Refusals: refusals}
 	}
-	g.add(stage, "throttle", g.throttle(stageRate,
-		fmt.Sprintf("%s × %s RPS sustainable (%s)%s", fmtNum(h), fmtNum(round2(lt.SustainableRPS)), ltLabel, peakNote)), "")
-	dm := in.DetailedMetrics == nil || *in.DetailedMetrics
-	g.add(stage, "detailedMetrics", g.boolean(dm), "per-method CloudWatch metrics, so apictl measure --by method sees each method")
+	aggregate := lt.SustainableRPS
+	planned := floorRate(h, aggregate)
+	if planned < 1 {
+		return nil, nil, fmt.Errorf("generate plan: %s sustainable rate %g RPS × headroom %g is below 1 RPS; run the load test again (did it find a passing rate?)", ltLabel, aggregate, h)
+	}
 
-	type methodRate struct {
-		key  string
-		rate int
-		src  float64
-	}
-	var methods []methodRate
+	// Allocations: the methods' sustainable_rps. They sum to the aggregate
+	// for a --mix search or a jointly checked --per-method one; anything
+	// more (a result of methods searched only alone) is scaled down to it.
+	var methods []plannedMethod
 	seen := map[string]bool{}
 	var skipped, notMethods []string
+	sumAlloc := 0.0
+	type cand struct {
+		key string
+		m   LoadtestMethod
+	}
+	var cands []cand
 	for _, m := range lt.Methods {
 		key := m.Key()
 		if _, _, err := ParseMethodKey(key); err != nil && !(typ == TypeHTTP && key == "$default") {
@@ -259,26 +441,146 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 			continue
 		}
 		seen[key] = true
-		r := floorRate(h, m.SustainableRPS)
-		if r < 1 || (m.Pass != nil && !*m.Pass) {
+		if m.SustainableRPS <= 0 || (m.Pass != nil && !*m.Pass) {
 			skipped = append(skipped, key)
 			continue
 		}
-		methods = append(methods, methodRate{key, r, m.SustainableRPS})
+		cands = append(cands, cand{key, m})
+		sumAlloc += m.SustainableRPS
 	}
+	scale := 1.0
+	var scaleNote string
+	if sumAlloc > aggregate*(1+1e-9) {
+		scale = aggregate / sumAlloc
+		scaleNote = fmt.Sprintf("The methods' figures add up to %s RPS, more than the %s RPS the backends took with every method running together: they were scaled down by %s to fit (re-run the search with --mix, or a --per-method search that checks the methods together).",
+			fmtNum(round2(sumAlloc)), fmtNum(round2(aggregate)), fmtNum(round2(scale)))
+	}
+	sumRates := 0
+	for _, c := range cands {
+		alloc := c.m.SustainableRPS * scale
+		r := floorRate(h, alloc)
+		if r < 1 {
+			skipped = append(skipped, c.key)
+			continue
+		}
+		why := fmt.Sprintf("%s × %s RPS allocated to this method", fmtNum(h), fmtNum(round2(alloc)))
+		switch {
+		case c.m.Share > 0:
+			why += fmt.Sprintf(" (%s of the %s RPS aggregate at the mix)", pct(c.m.Share), fmtNum(round2(aggregate)))
+		case c.m.IsolatedRPS > 0 && c.m.IsolatedRPS > c.m.SustainableRPS*1.001:
+			why += fmt.Sprintf(" (alone it took %s RPS; less with the other methods running)", fmtNum(round2(c.m.IsolatedRPS)))
+		}
+		if scale != 1 {
+			why += fmt.Sprintf(", scaled by %s", fmtNum(round2(scale)))
+		}
+		methods = append(methods, plannedMethod{key: c.key, alloc: alloc, rate: r, why: why + " (" + ltLabel + ")"})
+		sumRates += r
+	}
+
+	// */*: the per-method default of every method the plan does not list.
+	stageRate := planned
+	var stageWhy, stageNote string
+	if len(methods) > 0 {
+		stageRate = max(1, planned-sumRates)
+		stageWhy = fmt.Sprintf("what the listed methods leave of floor(%s × %s RPS) = %d: %d - %d, at least 1", fmtNum(h), fmtNum(round2(aggregate)), planned, planned, sumRates)
+		stageNote = "*/* applies to EACH method separately, not to the API as a whole: it is the throttle of every method not listed\n" +
+			"under methods. Those methods were not load-tested and may share the backend with the listed ones, so each gets\n" +
+			"only what the listed methods leave of the planned aggregate; each such method may add up to this rate."
+	} else {
+		stageWhy = fmt.Sprintf("%s × %s RPS sustainable by the single target tested (%s)", fmtNum(h), fmtNum(round2(aggregate)), ltLabel)
+		stageNote = "*/* applies to EACH method separately, not to the API as a whole: the load test named no methods, so every\n" +
+			"method gets the rate its one target sustained. Methods that share a backend can together exceed it:\n" +
+			"load-test them together (apictl loadtest --api A --stage S --find-max --mix m.json) to plan each one."
+	}
+	var untested []string
+	if in.Measure != nil {
+		for _, m := range in.Measure.Methods {
+			k := measureKey(m.Method, m.Resource, m.Route)
+			if k != "" && !seen[k] && m.PeakRPS > 0 {
+				untested = append(untested, k)
+			}
+		}
+		slices.Sort(untested)
+		if len(untested) > 0 {
+			stageNote += "\nServed traffic (" + mLabel + ") but not load-tested, so throttled by */*: " + strings.Join(untested, ", ") + "."
+		}
+	}
+
+	// Bursts: together at most what the backend held at once.
+	budget := lt.MaxInFlight
+	rates := []int{stageRate}
+	for _, m := range methods {
+		rates = append(rates, m.rate)
+	}
+	bursts, burstNote := shareBursts(rates, budget)
+	stageBurst := bursts[0]
+	for i := range methods {
+		methods[i].burst = bursts[i+1]
+		if mf := methodMaxInFlight(lt, methods[i].key); mf > 0 && methods[i].burst > mf {
+			methods[i].burst = mf
+		}
+	}
+
+	g := &gen{}
+	root := g.mapping()
+	head := fmt.Sprintf("apictl plan generated from %s", ltLabel)
+	if in.Measure != nil {
+		head += " and " + mLabel
+	}
+	head += "."
+	if len(refusals) > 0 {
+		head += "\nWARNING: generated with --force although this load test result is no ground for a plan:"
+		for _, r := range refusals {
+			head += "\n  - " + r.Problem
+		}
+		head += "\nReview every rate below before applying it."
+	}
+	if len(methods) > 0 {
+		head += fmt.Sprintf("\nMethod throttles are floor(%s × each method's allocation of the aggregate the backends sustained at the mix),\nso together they admit at most %d RPS (%s × %s).", fmtNum(h), planned, fmtNum(h), fmtNum(round2(aggregate)))
+	}
+	if lt.SharedBackend {
+		head += "\nThe methods share a backend: searched alone each found more than they take together."
+	}
+	if scaleNote != "" {
+		head += "\n" + scaleNote
+	}
+	head += "\n" + burstNote
+	head += "\n" + BestEffortNote + "\n(" + BestEffortURL + "): keep the backend's own limits too."
+	head += "\nCheck with: apictl plan validate -f FILE; apply with: apictl apply-plan -f FILE"
+	root.HeadComment = head
+	g.add(root, "apiVersion", g.str(APIVersion), "")
+	g.add(root, "kind", g.str(Kind), "")
+	g.add(root, "api", g.str(in.API), "")
+	g.add(root, "type", g.str(typ), "")
+	g.add(root, "stages", g.flowSeq(g.str(in.Stage)), "")
+
+	stage := g.mapping()
+	stageThrottle := g.throttleWith(stageRate, stageBurst, stageWhy, burstWhy(stageRate, stageBurst, budget))
+	k := g.add(stage, "throttle", stageThrottle, "")
+	k.HeadComment = stageNote
+	dm := in.DetailedMetrics == nil || *in.DetailedMetrics
+	g.add(stage, "detailedMetrics", g.boolean(dm), "per-method CloudWatch metrics, so apictl measure --by method sees each method")
+
 	if len(methods) > 0 {
 		mm := g.mapping()
 		for _, m := range methods {
 			v := g.mapping()
-			g.add(v, "throttle", g.throttle(m.rate, fmt.Sprintf("%s × %s RPS sustainable for this method (%s)", fmtNum(h), fmtNum(round2(m.src)), ltLabel)), "")
+			why := m.why
+			if peak := measurePeak(in.Measure, m.key); peak > float64(m.rate) {
+				why += fmt.Sprintf("; observed peak %s RPS (%s) exceeds it: clients will see 429s at such peaks", fmtNum(round2(peak)), mLabel)
+			}
+			g.add(v, "throttle", g.throttleWith(m.rate, m.burst, why, burstWhy(m.rate, m.burst, budget)), "")
 			g.add(mm, m.key, v, "")
 		}
 		g.add(stage, "methods", mm, "")
 	}
 	stageKey := g.add(root, "stage", stage, "")
-	stageKey.HeadComment = "Stage-wide throttle (*/*) and per-method overrides, applied to every stage above."
+	stageKey.HeadComment = "Stage throttles, applied to every stage above. API Gateway applies them per method."
+	if in.Measure != nil && in.Measure.Totals.PeakRPS > 0 {
+		stageKey.HeadComment += fmt.Sprintf("\nObserved peak of the whole API: %s RPS (%s); the listed methods admit at most %d RPS together, each other method at most %d.", fmtNum(round2(in.Measure.Totals.PeakRPS)), mLabel, sumRates, stageRate)
+	}
 	if len(skipped) > 0 {
-		stageKey.HeadComment += "\nNo per-method throttle for " + strings.Join(skipped, ", ") + ": its load test found no passing rate ≥ 1 RPS after headroom."
+		stageKey.HeadComment += "\nNo throttle of their own (the */* default applies) for " + strings.Join(skipped, ", ") + ": no passing rate ≥ 1 RPS after headroom."
 	}
 	if len(notMethods) > 0 {
 		stageKey.HeadComment += "\nLoad test results not named \"VERB /path\" are left out: " + strings.Join(notMethods, ", ") + "."
@@ -286,13 +588,21 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 
 	if len(in.Tiers) > 0 {
 		peakDay, peakCount, partialOnly := busiestDay(in.Measure)
+		total := sumRates
+		if len(methods) == 0 {
+			total = stageRate
+		}
 		plans := g.seq()
 		for _, t := range in.Tiers {
 			u := g.mapping()
 			g.add(u, "name", g.str(t.Name), "")
 			g.add(u, "description", g.str(fmt.Sprintf("%s tier: %s of capacity per key (generated by apictl)", t.Name, pct(t.Share))), "")
-			r := max(1, floorRate(t.Share, float64(stageRate)))
-			g.add(u, "throttle", g.throttle(r, fmt.Sprintf("%s × stage rate %d", fmtNum(t.Share), stageRate)), "")
+			r := max(1, floorRate(t.Share, float64(total)))
+			b := BurstFor(r)
+			if budget > 0 {
+				b = max(1, min(b, floorRate(t.Share, float64(budget))))
+			}
+			g.add(u, "throttle", g.throttleWith(r, b, fmt.Sprintf("%s × %d RPS the plan admits over all methods", fmtNum(t.Share), total), fmt.Sprintf("%s × the bursts, at most half a second", fmtNum(t.Share))), "")
 			if peakCount > 0 {
 				q := g.mapping()
 				limit := max(1, int(math.Ceil(t.Share*float64(peakCount))))
@@ -308,7 +618,8 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 						break
 					}
 					mr := max(1, floorRate(t.Share, float64(m.rate)))
-					g.add(mm, m.key, g.rateBurst(mr), fmt.Sprintf("%s × method rate %d", fmtNum(t.Share), m.rate))
+					mb := max(1, min(BurstFor(mr), floorRate(t.Share, float64(m.burst))))
+					g.add(mm, m.key, g.rateBurstWith(mr, mb), fmt.Sprintf("%s × method rate %d and burst %d", fmtNum(t.Share), m.rate, m.burst))
 				}
 				g.add(u, "methods", mm, "")
 			}
@@ -372,6 +683,82 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 	}
 	p.File = ""
 	return p, out, nil
+}
+
+// shareBursts gives each rate a burst: BurstFor(rate), and when budget > 0
+// at most its rate's share of budget (at least 1), so the bursts together
+// stay within budget unless there are more rates than budget. It returns
+// the bursts and a sentence saying how they were set.
+func shareBursts(rates []int, budget int) ([]int, string) {
+	out := make([]int, len(rates))
+	if budget <= 0 {
+		for i, r := range rates {
+			out[i] = BurstFor(r)
+		}
+		return out, "Bursts: " + BurstRule + " (the load test reported no max_in_flight to bound them;\nre-run it with this apictl so bursts stay within what the backend absorbs at once)."
+	}
+	total := 0
+	for _, r := range rates {
+		total += r
+	}
+	// Each throttle keeps a burst of 1 (0 would refuse every request); the
+	// rest of the budget is shared by rate.
+	spare := max(0, budget-len(rates))
+	sum := 0
+	for i, r := range rates {
+		out[i] = min(BurstFor(r), 1+int(math.Floor(float64(spare)*float64(r)/float64(total))))
+		sum += out[i]
+	}
+	note := fmt.Sprintf("Bursts: the backend held at most %d requests at once at passing rates (max_in_flight), so the bursts of\nall methods together, */* included, stay within %d (1 each, the rest shared by rate, at most half a second of a rate): %d in all.", budget, budget, sum)
+	if sum > budget {
+		note += " (More throttles than requests to share: each keeps a burst of 1.)"
+	}
+	return out, note
+}
+
+func burstWhy(rate, burst, budget int) string {
+	if budget <= 0 {
+		return fmt.Sprintf("max(1, ceil(%d × 0.5))", rate)
+	}
+	if burst == BurstFor(rate) {
+		return fmt.Sprintf("half a second at %d RPS, within the %d the backend held at once", rate, budget)
+	}
+	return fmt.Sprintf("this rate's share of the %d requests the backend held at once", budget)
+}
+
+// methodMaxInFlight is what the search saw one method hold at once (0:
+// unknown).
+func methodMaxInFlight(lt *LoadtestResult, key string) int {
+	for _, m := range lt.Methods {
+		if m.Key() == key {
+			return m.MaxInFlight
+		}
+	}
+	return 0
+}
+
+// measureKey names a measured method as plans do ("GET /pets").
+func measureKey(method, resource, route string) string {
+	if route != "" {
+		return route
+	}
+	if method == "" || resource == "" {
+		return ""
+	}
+	return strings.ToUpper(method) + " " + resource
+}
+
+// measurePeak is a method's observed peak RPS (0 without measure).
+func measurePeak(m *MeasureResult, key string) float64 {
+	if m == nil {
+		return 0
+	}
+	for _, x := range m.Methods {
+		if measureKey(x.Method, x.Resource, x.Route) == key {
+			return x.PeakRPS
+		}
+	}
+	return 0
 }
 
 func tierNames(ts []Tier) map[string]bool {
@@ -444,17 +831,17 @@ func (g gen) add(m *yaml.Node, key string, v *yaml.Node, comment string) *yaml.N
 	return k
 }
 
-func (g gen) rateBurst(rate int) *yaml.Node {
+func (g gen) rateBurstWith(rate, burst int) *yaml.Node {
 	m := g.mapping()
 	m.Style = yaml.FlowStyle
 	g.add(m, "rate", g.integer(rate), "")
-	g.add(m, "burst", g.integer(BurstFor(rate)), "")
+	g.add(m, "burst", g.integer(burst), "")
 	return m
 }
 
-func (g gen) throttle(rate int, why string) *yaml.Node {
+func (g gen) throttleWith(rate, burst int, why, burstWhy string) *yaml.Node {
 	m := g.mapping()
 	g.add(m, "rate", g.integer(rate), why)
-	g.add(m, "burst", g.integer(BurstFor(rate)), fmt.Sprintf("max(1, ceil(%d × 0.5))", rate))
+	g.add(m, "burst", g.integer(burst), burstWhy)
 	return m
 }

@@ -31,19 +31,23 @@ func TestGenerate(t *testing.T) {
 		t.Fatalf("%v\n%s", err, y)
 	}
 	t.Logf("\n%s", y)
-	if got := *p.Stage.Throttle.Rate; got != 329 { // floor(0.8 × 412)
-		t.Errorf("stage rate = %v, want 329", got)
+	// */* is what the methods leave of floor(0.8 × 412) = 329: 329 - 120 - 72.
+	if got := *p.Stage.Throttle.Rate; got != 137 {
+		t.Errorf("stage rate = %v, want 137", got)
 	}
-	if got := *p.Stage.Throttle.Burst; got != 165 {
-		t.Errorf("stage burst = %v, want 165", got)
+	if got := *p.Stage.Throttle.Burst; got != 69 {
+		t.Errorf("stage burst = %v, want 69", got)
 	}
 	if len(p.Stage.Methods) != 2 || *p.Stage.Methods[0].Throttle.Rate != 120 || *p.Stage.Methods[1].Throttle.Rate != 72 {
 		t.Errorf("methods = %+v", p.Stage.Methods)
 	}
+	if r := *p.UsagePlans[1].Throttle.Rate; r != 96 { // 0.5 × (120 + 72)
+		t.Errorf("pro rate = %v, want 96", r)
+	}
 	if q := p.UsagePlans[1].Quota; q == nil || *q.Limit != 43200 || q.Period != "DAY" {
 		t.Errorf("pro quota = %+v", q)
 	}
-	for _, want := range []string{"# 0.8 × 412 RPS sustainable (loadtest 2026-11-29)", "busiest observed day 2026-11-28", "fromEnv: ALICE_KEY"} {
+	for _, want := range []string{"# 0.8 × 150.5 RPS allocated to this method (loadtest 2026-11-29)", "applies to EACH method separately", BestEffortURL, "busiest observed day 2026-11-28", "fromEnv: ALICE_KEY"} {
 		if !strings.Contains(string(y), want) {
 			t.Errorf("YAML lacks %q", want)
 		}
@@ -83,7 +87,7 @@ func TestGenerateSkipsNonMethods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Stage.Methods) != 2 || !strings.Contains(string(y), "left out: GET http://example.test/x") || !strings.Contains(string(y), "No per-method throttle for DELETE /cart") {
+	if len(p.Stage.Methods) != 2 || !strings.Contains(string(y), "left out: GET http://example.test/x") || !strings.Contains(string(y), "the */* default applies) for DELETE /cart") {
 		t.Errorf("methods = %d\n%s", len(p.Stage.Methods), y)
 	}
 }
