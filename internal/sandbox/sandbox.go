@@ -431,3 +431,17 @@ func cloudWatchOp(r *http.Request) string {
 	}
 	return "CloudWatchUnknown"
 }
+
+// AWSControlPlaneLimits returns the documented API Gateway control-plane
+// rate limits that matter to apictl, per account and region (Amazon API
+// Gateway quotas): UpdateUsagePlan 1 call per 20 seconds, CreateApiKey 5
+// per second; UpdateStage is limited more gently so that bursts of stage
+// updates meet 429s as they can on AWS. The overall limit of about 10 calls
+// per second (burst 40) across all operations is not emulated.
+func AWSControlPlaneLimits() map[string]RateLimit {
+	return map[string]RateLimit{
+		"UpdateUsagePlan": {Rate: 1.0 / 20, Burst: 1},
+		"CreateApiKey":    {Rate: 5, Burst: 5},
+		"UpdateStage":     {Rate: 1.0 / 2, Burst: 3},
+	}
+}
