@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsfacts"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
@@ -37,10 +39,12 @@ type DiscoverOptions struct {
 	Body   []byte
 }
 
-// AWSInvokeURL is the default invoke URL of a REST API stage on AWS.
+// AWSInvokeURL is the default invoke URL of a REST API stage on AWS, with
+// the DNS suffix of the region's partition
+// (https://{id}.execute-api.cn-north-1.amazonaws.com.cn/{stage} in China).
 func AWSInvokeURL(region, stage string) func(apiID string) string {
 	return func(apiID string) string {
-		return fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", apiID, region, stage)
+		return awsfacts.ExecuteAPIURL(apiID, region, stage)
 	}
 }
 

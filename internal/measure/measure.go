@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apictl/apictl/internal/awsfacts"
+
 	"github.com/apictl/apictl/internal/awsapi"
 )
 
@@ -39,11 +41,17 @@ type Options struct {
 	ByMethod bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Region names the account throttle default in warnings (2,500 rps in
+	// some regions); Run fills it from the clients.
+	Region string
 }
 
 // Run measures one stage of an API with apictl's AWS clients: opts.Stage,
 // or the API's only stage.
 func Run(ctx context.Context, c *awsapi.Clients, opts Options) (*Usage, error) {
+	if opts.Region == "" {
+		opts.Region = c.Region
+	}
 	us, err := Measure(ctx, FromAWS(c), opts)
 	if err != nil {
 		return nil, err
@@ -167,7 +175,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			u.Methods = append(u.Methods, m)
 		}
 		sortMethods(u.Methods)
-		addFindings(u, api, opts.ByMethod, len(methods[st.Name]) > 0)
+		addFindings(u, api, opts.ByMethod, len(methods[st.Name]) > 0, opts.Region)
 		out[si] = u
 	}
 	return out, nil
@@ -205,7 +213,7 @@ func sortMethods(ms []Method) {
 }
 
 // addFindings adds the warnings and hints of a measured stage.
-func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool) {
+func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool, region string) {
 	t := u.Totals
 	if t.Count == 0 {
 		u.Warnings = append(u.Warnings, fmt.Sprintf("no requests on stage %s between %s and %s", u.Stage, u.Window.Start.Format(time.RFC3339), u.Window.End.Format(time.RFC3339)))
@@ -220,7 +228,7 @@ func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool) {
 	}
 	switch {
 	case u.Throttle.Stage == nil:
-		u.Warnings = append(u.Warnings, fmt.Sprintf("no throttle set on stage %s: only the account-level limit applies (by default 10,000 rps, burst 5,000, shared by every API in the region)", u.Stage))
+		u.Warnings = append(u.Warnings, fmt.Sprintf("no throttle set on stage %s: only the account-level limit applies (%s, shared by every API in the region)", u.Stage, accountDefault(region)))
 	case t.Headroom != nil && *t.Headroom < HeadroomWarn:
 		u.Warnings = append(u.Warnings, fmt.Sprintf("stage %s headroom %.2f is below %.1f: throttle %s rps against a peak of %s rps", u.Stage, *t.Headroom, HeadroomWarn, num(u.Throttle.Stage.Rate), num(t.PeakRPS)))
 	}
@@ -232,6 +240,17 @@ func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool) {
 			u.Warnings = append(u.Warnings, fmt.Sprintf("%s headroom %.2f is below %.1f: %s throttle %s rps against a peak of %s rps", m.Key(), *m.Headroom, HeadroomWarn, m.ThrottleSource, num(m.Throttle.Rate), num(m.PeakRPS)))
 		}
 	}
+}
+
+// accountDefault describes the documented default account throttle of the
+// region.
+func accountDefault(region string) string {
+	d := awsfacts.DefaultAccountThrottle(region)
+	s := fmt.Sprintf("by default %s rps, burst %s", thousands(int64(d.Rate)), thousands(int64(d.Burst)))
+	if region != "" {
+		s += " in " + region
+	}
+	return s
 }
 
 func detailedMetricsHint(api apiRef, stage string) string {
