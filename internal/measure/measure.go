@@ -110,9 +110,27 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		}
 	}
 	methods := map[string][]Method{}
+	listed := map[string]map[string]bool{} // stage → method keys ListMetrics listed
 	if opts.ByMethod {
 		if methods, err = discoverMethods(ctx, c.CloudWatch, api); err != nil {
 			return nil, err
+		}
+		for stage, ms := range methods {
+			listed[stage] = map[string]bool{}
+			for _, m := range ms {
+				listed[stage][m.Key()] = true
+			}
+		}
+		// ListMetrics leaves out metrics without data in the past two
+		// weeks: query every method the API defines as well.
+		defined, ok, err := definedMethods(ctx, c, api)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			for _, st := range stages {
+				methods[st.Name] = mergeMethods(methods[st.Name], defined)
+			}
 		}
 	}
 
@@ -127,6 +145,12 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 	data, err := fetchMetricData(ctx, c.CloudWatch, qs, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("measure %s: %w", api, err)
+	}
+	forms := map[[2]int]string{} // HTTP API: the dimension set each route's data matched
+	if api.Type == APITypeHTTP && opts.ByMethod {
+		if forms, err = routeFallback(ctx, c.CloudWatch, api, stages, methods, data, period, int(g.seconds()), start, end); err != nil {
+			return nil, err
+		}
 	}
 
 	out := make([]*Usage, len(stages))
@@ -166,7 +190,13 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		u.Daily = daily(g, tot.counts)
 
 		for mi, m := range methods[st.Name] {
-			f, _ := fill(mi)
+			f, mcnt := fill(mi)
+			if mcnt == nil || len(mcnt.times) == 0 {
+				u.MethodsWithoutData = append(u.MethodsWithoutData, m.Key())
+				if !listed[st.Name][m.Key()] {
+					continue
+				}
+			}
 			m.Count, m.AvgRPS, m.PeakRPS, m.PeakAt, m.BurstEstimateRPS = f.rate.count, f.rate.avg, f.rate.peak, f.rate.peakAt, f.rate.burst
 			m.Error4xxRate, m.Error5xxRate = ratio(f.e4, f.rate.count), ratio(f.e5, f.rate.count)
 			m.LatencyP50Ms, m.LatencyP99Ms, m.IntegrationLatencyP99Ms = f.p50, f.p99, f.ip99
@@ -175,7 +205,11 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			u.Methods = append(u.Methods, m)
 		}
 		sortMethods(u.Methods)
-		addFindings(u, api, opts.ByMethod, len(methods[st.Name]) > 0, opts.Region)
+		sort.Strings(u.MethodsWithoutData)
+		if api.Type == APITypeHTTP {
+			u.RouteMetricForm = routeForm(forms, si, len(methods[st.Name]))
+		}
+		addFindings(u, api, opts.ByMethod, len(u.Methods) > 0, opts.Region)
 		out[si] = u
 	}
 	return out, nil
@@ -234,6 +268,12 @@ func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool, region string)
 	}
 	if s := u.Throttle.Stage; s != nil && s.Burst > 0 && t.BurstEstimateRPS > float64(s.Burst) {
 		u.Warnings = append(u.Warnings, fmt.Sprintf("estimated burst %s rps exceeds the stage burst limit %d", num(t.BurstEstimateRPS), s.Burst))
+	}
+	if n := len(u.MethodsWithoutData); n > 0 && t.Count > 0 && (u.DetailedMetrics || len(u.Methods) > 0) {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("no per-method data in the window for %d method(s) of stage %s: %s", n, u.Stage, strings.Join(u.MethodsWithoutData, ", ")))
+	}
+	if u.RouteMetricForm != "" && u.RouteMetricForm != RouteFormRoute {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("per-route metrics of stage %s matched dimensions %s, not the documented %s", u.Stage, u.RouteMetricForm, RouteFormRoute))
 	}
 	for _, m := range u.Methods {
 		if m.Headroom != nil && *m.Headroom < HeadroomWarn {
