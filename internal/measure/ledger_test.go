@@ -101,3 +101,22 @@ func TestLedgerMeasureHTTPRouteForms(t *testing.T) {
 		t.Fatalf("mixed: methods %+v form %q", u.Methods, u.RouteMetricForm)
 	}
 }
+
+// TestLedgerMetricRetention: CloudWatch keeps 1-minute data 15 days,
+// 5-minute 63 days, 1-hour 455 days; measure never asks for a finer period
+// than what is kept for the window start.
+func TestLedgerMetricRetention(t *testing.T) {
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		age  time.Duration
+		want int
+	}{{time.Hour, 60}, {15 * day, 60}, {15*day + time.Minute, 300}, {63 * day, 300}, {64 * day, 3600}, {455 * day, 3600}} {
+		got, err := measure.RetentionPeriod(c.age)
+		if err != nil || got != c.want {
+			t.Errorf("age %v: period %d (%v), want %d", c.age, got, err, c.want)
+		}
+	}
+	if _, err := measure.RetentionPeriod(456 * day); err == nil {
+		t.Error("a window older than 455 days is accepted")
+	}
+}
