@@ -120,3 +120,16 @@ func TestLedgerMetricRetention(t *testing.T) {
 		t.Error("a window older than 455 days is accepted")
 	}
 }
+
+// TestLedgerMeasureApiNameCollision: "café" and "caf" publish under the same
+// ApiName, so measure warns that their traffic is mixed.
+func TestLedgerMeasureApiNameCollision(t *testing.T) {
+	_, c, clk := startSandbox(t)
+	createREST(t, c.APIGateway, "café", "prod")
+	other := createREST(t, c.APIGateway, "caf", "prod")
+	u, err := measure.Run(context.Background(), c, measure.Options{API: "café", Stage: "prod", Since: time.Hour, Now: clk.Now})
+	check(t, err)
+	if !has(u.Warnings, "REST APIs "+other+` share the metric name "caf"`) {
+		t.Fatalf("warnings %q", u.Warnings)
+	}
+}

@@ -93,7 +93,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		return nil, err
 	}
 	if len(namesakes) > 0 {
-		windowWarnings = append(windowWarnings, fmt.Sprintf("REST APIs %s share the name %q: CloudWatch keys REST API metrics by name, so their traffic is counted here too", strings.Join(namesakes, ", "), api.Name))
+		windowWarnings = append(windowWarnings, fmt.Sprintf("REST APIs %s share the metric name %q: CloudWatch keys REST API metrics by name (non-ASCII characters removed), so their traffic is counted here too", strings.Join(namesakes, ", "), awsfacts.MetricAPIName(api.Name, api.ID)))
 	}
 	all, err := listStages(ctx, c, api)
 	if err != nil {
