@@ -32,6 +32,10 @@ type LoadtestOptions struct {
 	Create   func(name string) (io.WriteCloser, error)
 	// Engine replaces the vegeta engine (tests).
 	Runner loadtest.StepRunner
+	// discoveryWarnings are what --api discovery found worth telling
+	// (methods changed since the stage's deployment); they go to stderr at
+	// once and into the result's warnings.
+	discoveryWarnings []string
 
 	URL           string
 	TargetsFile   string
@@ -343,6 +347,10 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		ts, apiID, err = loadtest.DiscoverTargets(ctx, clients.APIGateway, loadtest.DiscoverOptions{
 			API: opts.API, Stage: opts.Stage, InvokeURL: invoke, PathParams: params,
 			Methods: opts.Methods, Header: hdr, Body: body,
+			Warn: func(w string) {
+				opts.discoveryWarnings = append(opts.discoveryWarnings, w)
+				fmt.Fprintln(opts.IO.ErrOut, "warning: "+w)
+			},
 		})
 		if err != nil {
 			return nil, "", err
@@ -495,6 +503,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	if opts.API != "" {
 		c.API, c.Stage = opts.API, opts.Stage
 		c.Target = opts.API + " (" + opts.Stage + ")"
+		c.Warnings = append(append([]string{}, opts.discoveryWarnings...), c.Warnings...)
 	}
 	c.Warnings = append(mixWarnings, c.Warnings...)
 	if opts.ChartFile != "" {

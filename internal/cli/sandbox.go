@@ -32,11 +32,7 @@ type SandboxServeOptions struct {
 
 // awsControlPlaneLimits are the API Gateway control-plane rate limits that
 // matter to apictl (per account and region).
-var awsControlPlaneLimits = map[string]sandbox.RateLimit{
-	"UpdateUsagePlan": {Rate: 1.0 / 20, Burst: 1},
-	"CreateApiKey":    {Rate: 5, Burst: 5},
-	"UpdateStage":     {Rate: 1.0 / 2, Burst: 3},
-}
+var awsControlPlaneLimits = sandbox.AWSControlPlaneLimits()
 
 // NewCmdSandbox is `apictl sandbox`, the local API Gateway + CloudWatch emulator.
 func NewCmdSandbox(f *Factory, runF func(*SandboxServeOptions) error) *cobra.Command {

@@ -2,11 +2,16 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/apictl/apictl/internal/deployed"
+
+	"github.com/apictl/apictl/internal/awsfacts"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -35,12 +40,18 @@ type DiscoverOptions struct {
 	// Header and Body are given to every target (Body only to POST, PUT and PATCH).
 	Header http.Header
 	Body   []byte
+	// Warn, when set, gets what the caller should tell the user: methods
+	// whose live definition differs from the deployment the stage serves,
+	// or that the deployment could not be read.
+	Warn func(string)
 }
 
-// AWSInvokeURL is the default invoke URL of a REST API stage on AWS.
+// AWSInvokeURL is the default invoke URL of a REST API stage on AWS, with
+// the DNS suffix of the region's partition
+// (https://{id}.execute-api.cn-north-1.amazonaws.com.cn/{stage} in China).
 func AWSInvokeURL(region, stage string) func(apiID string) string {
 	return func(apiID string) string {
-		return fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", apiID, region, stage)
+		return awsfacts.ExecuteAPIURL(apiID, region, stage)
 	}
 }
 
@@ -81,6 +92,10 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 		pos = out.Position
 	}
 	sort.Slice(resources, func(i, j int) bool { return aws.ToString(resources[i].Path) < aws.ToString(resources[j].Path) })
+	undeployed, err := checkDeployment(ctx, c, id, o, resources)
+	if err != nil {
+		return nil, "", err
+	}
 	keep := map[string]bool{}
 	for _, m := range o.Methods {
 		keep[strings.ToUpper(m)] = true
@@ -104,6 +119,9 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 				send = http.MethodGet
 			}
 			if len(keep) > 0 && !keep[m] && !keep[send] {
+				continue
+			}
+			if undeployed[m+" "+path] {
 				continue
 			}
 			filled := pathParam.ReplaceAllStringFunc(path, func(p string) string {
@@ -134,6 +152,47 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 		return nil, "", fmt.Errorf("api %s has no methods to load-test", o.API)
 	}
 	return out, id, nil
+}
+
+// checkDeployment compares the live methods with the deployment the stage
+// serves (when c can read it: GetStage and GetDeployment with
+// embed=apisummary), warns about each difference and returns the methods
+// that are not deployed, which the stage answers with 403 and discovery
+// skips. A stage that does not exist is an error.
+func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o DiscoverOptions, resources []types.Resource) (map[string]bool, error) {
+	warn := o.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	dc, ok := c.(deployed.Client)
+	if !ok {
+		return nil, nil
+	}
+	sum, err := deployed.Read(ctx, dc, apiID, o.Stage)
+	if err != nil {
+		var nf *types.NotFoundException
+		if errors.As(err, &nf) && sum == nil && strings.Contains(err.Error(), "get stage") {
+			return nil, fmt.Errorf("api %s has no stage %q: %w", o.API, o.Stage, err)
+		}
+		warn(fmt.Sprintf("could not compare the methods with the deployment stage %s serves (%v): changes made since the last deployment are not served until the API is deployed again", o.Stage, err))
+		return nil, nil
+	}
+	live := map[string]deployed.Method{}
+	for _, r := range resources {
+		for verb, m := range r.ResourceMethods {
+			live[verb+" "+aws.ToString(r.Path)] = deployed.Method{APIKeyRequired: aws.ToBool(m.ApiKeyRequired), AuthorizationType: aws.ToString(m.AuthorizationType)}
+		}
+	}
+	undeployed := map[string]bool{}
+	for _, d := range deployed.Compare(sum, live) {
+		if d.Kind == deployed.NotDeployed {
+			undeployed[d.Key] = true
+			warn(d.String() + "; not load-tested")
+			continue
+		}
+		warn(d.String())
+	}
+	return undeployed, nil
 }
 
 // findRestAPI resolves a REST API name or id.

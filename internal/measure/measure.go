@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apictl/apictl/internal/awsfacts"
+
 	"github.com/apictl/apictl/internal/awsapi"
 )
 
@@ -39,11 +41,17 @@ type Options struct {
 	ByMethod bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Region names the account throttle default in warnings (2,500 rps in
+	// some regions); Run fills it from the clients.
+	Region string
 }
 
 // Run measures one stage of an API with apictl's AWS clients: opts.Stage,
 // or the API's only stage.
 func Run(ctx context.Context, c *awsapi.Clients, opts Options) (*Usage, error) {
+	if opts.Region == "" {
+		opts.Region = c.Region
+	}
 	us, err := Measure(ctx, FromAWS(c), opts)
 	if err != nil {
 		return nil, err
@@ -85,7 +93,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		return nil, err
 	}
 	if len(namesakes) > 0 {
-		windowWarnings = append(windowWarnings, fmt.Sprintf("REST APIs %s share the name %q: CloudWatch keys REST API metrics by name, so their traffic is counted here too", strings.Join(namesakes, ", "), api.Name))
+		windowWarnings = append(windowWarnings, fmt.Sprintf("REST APIs %s share the metric name %q: CloudWatch keys REST API metrics by name (non-ASCII characters removed), so their traffic is counted here too", strings.Join(namesakes, ", "), awsfacts.MetricAPIName(api.Name, api.ID)))
 	}
 	all, err := listStages(ctx, c, api)
 	if err != nil {
@@ -101,11 +109,29 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			return nil, err
 		}
 	}
-	account, accountSource := accountThrottle(ctx, c)
+	account, accountSource := accountThrottle(ctx, c, opts.Region)
 	methods := map[string][]Method{}
+	listed := map[string]map[string]bool{} // stage → method keys ListMetrics listed
 	if opts.ByMethod {
 		if methods, err = discoverMethods(ctx, c.CloudWatch, api); err != nil {
 			return nil, err
+		}
+		for stage, ms := range methods {
+			listed[stage] = map[string]bool{}
+			for _, m := range ms {
+				listed[stage][m.Key()] = true
+			}
+		}
+		// ListMetrics leaves out metrics without data in the past two
+		// weeks: query every method the API defines as well.
+		defined, ok, err := definedMethods(ctx, c, api)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			for _, st := range stages {
+				methods[st.Name] = mergeMethods(methods[st.Name], defined)
+			}
 		}
 	}
 
@@ -120,6 +146,12 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 	data, err := fetchMetricData(ctx, c.CloudWatch, qs, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("measure %s: %w", api, err)
+	}
+	forms := map[[2]int]string{} // HTTP API: the dimension set each route's data matched
+	if api.Type == APITypeHTTP && opts.ByMethod {
+		if forms, err = routeFallback(ctx, c.CloudWatch, api, stages, methods, data, period, int(g.seconds()), start, end); err != nil {
+			return nil, err
+		}
 	}
 
 	out := make([]*Usage, len(stages))
@@ -160,7 +192,13 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		u.Daily = daily(g, tot.counts)
 
 		for mi, m := range methods[st.Name] {
-			f, _ := fill(mi)
+			f, mcnt := fill(mi)
+			if mcnt == nil || len(mcnt.times) == 0 {
+				u.MethodsWithoutData = append(u.MethodsWithoutData, m.Key())
+				if !listed[st.Name][m.Key()] {
+					continue
+				}
+			}
 			m.Count, m.AvgRPS, m.PeakRPS, m.PeakAt, m.BurstEstimateRPS = f.rate.count, f.rate.avg, f.rate.peak, f.rate.peakAt, f.rate.burst
 			m.Error4xxRate, m.Error5xxRate = ratio(f.e4, f.rate.count), ratio(f.e5, f.rate.count)
 			m.LatencyP50Ms, m.LatencyP99Ms, m.IntegrationLatencyP99Ms = f.p50, f.p99, f.ip99
@@ -173,7 +211,11 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 			u.Methods = append(u.Methods, m)
 		}
 		sortMethods(u.Methods)
-		addFindings(u, api, opts.ByMethod, len(methods[st.Name]) > 0)
+		sort.Strings(u.MethodsWithoutData)
+		if api.Type == APITypeHTTP {
+			u.RouteMetricForm = routeForm(forms, si, len(methods[st.Name]))
+		}
+		addFindings(u, api, opts.ByMethod, len(u.Methods) > 0, opts.Region)
 		out[si] = u
 	}
 	return out, nil
@@ -211,7 +253,7 @@ func sortMethods(ms []Method) {
 }
 
 // addFindings adds the warnings and hints of a measured stage.
-func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool) {
+func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool, region string) {
 	t := u.Totals
 	if t.Count == 0 {
 		u.Warnings = append(u.Warnings, fmt.Sprintf("no requests on stage %s between %s and %s", u.Stage, u.Window.Start.Format(time.RFC3339), u.Window.End.Format(time.RFC3339)))
@@ -233,6 +275,12 @@ func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool) {
 	// exceeds the burst limit" compared requests per second with it).
 	if t.Headroom != nil && *t.Headroom < HeadroomWarn {
 		u.Warnings = append(u.Warnings, fmt.Sprintf("stage %s: the API's peak of %s rps leaves headroom %.2f (below %.1f) under the account-level limit of %s rps, shared by every API in the region", u.Stage, num(t.PeakRPS), *t.Headroom, HeadroomWarn, num(u.AccountThrottle.Rate)))
+	}
+	if n := len(u.MethodsWithoutData); n > 0 && t.Count > 0 && (u.DetailedMetrics || len(u.Methods) > 0) {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("no per-method data in the window for %d method(s) of stage %s: %s", n, u.Stage, strings.Join(u.MethodsWithoutData, ", ")))
+	}
+	if u.RouteMetricForm != "" && u.RouteMetricForm != RouteFormRoute {
+		u.Warnings = append(u.Warnings, fmt.Sprintf("per-route metrics of stage %s matched dimensions %s, not the documented %s", u.Stage, u.RouteMetricForm, RouteFormRoute))
 	}
 	for _, m := range u.Methods {
 		if m.Headroom != nil && *m.Headroom < HeadroomWarn {

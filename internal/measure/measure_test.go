@@ -264,7 +264,7 @@ func TestResolveErrors(t *testing.T) {
 	rest.apis = append(rest.apis, agtypes.RestApi{Id: aws.String("c3"), Name: aws.String("dup")})
 	rest.stages["b2"] = rest.stages["a1"]
 	us, err := Measure(context.Background(), c, Options{API: "b2", Stage: "prod", Since: time.Hour, Now: fixedNow})
-	if err != nil || !contains(us[0].Warnings, `REST APIs c3 share the name "dup": CloudWatch keys REST API metrics by name`) {
+	if err != nil || !contains(us[0].Warnings, `REST APIs c3 share the metric name "dup": CloudWatch keys REST API metrics by name`) {
 		t.Errorf("namesake warning: %v %q", err, us[0].Warnings)
 	}
 	if err := run(Options{API: ""}); err == nil {

@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/apictl/apictl/internal/awsfacts"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
@@ -16,7 +21,7 @@ import (
 // REST, ApiId for HTTP), all pages, keeping metrics that carry Method and
 // Resource (REST) or Route (HTTP) dimensions.
 func discoverMethods(ctx context.Context, cw Metrics, api apiRef) (map[string][]Method, error) {
-	filter := cwtypes.DimensionFilter{Name: aws.String("ApiName"), Value: aws.String(api.Name)}
+	filter := cwtypes.DimensionFilter{Name: aws.String("ApiName"), Value: aws.String(awsfacts.MetricAPIName(api.Name, api.ID))}
 	if api.Type == APITypeHTTP {
 		filter = cwtypes.DimensionFilter{Name: aws.String("ApiId"), Value: aws.String(api.ID)}
 	}
@@ -47,10 +52,16 @@ func discoverMethods(ctx context.Context, cw Metrics, api apiRef) (map[string][]
 			var meth Method
 			if api.Type == APITypeHTTP {
 				route, ok := d["Route"]
-				if !ok || len(d) != 3 {
+				mm, okm := d["Method"]
+				res, okr := d["Resource"]
+				switch {
+				case ok && len(d) == 3:
+					meth = routeMethod(route)
+				case okm && okr && len(d) == 4: // the form seen in the field
+					meth = routeMethod(mm + " " + res)
+				default:
 					continue
 				}
-				meth = routeMethod(route)
 			} else {
 				mm, ok1 := d["Method"]
 				res, ok2 := d["Resource"]
@@ -109,4 +120,143 @@ func methodThrottle(t Throttle, m Method) (*Limit, string) {
 		return &l, "stage"
 	}
 	return nil, ""
+}
+
+// Optional client parts: the real clients have them, narrow test fakes may
+// not (then only ListMetrics tells the methods).
+type resourceLister interface {
+	GetResources(ctx context.Context, in *apigateway.GetResourcesInput, optFns ...func(*apigateway.Options)) (*apigateway.GetResourcesOutput, error)
+}
+
+type routeLister interface {
+	GetRoutes(ctx context.Context, in *apigatewayv2.GetRoutesInput, optFns ...func(*apigatewayv2.Options)) (*apigatewayv2.GetRoutesOutput, error)
+}
+
+// definedMethods lists the methods the API defines (REST: GetResources,
+// OPTIONS left out; HTTP: GetRoutes), so that --by method queries them even
+// when ListMetrics does not list them (it leaves out metrics without data
+// in the past two weeks). ok is false when the client cannot list them.
+func definedMethods(ctx context.Context, c Clients, api apiRef) (out []Method, ok bool, err error) {
+	if api.Type == APITypeHTTP {
+		rl, isRL := c.HTTP.(routeLister)
+		if !isRL {
+			return nil, false, nil
+		}
+		var token *string
+		for page := 0; page < maxPages; page++ {
+			res, err := rl.GetRoutes(ctx, &apigatewayv2.GetRoutesInput{ApiId: aws.String(api.ID), NextToken: token})
+			if err != nil {
+				return nil, false, fmt.Errorf("list routes of %s: %w", api, err)
+			}
+			for _, r := range res.Items {
+				out = append(out, routeMethod(aws.ToString(r.RouteKey)))
+			}
+			token = res.NextToken
+			if aws.ToString(token) == "" {
+				break
+			}
+		}
+		return out, true, nil
+	}
+	rl, isRL := c.REST.(resourceLister)
+	if !isRL {
+		return nil, false, nil
+	}
+	var pos *string
+	for page := 0; page < maxPages; page++ {
+		res, err := rl.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: aws.String(api.ID), Embed: []string{"methods"}, Limit: aws.Int32(500), Position: pos})
+		if err != nil {
+			return nil, false, fmt.Errorf("list resources of %s: %w", api, err)
+		}
+		for _, r := range res.Items {
+			for verb := range r.ResourceMethods {
+				if verb != "OPTIONS" {
+					out = append(out, Method{Method: verb, Resource: aws.ToString(r.Path)})
+				}
+			}
+		}
+		pos = res.Position
+		if aws.ToString(pos) == "" {
+			break
+		}
+	}
+	return out, true, nil
+}
+
+// mergeMethods adds to listed (the methods ListMetrics found on a stage)
+// the defined ones it lacks. A defined ANY method is left out when traffic
+// of its resource is listed under the request's own methods.
+func mergeMethods(listed, defined []Method) []Method {
+	out := append([]Method(nil), listed...)
+	have := map[string]bool{}
+	haveRes := map[string]bool{}
+	for _, m := range listed {
+		have[m.Key()] = true
+		haveRes[m.Resource] = true
+	}
+	for _, m := range defined {
+		if have[m.Key()] || m.Method == "ANY" && m.Route == "" && haveRes[m.Resource] {
+			continue
+		}
+		have[m.Key()] = true
+		out = append(out, m)
+	}
+	return out
+}
+
+// routeFallback re-queries, with the Method/Resource dimensions seen in the
+// field, the HTTP API routes whose documented Route-form queries returned
+// no data, and merges what it finds into data. It returns the form each
+// route with data matched, keyed by (stage index, method index).
+func routeFallback(ctx context.Context, cw Metrics, api apiRef, stages []stageInfo, methods map[string][]Method, data map[string]*series, period, windowSeconds int, start, end time.Time) (map[[2]int]string, error) {
+	forms := map[[2]int]string{}
+	var alt []scope
+	for si, st := range stages {
+		for mi, m := range methods[st.Name] {
+			if s := data[queryID(si, mi, "cnt")]; s != nil && len(s.times) > 0 {
+				forms[[2]int{si, mi}] = RouteFormRoute
+				continue
+			}
+			if d := routeMethodResourceDims(api.ID, st.Name, m); d != nil {
+				alt = append(alt, scope{stageIdx: si, methodIdx: mi, dims: d})
+			}
+		}
+	}
+	if len(alt) == 0 {
+		return forms, nil
+	}
+	more, err := fetchMetricData(ctx, cw, buildQueries(api.Type, alt, period, windowSeconds), start, end)
+	if err != nil {
+		return nil, fmt.Errorf("measure %s (method/resource route metrics): %w", api, err)
+	}
+	for _, sc := range alt {
+		if s := more[queryID(sc.stageIdx, sc.methodIdx, "cnt")]; s == nil || len(s.times) == 0 {
+			continue
+		}
+		forms[[2]int{sc.stageIdx, sc.methodIdx}] = RouteFormMethodResource
+		for _, sp := range specs {
+			id := queryID(sc.stageIdx, sc.methodIdx, sp.code)
+			data[id] = more[id]
+		}
+	}
+	return forms, nil
+}
+
+// routeForm sums up the forms matched by the n routes of stage si.
+func routeForm(forms map[[2]int]string, si, n int) string {
+	seen := map[string]bool{}
+	for mi := 0; mi < n; mi++ {
+		if f, ok := forms[[2]int{si, mi}]; ok {
+			seen[f] = true
+		}
+	}
+	switch {
+	case len(seen) > 1:
+		return "mixed"
+	case seen[RouteFormRoute]:
+		return RouteFormRoute
+	case seen[RouteFormMethodResource]:
+		return RouteFormMethodResource
+	}
+	return ""
 }

@@ -37,8 +37,18 @@ type Usage struct {
 	// DetailedMetricsEnabled).
 	DetailedMetrics bool `json:"detailed_metrics"`
 	// Methods is filled with --by method, busiest first.
-	Methods  []Method `json:"methods"`
-	Throttle Throttle `json:"throttle"`
+	Methods []Method `json:"methods"`
+	// MethodsWithoutData (--by method) names the methods, "GET /pets",
+	// that had no data in the window: those ListMetrics did not list
+	// (methods the API defines but nobody called, or not since detailed
+	// metrics were enabled) are not in Methods.
+	MethodsWithoutData []string `json:"methods_without_data,omitempty"`
+	// RouteMetricForm (HTTP APIs, --by method) is the dimension set the
+	// per-route metrics matched: "ApiId,Stage,Route" (documented),
+	// "ApiId,Method,Resource,Stage" (seen in the field) or "mixed"; empty
+	// when no route had data.
+	RouteMetricForm string   `json:"route_metric_form,omitempty"`
+	Throttle        Throttle `json:"throttle"`
 	// AccountThrottle is the account-level throttle of the region, the only
 	// limit of API-wide traffic; AccountThrottleSource says whether it was
 	// read ("account") or is AWS's documented default ("default").

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsfacts"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
@@ -84,12 +86,32 @@ func parseQueryID(id string) (stageIdx, methodIdx int, code string, err error) {
 	return stageIdx, methodIdx, parts[2], nil
 }
 
-// stageDims are the dimensions of a stage total.
+// stageDims are the dimensions of a stage total. REST API metrics carry
+// the name as API Gateway writes it: without non-ASCII characters, the id
+// when nothing is left.
 func stageDims(apiType, apiName, apiID, stage string) []cwtypes.Dimension {
 	if apiType == APITypeHTTP {
 		return []cwtypes.Dimension{dim("ApiId", apiID), dim("Stage", stage)}
 	}
-	return []cwtypes.Dimension{dim("ApiName", apiName), dim("Stage", stage)}
+	return []cwtypes.Dimension{dim("ApiName", awsfacts.MetricAPIName(apiName, apiID)), dim("Stage", stage)}
+}
+
+// HTTP API per-route metric forms: the documented dimensions and the form
+// seen in the field.
+const (
+	RouteFormRoute          = "ApiId,Stage,Route"
+	RouteFormMethodResource = "ApiId,Method,Resource,Stage"
+)
+
+// routeMethodResourceDims are the field-observed per-route dimensions of an
+// HTTP API (Method and Resource instead of Route); nil for a route key
+// without a method ("$default").
+func routeMethodResourceDims(apiID, stage string, m Method) []cwtypes.Dimension {
+	verb, path, ok := strings.Cut(m.Route, " ")
+	if !ok {
+		return nil
+	}
+	return []cwtypes.Dimension{dim("ApiId", apiID), dim("Stage", stage), dim("Method", verb), dim("Resource", path)}
 }
 
 // methodDims are the dimensions of one method: REST adds Method and

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsfacts"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
@@ -89,7 +91,9 @@ func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, []stri
 	namesakes := func(a apiRef) []string {
 		var ids []string
 		for _, b := range apis {
-			if a.Type == APITypeREST && b.Type == APITypeREST && b.Name == a.Name && b.ID != a.ID {
+			// CloudWatch keys REST API metrics by the ASCII part of the name.
+			if a.Type == APITypeREST && b.Type == APITypeREST && b.ID != a.ID &&
+				awsfacts.MetricAPIName(b.Name, b.ID) == awsfacts.MetricAPIName(a.Name, a.ID) {
 				ids = append(ids, b.ID)
 			}
 		}
@@ -108,7 +112,7 @@ func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, []stri
 	}
 	switch len(named) {
 	case 1:
-		return named[0], nil, nil
+		return named[0], namesakes(named[0]), nil
 	case 0:
 		return apiRef{}, nil, &HintError{
 			Err:  fmt.Errorf("no REST or HTTP API named or with id %q", nameOrID),

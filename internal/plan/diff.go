@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsfacts"
+
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -308,7 +310,7 @@ func Compute(p *Plan, live *Live, opts DiffOptions) (*Changes, error) {
 		if mi < 0 && len(managed) > 0 {
 			arnKind := map[string]string{"usage plan": "usageplans", "API key": "apikeys"}[kind]
 			problems = append(problems, fmt.Sprintf("%s %q (id %s) exists but is not managed by apictl (no tag %s=true)", kind, name, ids[0], ManagedTag))
-			hints = append(hints, fmt.Sprintf("apictl never adopts resources silently: rename it in the plan, delete it, or adopt it with: aws apigateway tag-resource --resource-arn arn:aws:apigateway:%s::/%s/%s --tags %s=true", live.Region, arnKind, ids[0], ManagedTag))
+			hints = append(hints, fmt.Sprintf("apictl never adopts resources silently: rename it in the plan, delete it, or adopt it with: aws apigateway tag-resource --resource-arn %s --tags %s=true", awsfacts.APIGatewayARN(live.Region, "/"+arnKind+"/"+ids[0]), ManagedTag))
 			return -1, false
 		}
 		return mi, true

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsfacts"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
@@ -269,7 +271,7 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 	}
 	for _, lp := range live.UsagePlans {
 		if lp.Tags == nil && planNames[lp.Name] {
-			tags, err := readTags(ctx, api, fmt.Sprintf("arn:aws:apigateway:%s::/usageplans/%s", region, lp.ID))
+			tags, err := readTags(ctx, api, awsfacts.APIGatewayARN(region, "/usageplans/"+lp.ID))
 			if err != nil {
 				return nil, err
 			}
@@ -278,7 +280,7 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 	}
 	for _, lk := range live.APIKeys {
 		if lk.Tags == nil && keyNames[lk.Name] {
-			tags, err := readTags(ctx, api, fmt.Sprintf("arn:aws:apigateway:%s::/apikeys/%s", region, lk.ID))
+			tags, err := readTags(ctx, api, awsfacts.APIGatewayARN(region, "/apikeys/"+lk.ID))
 			if err != nil {
 				return nil, err
 			}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apictl/apictl/internal/awsfacts"
 	"github.com/apictl/apictl/internal/sandbox/cw"
 )
 
@@ -129,8 +130,14 @@ func (dp *dataPlane) resolve(r *http.Request, apiID, stageName, rest string) (*d
 	if !ok {
 		return nil, http.StatusNotFound
 	}
-	rt := &dpRoute{apiName: a.Name}
-	res, params := matchResource(a, rest)
+	rt := &dpRoute{apiName: awsfacts.MetricAPIName(a.Name, a.ID)}
+	// The stage serves its deployment's snapshot, not the live resources:
+	// changes to resources and methods take effect on a new deployment.
+	served := a
+	if d, ok := a.Deployments[st.DeploymentID]; ok && d.snap != nil {
+		served = d.snap
+	}
+	res, params := matchResource(served, rest)
 	if res == nil {
 		return rt, http.StatusForbidden
 	}

@@ -122,6 +122,7 @@ func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 		IntegrationHttpMethod: aws.String("GET"), Uri: aws.String(upstream.URL + "/u/{userId}")}))
 	sb.SetMethodBackend(p.ID, "GET", "/users/{userId}", nil)
 	sb.SetBackend(p.ID, nil)
+	redeploy(t, ag, p.ID, "prod") // the integration is served from the next deployment on
 	got := call(t, "GET", base+"/users/42", "")
 	if got.status != http.StatusTeapot || !strings.Contains(got.body, `"/u/42"`) {
 		t.Fatalf("HTTP_PROXY: %d %s", got.status, got.body)
@@ -214,6 +215,7 @@ func TestDataPlaneUsagePlanThrottleAndQuota(t *testing.T) {
 	ctx := context.Background()
 	must[*apigateway.PutMethodOutput](t)(ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetsID),
 		HttpMethod: aws.String("PUT"), AuthorizationType: aws.String("NONE"), ApiKeyRequired: true}))
+	redeploy(t, ag, p.ID, "prod")
 	sb.SetBackend(p.ID, &okBackend{})
 	base := sb.InvokeURL(p.ID, "prod")
 
@@ -405,6 +407,9 @@ func TestUpdateMethodAPIKeyRequired(t *testing.T) {
 	if err != nil || !*m.ApiKeyRequired {
 		t.Fatalf("UpdateMethod: %+v %v", m, err)
 	}
+	// Not served until the API is deployed again.
+	wantResult(t, call(t, "GET", base+"/pets/1", ""), 200, "")
+	redeploy(t, ag, p.ID, "prod")
 	wantResult(t, call(t, "GET", base+"/pets/1", ""), 403, "Forbidden")
 	_, err = ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET"),
 		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/authorizationType", "MAGIC")}})

@@ -143,6 +143,15 @@ func createPetAPI(t testing.TB, c *apigateway.Client, name string) petAPI {
 	return p
 }
 
+// redeploy creates a new deployment of the API on stage: changes to
+// resources, methods and integrations are served only after it.
+func redeploy(t testing.TB, c *apigateway.Client, apiID, stage string) {
+	t.Helper()
+	if _, err := c.CreateDeployment(context.Background(), &apigateway.CreateDeploymentInput{RestApiId: aws.String(apiID), StageName: aws.String(stage)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func patch(op agtypes.Op, path, value string) agtypes.PatchOperation {
 	po := agtypes.PatchOperation{Op: op, Path: aws.String(path)}
 	if value != "" {

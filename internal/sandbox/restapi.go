@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/apictl/apictl/internal/awsfacts"
 )
 
 type opFunc func(r *http.Request) (int, any, *apiError)
@@ -534,7 +536,7 @@ func (s *Sandbox) createDeployment(r *http.Request) (int, any, *apiError) {
 	if !hasMethod {
 		return 0, nil, badRequest("The REST API doesn't contain any methods")
 	}
-	d := &deployment{ID: newID(6), Description: in.Description, Created: epoch(s.opts.Now())}
+	d := &deployment{ID: newID(6), Description: in.Description, Created: epoch(s.opts.Now()), snap: snapshot(a)}
 	a.Deployments[d.ID] = d
 	a.DeploymentOrder = append(a.DeploymentOrder, d.ID)
 	if in.StageName != "" {
@@ -572,7 +574,22 @@ func (s *Sandbox) getDeployment(r *http.Request) (int, any, *apiError) {
 	if !ok {
 		return 0, nil, notFound("Invalid Deployment identifier specified")
 	}
-	return 200, d, nil
+	embed := r.URL.Query()["embed"]
+	for _, e := range embed {
+		for _, v := range strings.Split(e, ",") {
+			if v != "apisummary" {
+				return 0, nil, badRequest("Invalid embed value %q: only apisummary is supported", v)
+			}
+		}
+	}
+	if len(embed) == 0 {
+		return 200, d, nil
+	}
+	out := map[string]any{"id": d.ID, "createdDate": d.Created, "apiSummary": apiSummary(d.snap)}
+	if d.Description != "" {
+		out["description"] = d.Description
+	}
+	return 200, out, nil
 }
 
 func validStageName(n string) *apiError {
@@ -859,7 +876,8 @@ func (s *Sandbox) getAccount(r *http.Request) (int, any, *apiError) {
 	if t := s.opts.AccountThrottle; t != nil {
 		out["throttleSettings"] = throttleSettings{BurstLimit: t.Burst, RateLimit: t.Rate}
 	} else {
-		out["throttleSettings"] = throttleSettings{BurstLimit: 5000, RateLimit: 10000}
+		def := awsfacts.DefaultAccountThrottle(s.opts.Region)
+		out["throttleSettings"] = throttleSettings{BurstLimit: def.Burst, RateLimit: def.Rate}
 	}
 	return 200, out, nil
 }

@@ -15,6 +15,12 @@
 // URL()+"/restapis/{apiId}/{stage}/_user_request_", also reachable
 // host-style as http://{apiId}.execute-api.localhost:PORT/{stage}/{path}.
 //
+// A stage serves its deployment: a snapshot of the API's resources, methods
+// and integrations taken by CreateDeployment, as on AWS; changes made after
+// it take effect on the next deployment (GetDeployment with
+// embed=apisummary shows what a deployment holds). Stage settings
+// (throttles, metrics) and usage plans apply at once.
+//
 // A data-plane request is routed to the most specific resource (a literal
 // path part beats {param}, which beats {proxy+}) and its method or ANY;
 // unknown ones get 403 "Missing Authentication Token". A method with
@@ -31,7 +37,10 @@
 // 5XXError, Latency and (when the backend was called) IntegrationLatency in
 // namespace AWS/ApiGateway with dimensions {ApiName, Stage}, and also
 // {ApiName, Method, Resource, Stage} when detailed metrics are enabled for the
-// method (its own method setting or "*/*"). HTTP APIs use the same URLs, with
+// method (its own method setting or "*/*"); ApiName is the API's name with
+// non-ASCII characters removed (its id when none is left). ARNs, the
+// apiEndpoint of HTTP APIs and GetAccount's default throttle follow the
+// region's partition (aws, aws-cn, aws-us-gov) and documented defaults. HTTP APIs use the same URLs, with
 // routes, stage route settings, metrics 4xx/5xx and dimensions {ApiId,
 // Stage[, Route]}.
 //
@@ -430,4 +439,18 @@ func cloudWatchOp(r *http.Request) string {
 		return v.Get("Action")
 	}
 	return "CloudWatchUnknown"
+}
+
+// AWSControlPlaneLimits returns the documented API Gateway control-plane
+// rate limits that matter to apictl, per account and region (Amazon API
+// Gateway quotas): UpdateUsagePlan 1 call per 20 seconds, CreateApiKey 5
+// per second; UpdateStage is limited more gently so that bursts of stage
+// updates meet 429s as they can on AWS. The overall limit of about 10 calls
+// per second (burst 40) across all operations is not emulated.
+func AWSControlPlaneLimits() map[string]RateLimit {
+	return map[string]RateLimit{
+		"UpdateUsagePlan": {Rate: 1.0 / 20, Burst: 1},
+		"CreateApiKey":    {Rate: 5, Burst: 5},
+		"UpdateStage":     {Rate: 1.0 / 2, Burst: 3},
+	}
 }

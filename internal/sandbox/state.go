@@ -82,6 +82,48 @@ type deployment struct {
 	ID          string `json:"id"`
 	Description string `json:"description,omitempty"`
 	Created     epoch  `json:"createdDate"`
+	// snap is the API's resources and methods as they were when the
+	// deployment was created: what the data plane serves for stages that
+	// point at it (changes made later take effect on a new deployment).
+	snap *restAPI
+}
+
+// snapshot deep-copies the resources and methods of a for a deployment.
+func snapshot(a *restAPI) *restAPI {
+	c := &restAPI{ID: a.ID, Name: a.Name, RootID: a.RootID, Resources: make(map[string]*resource, len(a.Resources)),
+		ResourceOrder: append([]string(nil), a.ResourceOrder...)}
+	for id, r := range a.Resources {
+		rc := *r
+		rc.Methods = make(map[string]*method, len(r.Methods))
+		for k, m := range r.Methods {
+			mc := *m
+			if m.Integration != nil {
+				ic := *m.Integration
+				mc.Integration = &ic
+			}
+			rc.Methods[k] = &mc
+		}
+		c.Resources[id] = &rc
+	}
+	return c
+}
+
+// apiSummary is GetDeployment's embed=apisummary view of a snapshot: path
+// → HTTP method → authorizationType and apiKeyRequired.
+func apiSummary(snap *restAPI) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, id := range snap.ResourceOrder {
+		r := snap.Resources[id]
+		if len(r.Methods) == 0 {
+			continue
+		}
+		ms := map[string]any{}
+		for k, m := range r.Methods {
+			ms[k] = map[string]any{"authorizationType": m.AuthorizationType, "apiKeyRequired": m.APIKeyRequired}
+		}
+		out[r.Path] = ms
+	}
+	return out
 }
 
 type stage struct {

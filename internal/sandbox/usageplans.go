@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/apictl/apictl/internal/awsfacts"
 )
 
 // AWS limits per region and account.
@@ -495,6 +497,9 @@ func (s *Sandbox) createAPIKey(r *http.Request) (int, any, *apiError) {
 		if len(in.Value) < 20 {
 			return 0, nil, badRequest("API Key value should be at least 20 characters")
 		}
+		if len(in.Value) > 128 {
+			return 0, nil, badRequest("API Key value should be at most 128 characters")
+		}
 		if _, ok := s.state.keyByValue[in.Value]; ok {
 			return 0, nil, conflict("API Key already exists")
 		}
@@ -695,10 +700,10 @@ func (s *Sandbox) deleteUsagePlanKey(r *http.Request) (int, any, *apiError) {
 
 // ---- tags ----
 
-// tagsOf resolves arn:aws:apigateway:{region}::/usageplans/{id},
+// tagsOf resolves arn:{partition}:apigateway:{region}::/usageplans/{id},
 // ::/apikeys/{id}, ::/restapis/{id} and ::/restapis/{id}/stages/{name}.
 func (s *Sandbox) tagsOf(arn string) (*map[string]string, *apiError) {
-	prefix := "arn:aws:apigateway:" + s.opts.Region + "::"
+	prefix := awsfacts.APIGatewayARNPrefix(s.opts.Region)
 	path, ok := strings.CutPrefix(arn, prefix)
 	if !ok {
 		return nil, badRequest("Invalid ARN %q: expected %s/{resource}", arn, prefix)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/apictl/apictl/internal/awsfacts"
 )
 
 // HTTP APIs (apigatewayv2): apis, routes, stages with route settings.
@@ -103,7 +105,7 @@ func (s *Sandbox) v2APIView(a *httpAPI) map[string]any {
 		"apiId":                     a.ID,
 		"name":                      a.Name,
 		"protocolType":              a.ProtocolType,
-		"apiEndpoint":               "https://" + a.ID + ".execute-api." + s.opts.Region + ".amazonaws.com",
+		"apiEndpoint":               "https://" + awsfacts.ExecuteAPIHost(a.ID, s.opts.Region),
 		"createdDate":               isoTime(a.Created),
 		"routeSelectionExpression":  "$request.method $request.path",
 		"apiKeySelectionExpression": "$request.header.x-api-key",

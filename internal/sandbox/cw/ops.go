@@ -14,17 +14,20 @@ import (
 
 // CloudWatch's documented limits.
 const (
-	maxQueriesPerCall     = 500
-	defaultMaxDatapoints  = 100800
-	maxStatisticsPoints   = 1440
-	listMetricsPageSize   = 500
-	maxMetricDataPerPut   = 1000
-	maxValuesPerDatum     = 150
-	maxDimensions         = 30
-	maxDimensionFilters   = 10
-	putPastLimit          = 14 * 24 * time.Hour
-	putFutureLimit        = 2 * time.Hour
-	recentlyActiveWindow  = 3 * time.Hour
+	maxQueriesPerCall    = 500
+	defaultMaxDatapoints = 100800
+	maxStatisticsPoints  = 1440
+	listMetricsPageSize  = 500
+	maxMetricDataPerPut  = 1000
+	maxValuesPerDatum    = 150
+	maxDimensions        = 30
+	maxDimensionFilters  = 10
+	putPastLimit         = 14 * 24 * time.Hour
+	putFutureLimit       = 2 * time.Hour
+	recentlyActiveWindow = 3 * time.Hour
+	// ListMetricsWindow: ListMetrics leaves out metrics that have reported
+	// no data in the past two weeks.
+	listMetricsWindow     = 14 * 24 * time.Hour
 	maxNameLength         = 255
 	maxDimensionValueSize = 1024
 )
@@ -414,6 +417,9 @@ func opListMetrics(s *Store, in map[string]any) (obj, error) {
 	}
 	switch ra := getString(in, "RecentlyActive", "RecentlyActive"); ra {
 	case "":
+		// Metrics without data in the past two weeks are not listed
+		// (GetMetricData still returns their data).
+		f.ActiveSince = s.now().Add(-listMetricsWindow)
 	case "PT3H":
 		f.ActiveSince = s.now().Add(-recentlyActiveWindow)
 	default:

@@ -23,6 +23,10 @@
 // Percentiles are nearest-rank over the individual values; data put as a
 // StatisticValues set counts for every other statistic but not percentiles.
 //
+// ListMetrics, as on CloudWatch, leaves out metrics that have reported no
+// data in the past two weeks (of the store's clock); GetMetricData and
+// GetMetricStatistics still return their data.
+//
 // Not emulated: metric math and Metrics Insights expressions (a query with
 // Expression gets a ValidationError), high-resolution (sub-minute) periods,
 // retention and roll-up of old data, LabelOptions, alarms, dashboards and
