@@ -9,9 +9,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/apictl/apictl/internal/awsapi"
 )
 
 // importBlocks returns the import blocks of HCL as "to" → "id".
@@ -137,5 +141,43 @@ func TestPlanExportFlags(t *testing.T) {
 		if r.code != ExitError || !strings.Contains(r.err, tc.want) {
 			t.Errorf("%v: code %d, stderr %q, want %q", tc.args, r.code, r.err, tc.want)
 		}
+	}
+}
+
+// TestPlanExportImportHTTP: an HTTP API plan exports the stage snippet with
+// an import block for the live stage.
+func TestPlanExportImportHTTP(t *testing.T) {
+	sb, _ := planSandbox(t)
+	ctx := context.Background()
+	cl, err := awsapi.NewClients(ctx, SandboxSettings(sb.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := cl.APIGatewayV2
+	api, err := v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("items-api"), ProtocolType: v2types.ProtocolTypeHttp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /items")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	planFile := filepath.Join(t.TempDir(), "http.yaml")
+	if err := os.WriteFile(planFile, []byte("apiVersion: apictl/v1\nkind: Plan\napi: items-api\ntype: http\nstages: [prod]\nstage:\n  throttle: {rate: 100, burst: 50}\n  methods:\n    GET /items: {throttle: {rate: 10, burst: 5}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runApictl(t, "", false, "--endpoint-url", sb.URL(), "plan", "export", "-f", planFile, "--format", "terraform", "--import")
+	if r.code != 0 {
+		t.Fatalf("export: code %d\n%s", r.code, r.err)
+	}
+	got := importBlocks(t, r.stdout)
+	want := aws.ToString(api.ApiId) + "/prod"
+	if len(got) != 1 || got["aws_apigatewayv2_stage.prod"] != want {
+		t.Fatalf("import blocks %v, want aws_apigatewayv2_stage.prod = %q\n%s", got, want, r.stdout)
+	}
+	if !strings.Contains(r.stdout, `route_key              = "GET /items"`) {
+		t.Fatalf("no route settings for GET /items:\n%s", r.stdout)
 	}
 }
