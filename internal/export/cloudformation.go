@@ -40,7 +40,6 @@ func CloudFormation(p *plan.Plan, opts Options) ([]byte, error) {
 	if http {
 		what = "Merge Metadata.apictl.Stages[].DefaultRouteSettings and RouteSettings into your AWS::ApiGatewayV2::Stage."
 	}
-	root.HeadComment = strings.Join(header(p, opts, what), "\n")
 	y.add(root, "AWSTemplateFormatVersion", y.str("2010-09-09"))
 	y.add(root, "Description", y.str(fmt.Sprintf("apictl plan for %s API %s", strings.ToUpper(p.EffectiveType()), p.API)))
 
@@ -178,6 +177,12 @@ func CloudFormation(p *plan.Plan, opts Options) ([]byte, error) {
 			y.add(res, names.name(u.Name+" "+kn+" usage plan key"), y.resource(CFNUsagePlanKey, props))
 		}
 	}
+	if len(res.Content) == 0 {
+		// CloudFormation wants at least one resource: this template is then
+		// only the carrier of the stage settings to merge.
+		what += "\nThe plan has no usage plans or keys: no resources here, only the stage settings under Metadata."
+	}
+	root.HeadComment = strings.Join(header(p, opts, what), "\n")
 	y.add(root, "Resources", res)
 
 	var buf bytes.Buffer
