@@ -26,8 +26,13 @@ type ApplyPlanOptions struct {
 	Getenv   func(string) string
 	Quiet    func() bool
 	Verbose  func() bool
+	Now      func() time.Time
 
-	File             string
+	File string
+	// Out saves the changes of a dry run (with a fingerprint of the live
+	// state); From applies such a saved file.
+	Out              string
+	From             string
 	DryRun           bool
 	DetailedExitcode bool
 	AutoApprove      bool
@@ -40,9 +45,9 @@ type ApplyPlanOptions struct {
 
 // NewCmdApplyPlan applies a plan file to API Gateway.
 func NewCmdApplyPlan(f *Factory, runF func(*ApplyPlanOptions) error) *cobra.Command {
-	opts := &ApplyPlanOptions{IO: f.IO, AWS: f.AWS, Settings: f.Settings, Render: f.Render, Output: f.Output, Getenv: f.Getenv, Quiet: f.Quiet, Verbose: f.Verbose}
+	opts := &ApplyPlanOptions{IO: f.IO, AWS: f.AWS, Settings: f.Settings, Render: f.Render, Output: f.Output, Getenv: f.Getenv, Quiet: f.Quiet, Verbose: f.Verbose, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "apply-plan -f FILE [--dry-run] [--detailed-exitcode] [--auto-approve] [--prune] [--show-secrets]",
+		Use:   "apply-plan -f FILE [--dry-run [--out SAVED.json]] [--detailed-exitcode] [--auto-approve] [--prune] [--show-secrets] | --from SAVED.json",
 		Short: "Converge API Gateway to a plan file, terraform-style",
 		Long: `Read every page of the live state the plan touches (the API, its resources and
 methods, the stages, all usage plans, API keys without their values, the keys
@@ -70,16 +75,31 @@ backoff, honouring Retry-After. Against AWS, UpdateUsagePlan calls are spaced
 loopback --endpoint-url such as 'apictl sandbox serve'. If a call fails
 midway, run apply-plan again: it converges from whatever was applied.
 
+Saved plans, terraform-style: --dry-run --out changes.json saves the exact
+changes with a fingerprint of the live state they were computed from (and
+the plan, never a key value); --from changes.json re-reads the live state
+and applies exactly those changes, or refuses (exit 1) when the live state
+changed since: then run the plan again.
+
 On a terminal apply-plan asks for confirmation unless --auto-approve; with
 stdin not a terminal it needs --auto-approve (or --dry-run).`,
 		Example: `  apictl apply-plan -f plan.yaml --dry-run
   apictl apply-plan -f plan.yaml --dry-run --detailed-exitcode   # exit 2 when changes are pending
   ALICE_KEY=... apictl apply-plan -f plan.yaml --auto-approve
-  apictl apply-plan -f plan.yaml --auto-approve --prune -o json`,
+  apictl apply-plan -f plan.yaml --auto-approve --prune -o json
+  apictl apply-plan -f plan.yaml --dry-run --out changes.json   # review, then:
+  apictl apply-plan --from changes.json --auto-approve`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.File == "" {
-				return FlagErrorf("-f FILE is required")
+			switch {
+			case opts.From != "" && (opts.File != "" || opts.Out != "" || opts.Prune):
+				return FlagErrorf("--from applies a saved plan: it takes neither -f, --out nor --prune")
+			case opts.From == "" && opts.File == "":
+				return FlagErrorf("-f FILE (or --from SAVED.json) is required")
+			case opts.Out != "" && !opts.DryRun:
+				return FlagErrorf("--out saves the changes of a dry run: add --dry-run")
+			case opts.Out != "" && opts.File == "-":
+				return FlagErrorf("--out needs the plan in a file, not on stdin")
 			}
 			if opts.DetailedExitcode && !opts.DryRun {
 				return FlagErrorf("--detailed-exitcode needs --dry-run")
@@ -92,6 +112,8 @@ stdin not a terminal it needs --auto-approve (or --dry-run).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.File, "file", "f", "", "plan file (- for stdin)")
+	fl.StringVar(&opts.Out, "out", "", "with --dry-run: save the changes and a fingerprint of the live state to FILE (JSON, no key values)")
+	fl.StringVar(&opts.From, "from", "", "apply exactly the changes saved by --dry-run --out, refusing if the live state changed since")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the changes without applying them")
 	fl.BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "with --dry-run: exit 2 when changes are pending, 0 when none")
 	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
@@ -123,32 +145,9 @@ type CreatedKeyJSON struct {
 }
 
 func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
-	p, err := loadPlanFile(opts.File, opts.IO.In)
-	if err != nil {
-		var es plan.Errors
-		if errors.As(err, &es) {
-			fmt.Fprintln(opts.IO.ErrOut, es.Error())
-			return WithHint(fmt.Errorf("%s: %d %s", opts.File, len(es), plural(len(es), "problem", "problems")), "fix the plan; 'apictl plan validate -f "+opts.File+"' lists the same problems")
-		}
-		return err
-	}
-	if opts.File == "-" && !opts.AutoApprove && !opts.DryRun {
-		return WithHint(errors.New("cannot ask for confirmation while the plan comes from stdin"), "pass --auto-approve, or --dry-run")
-	}
-	clients, err := opts.AWS(ctx)
+	ch, clients, err := applyPlanChanges(ctx, opts)
 	if err != nil {
 		return err
-	}
-	c := plan.NewClient(clients)
-	progress := func(format string, args ...any) {
-		if !opts.Quiet() {
-			fmt.Fprintf(opts.IO.ErrOut, format+"\n", args...)
-		}
-	}
-	progress("Reading live state of %s API %s…", strings.ToUpper(p.EffectiveType()), p.API)
-	ch, err := plan.Diff(ctx, c, p, plan.DiffOptions{Prune: opts.Prune, Getenv: opts.Getenv})
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.File, err)
 	}
 	jsonOut := opts.Output().Format == report.FormatJSON
 	out := ApplyPlanOutput{Changes: ch, DryRun: opts.DryRun, Calls: map[string]int{}, Done: []string{}, Created: []CreatedKeyJSON{}}
@@ -206,7 +205,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 	}
 	if applyErr != nil {
 		out.Error = applyErr.Error()
-		applyErr = WithHint(fmt.Errorf("apply %s: %w", opts.File, applyErr),
+		applyErr = WithHint(fmt.Errorf("apply %s: %w", applyPlanSource(opts), applyErr),
 			fmt.Sprintf("%d of the changes were made; run apply-plan again to converge from here", len(out.Done)))
 	}
 	if jsonOut {

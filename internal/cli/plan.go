@@ -20,6 +20,7 @@ type PlanRunFuncs struct {
 	Generate func(*PlanGenerateOptions) error
 	Validate func(*PlanValidateOptions) error
 	Schema   func(*PlanSchemaOptions) error
+	Export   func(*PlanExportOptions) error
 }
 
 // NewCmdPlan is `apictl plan`: generate, validate and publish the schema of
@@ -63,6 +64,7 @@ HTTP APIs (type: http) take stage and per-route throttles only: usage plans
 and API keys do not exist there.`,
 	}
 	cmd.AddCommand(NewCmdPlanGenerate(f, runF.Generate), NewCmdPlanValidate(f, runF.Validate), NewCmdPlanSchema(f, runF.Schema))
+	cmd.AddCommand(NewCmdPlanExport(f, runF.Export))
 	return cmd
 }
 

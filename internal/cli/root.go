@@ -122,7 +122,9 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
   plan         turn that capacity into a declarative plan of throttles,
                usage plans and API keys
   apply-plan   apply the plan idempotently, terraform-style, in CI
-  demo         the whole loop against a built-in emulator, no AWS account needed`,
+  demo         the whole loop against a built-in emulator, no AWS account needed
+
+` + envHelp,
 		Example: `  apictl demo --quick
   apictl measure --api cart-api --stage prod --since 7d --by method
   apictl loadtest --api cart-api --stage prod --find-max --per-method
@@ -132,6 +134,9 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyEnvFlags(cmd, f.Getenv); err != nil {
+				return err
+			}
 			if _, err := report.ParseFormat(g.output); err != nil {
 				return &FlagError{Err: err}
 			}

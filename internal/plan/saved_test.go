@@ -1,0 +1,145 @@
+package plan
+
+import (
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+)
+
+// TestSavedCarriesEveryChangeField fails when Change gains a field the
+// saved-plan format does not carry (add it to saved.go).
+func TestSavedCarriesEveryChangeField(t *testing.T) {
+	var have []string
+	typ := reflect.TypeOf(Change{})
+	for i := 0; i < typ.NumField(); i++ {
+		have = append(have, typ.Field(i).Name)
+	}
+	known := append([]string{}, savedChangeFields...)
+	sort.Strings(have)
+	sort.Strings(known)
+	if !reflect.DeepEqual(have, known) {
+		t.Fatalf("Change has fields %v; saved.go carries %v: make saveChange and change() carry the new ones", have, known)
+	}
+}
+
+func roundTripSaved(t *testing.T, ch *Changes) *Changes {
+	t.Helper()
+	s, err := NewSaved(ch, "plan.yaml", []byte("apiVersion: apictl/v1\n"), true, "sha256:x", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadSaved(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Fingerprint != "sha256:x" || !back.Prune || back.PlanFile != "plan.yaml" {
+		t.Fatalf("saved header: %+v", back)
+	}
+	return back.ChangeSet()
+}
+
+// TestSavedRoundTripREST saves a diff with creates, updates and prunes and
+// reads back the same changes, unexported SDK inputs included.
+func TestSavedRoundTripREST(t *testing.T) {
+	p := goodPlan(t)
+	for name, live := range map[string]*Live{"from scratch": liveFor(p), "converged": converged(t, p)} {
+		l := live
+		if name == "converged" {
+			l.Stages["prod"].Default = &ThrottleValue{90, 45} // one stage update
+		}
+		ch, err := Compute(p, l, DiffOptions{Getenv: env, Prune: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.Empty() {
+			t.Fatalf("%s: test setup: no changes", name)
+		}
+		got := roundTripSaved(t, ch)
+		if !reflect.DeepEqual(got, ch) {
+			a, _ := json.MarshalIndent(ch, "", " ")
+			b, _ := json.MarshalIndent(got, "", " ")
+			t.Fatalf("%s: saved changes differ after reading back:\n%s\n---\n%s\n(%#v)\n(%#v)", name, a, b, ch.UsagePlans, got.UsagePlans)
+		}
+	}
+}
+
+func TestSavedRoundTripHTTP(t *testing.T) {
+	p, err := Check("http.yaml", []byte(`apiVersion: apictl/v1
+kind: Plan
+api: items-api
+type: http
+stages: [prod]
+stage:
+  throttle: {rate: 100, burst: 50}
+  detailedMetrics: true
+  methods:
+    GET /items: {throttle: {rate: 40, burst: 20}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := &LiveHTTP{APIID: "h1", APIName: "items-api", Routes: map[string]bool{"GET /items": true, "POST /items": true},
+		Stages: map[string]*LiveHTTPStage{"prod": {Name: "prod", Routes: map[string]v2types.RouteSettings{
+			"POST /items": {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelOff}}}}}
+	ch, err := ComputeHTTP(p, live, DiffOptions{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Stages[0].httpUpdate == nil || len(ch.Stages[0].httpDelete) != 1 {
+		t.Fatalf("test setup: want an update and a delete, got %+v", ch.Stages[0])
+	}
+	if got := roundTripSaved(t, ch); !reflect.DeepEqual(got, ch) {
+		t.Fatalf("saved HTTP changes differ after reading back:\n%#v\n%#v", got.Stages[0], ch.Stages[0])
+	}
+}
+
+// TestFingerprint: independent of listing order, sensitive to any value.
+func TestFingerprint(t *testing.T) {
+	p := goodPlan(t)
+	a, b := converged(t, p), converged(t, p)
+	b.UsagePlans[0], b.UsagePlans[1] = b.UsagePlans[1], b.UsagePlans[0]
+	b.APIKeys[0], b.APIKeys[1] = b.APIKeys[1], b.APIKeys[0]
+	if Fingerprint(a) != Fingerprint(b) {
+		t.Fatal("fingerprint depends on listing order")
+	}
+	for name, change := range map[string]func(l *Live){
+		"stage rate": func(l *Live) { l.Stages["prod"].Default.Rate = 99 },
+		"method metrics": func(l *Live) {
+			m := l.Stages["prod"].Methods[MethodID{"GET", "/"}]
+			m.Metrics = false
+			l.Stages["prod"].Methods[MethodID{"GET", "/"}] = m
+		},
+		"plan quota":  func(l *Live) { l.UsagePlans[0].Quota.Limit++ },
+		"plan key":    func(l *Live) { l.UsagePlans[1].Keys = nil },
+		"key enabled": func(l *Live) { l.APIKeys[1].Enabled = true },
+		"key value":   func(l *Live) { f := false; l.APIKeys[0].ValueMatches = &f },
+		"tag":         func(l *Live) { l.APIKeys[1].Tags = map[string]string{} },
+	} {
+		c := converged(t, p)
+		change(c)
+		if Fingerprint(c) == Fingerprint(a) {
+			t.Errorf("%s: fingerprint unchanged", name)
+		}
+	}
+	if !strings.HasPrefix(Fingerprint(a), "sha256:") {
+		t.Errorf("fingerprint %q", Fingerprint(a))
+	}
+}
+
+func TestReadSavedRejectsOtherFormats(t *testing.T) {
+	for _, in := range []string{`{}`, `{"format":"apictl/saved-changes/v0","changes":{}}`, `not json`} {
+		if _, err := ReadSaved([]byte(in)); err == nil {
+			t.Errorf("ReadSaved(%s) accepted", in)
+		}
+	}
+}
