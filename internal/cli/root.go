@@ -132,7 +132,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := report.ParseFormat(g.output); err != nil {
+			if _, err := report.ParseFormat(g.output); err != nil && !acceptsOutput(cmd, g.output) {
 				return &FlagError{Err: err}
 			}
 			if g.verbose && g.quiet {
@@ -178,6 +178,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		NewCmdPlan(f, nil),
 		NewCmdApplyPlan(f, nil),
 		NewCmdLoadtest(f, nil),
+		NewCmdAudit(f, nil),
 		newHelpTopicExitCodes(),
 	)
 	return cmd

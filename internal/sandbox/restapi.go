@@ -82,6 +82,7 @@ func (s *Sandbox) v1Routes() *http.ServeMux {
 	h("DELETE /tags/{resourceArn...}", "UntagResource", s.untagResource)
 
 	h("GET /account", "GetAccount", s.getAccount)
+	s.securityRoutes(h)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
@@ -108,6 +109,7 @@ func (s *Sandbox) restAPIView(a *restAPI) map[string]any {
 	if len(a.Tags) > 0 {
 		out["tags"] = a.Tags
 	}
+	a.restAPISecurity.view(out)
 	return out
 }
 
@@ -622,6 +624,7 @@ func (s *Sandbox) stageView(a *restAPI, st *stage) map[string]any {
 	if len(st.Tags) > 0 {
 		out["tags"] = st.Tags
 	}
+	st.stageSecurity.view(out)
 	return out
 }
 
@@ -770,6 +773,8 @@ func applyStagePatch(a *restAPI, st *stage, op patchOp) *apiError {
 		b, e := parseBool(op.value())
 		st.TracingEnabled = b
 		return e
+	case isStageSecurityPath(path):
+		return st.stageSecurity.applyPatch(op)
 	case strings.HasPrefix(path, "/variables/"):
 		name := unescapePointer(strings.TrimPrefix(path, "/variables/"))
 		switch op.Op {
