@@ -112,8 +112,8 @@ func (r *Report) SARIF(w io.Writer, version string) error {
 			WithName(ru.Name).
 			WithShortDescription(sarif.NewMultiformatMessageString().WithText(ru.Title)).
 			WithFullDescription(sarif.NewMultiformatMessageString().WithText(ru.Rationale)).
-			WithHelpURI(InformationURI+"#"+strings.ToLower(ru.ID)).
-			WithHelp(sarif.NewMultiformatMessageString().WithText(ru.Rationale+" Source: "+ru.Source)).
+			WithHelpURI(InformationURI + "#" + strings.ToLower(ru.ID)).
+			WithHelp(sarif.NewMultiformatMessageString().WithText(ru.Rationale + " Source: " + ru.Source)).
 			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(ru.Severity))).
 			WithProperties(sarif.NewPropertyBag().
 				Add("security-severity", securitySeverity(ru.Severity)).
