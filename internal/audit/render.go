@@ -131,7 +131,7 @@ func (r *Report) SARIF(w io.Writer, version string) error {
 		if f.Fix.Text != "" {
 			text += " " + f.Fix.Text
 		}
-		sum := sha256.Sum256([]byte(f.Rule + "\x00" + r.APIID + "\x00" + r.Stage + "\x00" + f.Resource))
+		sum := sha256.Sum256([]byte(f.Rule + "\x00" + r.API + "\x00" + r.Stage + "\x00" + f.Resource))
 		run.CreateResultForRule(f.Rule).
 			WithLevel(sarifLevel(f.Severity)).
 			WithMessage(sarif.NewTextMessage(text)).

@@ -394,7 +394,7 @@ func (e *evaluator) capacity() {
 		sus := ltm.SustainableRPS
 		excess := peak - sus
 		rejected := excess / peak * 100
-		drain := "the queue drains at " + num(sus-avg) + " msg/s when traffic is at its average " + num(avg) + " rps"
+		drain := "it drains at " + num(sus-avg) + " msg/s when traffic is at its average " + num(avg) + " rps"
 		if avg >= sus {
 			drain = "but the average " + num(avg) + " rps is at or above " + num(sus) + " rps: the queue would never drain, the backend must scale"
 		}
