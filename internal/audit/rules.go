@@ -324,6 +324,11 @@ func (e *evaluator) loadtestThrottles() {
 	if lt == nil {
 		return
 	}
+	if len(lt.Methods) == 0 {
+		e.r.Notes = append(e.r.Notes, fmt.Sprintf("the load test has no per-method results (sustainable %s rps for its target): "+
+			"run apictl loadtest --api %s --stage %s --find-max --per-method (or --mix) to check the method throttles", num(lt.SustainableRPS), e.snap.Name, e.snap.Stage))
+		return
+	}
 	byKey := map[string]Method{}
 	for _, m := range e.snap.Methods {
 		byKey[m.Key()] = m

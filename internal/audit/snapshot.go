@@ -57,7 +57,13 @@ type Method struct {
 }
 
 // Key is the method's name as loadtest, measure and plan files write it.
-func (m Method) Key() string { return m.Verb + " " + m.Path }
+// An HTTP API's $default route has no path: its key is "$default".
+func (m Method) Key() string {
+	if m.Path == "" {
+		return m.Verb
+	}
+	return m.Verb + " " + m.Path
+}
 
 // Integration is a method's backend.
 type Integration struct {

@@ -384,4 +384,13 @@ func TestAuditHTTPAPI(t *testing.T) {
 	if got != "OPS001 OPS002 SEC002 SEC005 THR001" {
 		t.Errorf("HTTP API rules %q, want OPS001 OPS002 SEC002 SEC005 THR001\n%s", got, out)
 	}
+	// Access logs, detailed metrics and a throttle fix three; the route is
+	// still unauthorized and no WAF can be attached.
+	cli("apigatewayv2", "update-stage", "--api-id", id, "--stage-name", "prod",
+		"--access-log-settings", "DestinationArn=arn:aws:logs:us-east-1:123456789012:log-group:carts,Format=$context.requestId",
+		"--default-route-settings", "DetailedMetricsEnabled=true,ThrottlingRateLimit=50,ThrottlingBurstLimit=50")
+	code, out, _ = runAudit("--endpoint-url", url, "audit", "--api", id, "--stage", "prod", "-o", "json", "--fail-on", "medium")
+	if got := strings.Join(findingRules(t, out), " "); got != "SEC002 SEC005" || code != ExitObjectivesMiss {
+		t.Errorf("after update-stage: rules %q (exit %d), want SEC002 SEC005 (exit 3)\n%s", got, code, out)
+	}
 }

@@ -182,3 +182,17 @@ func (s *Sandbox) updateRestAPI(r *http.Request) (int, any, *apiError) {
 	*a = work
 	return 200, s.restAPIView(a), nil
 }
+
+// applyV2AccessLog sets an HTTP API stage's access log settings
+// (CreateStage/UpdateStage accessLogSettings); nil leaves them as they are.
+func applyV2AccessLog(st *httpStage, in *accessLogSettings) *apiError {
+	if in == nil {
+		return nil
+	}
+	if !strings.HasPrefix(in.DestinationArn, "arn:") {
+		return badRequest("Invalid destination ARN: %q", in.DestinationArn)
+	}
+	c := *in
+	st.AccessLogSettings = &c
+	return nil
+}
