@@ -84,3 +84,21 @@ func (s *Sandbox) getAuthorizer(r *http.Request) (int, any, *apiError) {
 	}
 	return 200, au, nil
 }
+
+// checkMethodAuthorizer applies AWS's rule for a method's authorizer: CUSTOM
+// needs a TOKEN or REQUEST authorizer of the API, COGNITO_USER_POOLS a
+// COGNITO_USER_POOLS one.
+func checkMethodAuthorizer(a *restAPI, m *method) *apiError {
+	switch m.AuthorizationType {
+	case "CUSTOM", "COGNITO_USER_POOLS":
+		au, ok := a.Authorizers[m.AuthorizerID]
+		if !ok {
+			return badRequest("Invalid authorizer ID specified. Setting the authorization type to %s requires a valid authorizer.", m.AuthorizationType)
+		}
+		cognito := au.Type == "COGNITO_USER_POOLS"
+		if cognito != (m.AuthorizationType == "COGNITO_USER_POOLS") {
+			return badRequest("Authorizer %s of type %s cannot be used with authorization type %s", au.ID, au.Type, m.AuthorizationType)
+		}
+	}
+	return nil
+}

@@ -400,6 +400,9 @@ func (s *Sandbox) putMethod(r *http.Request) (int, any, *apiError) {
 	m := &method{HTTPMethod: hm, AuthorizationType: in.AuthorizationType, AuthorizerID: in.AuthorizerID,
 		APIKeyRequired: in.APIKeyRequired, OperationName: in.OperationName, RequestParameters: in.RequestParameters,
 		RequestModels: in.RequestModels, AuthorizationScopes: in.AuthorizationScopes}
+	if e := checkMethodAuthorizer(a, m); e != nil {
+		return 0, nil, e
+	}
 	res.Methods[hm] = m
 	return http.StatusCreated, m, nil
 }
@@ -413,7 +416,7 @@ func (s *Sandbox) getMethod(r *http.Request) (int, any, *apiError) {
 }
 
 func (s *Sandbox) updateMethod(r *http.Request) (int, any, *apiError) {
-	_, _, m, e := s.lookupMethod(r)
+	a, _, m, e := s.lookupMethod(r)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -447,6 +450,9 @@ func (s *Sandbox) updateMethod(r *http.Request) (int, any, *apiError) {
 		if e != nil {
 			return 0, nil, e
 		}
+	}
+	if e := checkMethodAuthorizer(a, &work); e != nil {
+		return 0, nil, e
 	}
 	*m = work
 	return 200, m, nil

@@ -94,6 +94,18 @@ func TestSecuritySettings(t *testing.T) {
 		aws.ToInt32(all.Items[0].AuthorizerResultTtlInSeconds) != 300 {
 		t.Errorf("GetAuthorizers: %+v", all.Items)
 	}
+	// A method takes an authorizer of the API of the matching kind.
+	_, err = ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: &p.ID, ResourceId: &p.PetsID, HttpMethod: aws.String("POST"),
+		PatchOperations: []agtypes.PatchOperation{replace("/authorizationType", "CUSTOM"), replace("/authorizerId", "nope")}})
+	wantAPIError(t, err, "BadRequestException")
+	_, err = ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: &p.ID, ResourceId: &p.PetsID, HttpMethod: aws.String("POST"),
+		PatchOperations: []agtypes.PatchOperation{replace("/authorizationType", "COGNITO_USER_POOLS"), replace("/authorizerId", aws.ToString(au.Id))}})
+	wantAPIError(t, err, "BadRequestException")
+	m := must[*apigateway.UpdateMethodOutput](t)(ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: &p.ID, ResourceId: &p.PetsID, HttpMethod: aws.String("POST"),
+		PatchOperations: []agtypes.PatchOperation{replace("/authorizationType", "CUSTOM"), replace("/authorizerId", aws.ToString(au.Id))}}))
+	if aws.ToString(m.AuthorizationType) != "CUSTOM" || aws.ToString(m.AuthorizerId) != aws.ToString(au.Id) {
+		t.Errorf("UpdateMethod: %s %s", aws.ToString(m.AuthorizationType), aws.ToString(m.AuthorizerId))
+	}
 	one := must[*apigateway.GetAuthorizerOutput](t)(ag.GetAuthorizer(ctx, &apigateway.GetAuthorizerInput{RestApiId: &p.ID, AuthorizerId: au.Id}))
 	if aws.ToString(one.Name) != "tok" {
 		t.Errorf("GetAuthorizer: %+v", one)
