@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+	"github.com/aws/smithy-go"
 )
 
 // Clients are the AWS clients Collect reads with.
@@ -188,9 +189,39 @@ func collectREST(ctx context.Context, c Clients, snap *Snapshot) error {
 	}
 
 	if err := collectPlansAndKeys(ctx, c, snap); err != nil {
-		return err
+		if !isAccessDenied(err) {
+			return err
+		}
+		snap.UsagePlans, snap.Keys = nil, nil
+		snap.Skipped = append(snap.Skipped, "usage plans and API keys ("+errorCode(err)+"): KEY001-KEY003 not checked")
 	}
-	return collectDomains(ctx, c, snap)
+	if err := collectDomains(ctx, c, snap); err != nil {
+		if !isAccessDenied(err) {
+			return err
+		}
+		snap.Domains = nil
+		snap.Skipped = append(snap.Skipped, "custom domain names ("+errorCode(err)+"): SEC007, SEC008 not checked")
+	}
+	return nil
+}
+
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return err.Error()
+}
+
+// isAccessDenied reports an authorization failure: the audit then skips
+// the account-wide reads (usage plans, keys, domain names) that a role
+// scoped to one API may not be allowed.
+func isAccessDenied(err error) bool {
+	switch errorCode(err) {
+	case "AccessDeniedException", "UnauthorizedException", "AccessDenied":
+		return true
+	}
+	return false
 }
 
 func collectPlansAndKeys(ctx context.Context, c Clients, snap *Snapshot) error {

@@ -20,6 +20,9 @@ type Inputs struct {
 func Evaluate(snap *Snapshot, in Inputs, failOn Severity) *Report {
 	r := &Report{API: snap.Name, APIID: snap.APIID, APIType: snap.Type, Stage: snap.Stage, Region: snap.Region,
 		Authorizers: snap.Authorizers, Loadtest: in.LoadtestFile, Measure: in.MeasureFile}
+	for _, sk := range snap.Skipped {
+		r.Notes = append(r.Notes, "could not read "+sk)
+	}
 	e := &evaluator{snap: snap, in: in, r: r}
 	e.security()
 	e.throttling()

@@ -24,6 +24,9 @@ type Snapshot struct {
 	// Keys of the account and whether each is in any usage plan.
 	Keys    []APIKey
 	Domains []Domain
+	// Skipped names what could not be read (access denied) and so was not
+	// checked.
+	Skipped []string
 }
 
 // StageInfo is what a stage carries.
