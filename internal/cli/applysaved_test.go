@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -115,7 +114,7 @@ func TestSavedPlanRefusesWhenLiveStateMoved(t *testing.T) {
 	ctx := context.Background()
 	for _, via := range []string{"sdk", "aws-cli"} {
 		t.Run(via, func(t *testing.T) {
-			awsBin, err := exec.LookPath("aws")
+			_, err := exec.LookPath("aws")
 			if via == "aws-cli" && err != nil {
 				t.Skip("aws CLI not on PATH; install awscli to run this test")
 			}
@@ -139,7 +138,7 @@ func TestSavedPlanRefusesWhenLiveStateMoved(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				awsCLI(t, awsBin, sb.URL(), "apigateway", "update-stage", "--rest-api-id", apiID, "--stage-name", "prod",
+				awsCLI(t, sb.URL())("apigateway", "update-stage", "--rest-api-id", apiID, "--stage-name", "prod",
 					"--patch-operations", "op=replace,path=/*/*/throttling/rateLimit,value=7")
 			}
 			sb.ResetCalls()
@@ -151,30 +150,6 @@ func TestSavedPlanRefusesWhenLiveStateMoved(t *testing.T) {
 				t.Fatalf("refused apply made changes: %v", got)
 			}
 		})
-	}
-}
-
-// awsCLI runs the AWS CLI against the sandbox with no ambient AWS settings.
-func awsCLI(t *testing.T, bin, url string, args ...string) {
-	t.Helper()
-	home := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
-		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "HOME="+home,
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--endpoint-url", url, "--output", "json"}, args...)...)
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("aws %v: %v\n%s", args, err, out)
 	}
 }
 

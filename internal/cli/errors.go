@@ -110,7 +110,8 @@ const exitCodesHelp = `apictl exits with:
   1    error (bad flag or input, AWS error, unknown API or stage, …)
   2    changes pending: apply-plan --dry-run --detailed-exitcode found a diff
   3    objectives not met: a fixed-rate loadtest missed its SLOs, or a
-       --find-max search found no rate that meets them
+       --find-max search found no rate that meets them, or apictl audit
+       found findings at or above --fail-on (default high)
   130  interrupted (Ctrl-C); a first Ctrl-C stops a load test and reports
        what was measured, a second one exits at once
 

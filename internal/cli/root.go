@@ -137,7 +137,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 			if err := applyEnvFlags(cmd, f.Getenv); err != nil {
 				return err
 			}
-			if _, err := report.ParseFormat(g.output); err != nil {
+			if _, err := report.ParseFormat(g.output); err != nil && !acceptsOutput(cmd, g.output) {
 				return &FlagError{Err: err}
 			}
 			if g.verbose && g.quiet {
@@ -183,6 +183,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		NewCmdPlan(f, nil),
 		NewCmdApplyPlan(f, nil),
 		NewCmdLoadtest(f, nil),
+		NewCmdAudit(f, nil),
 		newHelpTopicExitCodes(),
 	)
 	return cmd

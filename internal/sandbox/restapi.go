@@ -84,6 +84,7 @@ func (s *Sandbox) v1Routes() *http.ServeMux {
 	h("DELETE /tags/{resourceArn...}", "UntagResource", s.untagResource)
 
 	h("GET /account", "GetAccount", s.getAccount)
+	s.securityRoutes(h)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException",
@@ -110,6 +111,7 @@ func (s *Sandbox) restAPIView(a *restAPI) map[string]any {
 	if len(a.Tags) > 0 {
 		out["tags"] = a.Tags
 	}
+	a.restAPISecurity.view(out)
 	return out
 }
 
@@ -400,6 +402,9 @@ func (s *Sandbox) putMethod(r *http.Request) (int, any, *apiError) {
 	m := &method{HTTPMethod: hm, AuthorizationType: in.AuthorizationType, AuthorizerID: in.AuthorizerID,
 		APIKeyRequired: in.APIKeyRequired, OperationName: in.OperationName, RequestParameters: in.RequestParameters,
 		RequestModels: in.RequestModels, AuthorizationScopes: in.AuthorizationScopes}
+	if e := checkMethodAuthorizer(a, m); e != nil {
+		return 0, nil, e
+	}
 	res.Methods[hm] = m
 	return http.StatusCreated, m, nil
 }
@@ -413,7 +418,7 @@ func (s *Sandbox) getMethod(r *http.Request) (int, any, *apiError) {
 }
 
 func (s *Sandbox) updateMethod(r *http.Request) (int, any, *apiError) {
-	_, _, m, e := s.lookupMethod(r)
+	a, _, m, e := s.lookupMethod(r)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -447,6 +452,9 @@ func (s *Sandbox) updateMethod(r *http.Request) (int, any, *apiError) {
 		if e != nil {
 			return 0, nil, e
 		}
+	}
+	if e := checkMethodAuthorizer(a, &work); e != nil {
+		return 0, nil, e
 	}
 	*m = work
 	return 200, m, nil
@@ -639,6 +647,7 @@ func (s *Sandbox) stageView(a *restAPI, st *stage) map[string]any {
 	if len(st.Tags) > 0 {
 		out["tags"] = st.Tags
 	}
+	st.stageSecurity.view(out)
 	return out
 }
 
@@ -787,6 +796,8 @@ func applyStagePatch(a *restAPI, st *stage, op patchOp) *apiError {
 		b, e := parseBool(op.value())
 		st.TracingEnabled = b
 		return e
+	case isStageSecurityPath(path):
+		return st.stageSecurity.applyPatch(op)
 	case strings.HasPrefix(path, "/variables/"):
 		name := unescapePointer(strings.TrimPrefix(path, "/variables/"))
 		switch op.Op {

@@ -181,6 +181,10 @@ func (s *Sandbox) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if isWAFv2(r) {
+		s.serveWAFv2(w, r)
+		return
+	}
 	if s.isCloudWatch(r) {
 		s.serveCloudWatch(w, r)
 		return

@@ -20,6 +20,7 @@ type state struct {
 	keyOrder   []string
 	v2apis     map[string]*httpAPI
 	v2Order    []string
+	securityState
 }
 
 func newState() *state {
@@ -45,6 +46,7 @@ type restAPI struct {
 	DeploymentOrder       []string
 	Stages                map[string]*stage
 	StageOrder            []string
+	restAPISecurity
 }
 
 type resource struct {
@@ -136,6 +138,7 @@ type stage struct {
 	MethodSettings map[string]*methodSetting // "~1pets/GET", "*/*"
 	Tags           map[string]string
 	TracingEnabled bool
+	stageSecurity
 }
 
 type methodSetting struct {

@@ -71,6 +71,7 @@ type httpStage struct {
 	Created              isoTime                   `json:"createdDate"`
 	Updated              isoTime                   `json:"lastUpdatedDate"`
 	APIGatewayManaged    bool                      `json:"apiGatewayManaged"`
+	AccessLogSettings    *accessLogSettings        `json:"accessLogSettings,omitempty"`
 }
 
 func (s *Sandbox) v2Routes() *http.ServeMux {
@@ -277,6 +278,7 @@ type v2StageIn struct {
 	RouteSettings        map[string]*routeSettings `json:"routeSettings"`
 	StageVariables       map[string]string         `json:"stageVariables"`
 	Tags                 map[string]string         `json:"tags"`
+	AccessLogSettings    *accessLogSettings        `json:"accessLogSettings"`
 }
 
 // applyV2Stage merges in into st (UpdateStage merges route settings per
@@ -292,6 +294,9 @@ func applyV2Stage(a *httpAPI, st *httpStage, in *v2StageIn) *apiError {
 	}
 	if err := checkRouteSettings(in.DefaultRouteSettings); err != nil {
 		return err
+	}
+	if e := applyV2AccessLog(st, in.AccessLogSettings); e != nil {
+		return e
 	}
 	if in.Description != nil {
 		st.Description = *in.Description
