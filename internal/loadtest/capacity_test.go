@@ -95,7 +95,7 @@ func TestSharedPoolPerMethodDetectsSharing(t *testing.T) {
 	pool, ts := sharedPool(t)
 	start := time.Now()
 	cfg := quickSearch()
-	cfg.Precision, cfg.Budget = 0.1, 15*time.Second
+	cfg.Precision, cfg.Budget = 0.1, 12*time.Second
 	c, err := SearchPerMethod(context.Background(), ts, cfg, Options{Objectives: mustObjectives(t, "p99<300ms")})
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +125,8 @@ func TestDeepQueueFound(t *testing.T) {
 	q := backend.NewDeepQueue(backend.DeepQueueConfig{Slots: 4, Service: 40 * time.Millisecond}) // 100 rps
 	url := serve(t, q)
 	cfg := quickSearch()
-	cfg.StepDuration = 4 * time.Second
-	cfg.Budget = 40 * time.Second
+	cfg.StepDuration = 3 * time.Second
+	cfg.Budget = 25 * time.Second
 	start := time.Now()
 	c, err := Search(context.Background(), target(url), cfg, Options{Objectives: mustObjectives(t, "p99<300ms")})
 	if err != nil {
@@ -152,7 +152,7 @@ func TestBurstBucketConfirmed(t *testing.T) {
 	b := backend.NewBurstBucket(backend.BurstBucketConfig{Rate: 100, Bucket: 2000, Service: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond})
 	url := serve(t, b)
 	cfg := quickSearch()
-	cfg.Budget = 20 * time.Second
+	cfg.Budget = 15 * time.Second
 	cfg.Confirm = 60 * time.Second
 	start := time.Now()
 	c, err := Search(context.Background(), target(url), cfg, Options{Objectives: mustObjectives(t, "p99<300ms")})

@@ -177,3 +177,31 @@ func TestStageAndPlanKeyLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPerMethodAtMix: with a measured mix, the joint check runs the
+// methods at that mix at the highest aggregate where none exceeds its
+// isolated rate; on a shared backend the allocations follow the mix.
+func TestSearchPerMethodAtMix(t *testing.T) {
+	a, b := "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"
+	f := &fakeRunner{capacity: map[string]float64{a: 400, b: 100}, shared: true}
+	ts := Targets{{Name: "GET /a", Method: "GET", URL: a, Weight: 500}, {Name: "POST /b", Method: "POST", URL: b, Weight: 500}}
+	c, err := SearchPerMethod(context.Background(), ts, SearchConfig{StepDuration: 2 * time.Second, MixSource: "measure:m.json"}, Options{Runner: f, Sleep: noSleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joint *Step
+	for i := range c.Steps {
+		if c.Steps[i].Phase == "joint" {
+			joint = &c.Steps[i]
+		}
+	}
+	// Isolated ≈ 400 and ≈ 100; at 50/50 the joint aggregate is 2×100.
+	if joint == nil || joint.Rate < 190 || joint.Rate > 200 {
+		t.Fatalf("joint step %+v, want about 200 rps at the 50/50 mix", joint)
+	}
+	// The pool at 50/50 takes 1/(0.5/400+0.5/100) = 160.
+	if !c.SharedBackend || c.Mix.Source != "measure:m.json" || c.Methods[0].Share != 0.5 ||
+		c.SustainableRPS > 160 || c.SustainableRPS < 144 || c.Methods[1].SustainableRPS > 80 {
+		t.Fatalf("shared %v mix %+v aggregate %v methods %+v", c.SharedBackend, c.Mix, c.SustainableRPS, c.Methods)
+	}
+}
