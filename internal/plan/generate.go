@@ -769,6 +769,7 @@ func shareBursts(rates []int, budget int) ([]int, string) {
 	if sum > budget {
 		note += " (More throttles than requests to share: each keeps a burst of 1.)"
 	}
+	note += "\nA small bucket answers 429 to requests that bunch up even below its rate: raise a burst only as far as\nthe backend is seen to absorb (a load test with more in flight at passing rates)."
 	return out, note
 }
 
