@@ -122,7 +122,8 @@ backends took at the mix, and each method's sustainable_rps its allocation.
 plan generate refuses (exit 1) a result no plan should rest on: a fixed-rate
 run, an interrupted search, a search with no passing rate, a failed
 --confirm hold, a result of another API or stage, and a search limited by
-the gateway's own throttle (limited_by: gateway-throttle): that says only
+the gateway's own throttle (limited_by: gateway-throttle, or API Gateway's
+own 429s in its lowest failing step): that says only
 that the backend takes at least the throttle, and planning from it would
 lower the throttle on every run. Measure past it on a test stage without the
 throttle (loadtest --invoke-url) or with a load-test key whose usage plan

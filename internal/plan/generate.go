@@ -72,12 +72,37 @@ type LoadtestResult struct {
 	// (all methods together); 0 when not reported.
 	MaxInFlight int              `json:"max_in_flight"`
 	Methods     []LoadtestMethod `json:"methods"`
+	Steps       []LoadtestStep   `json:"steps"`
 }
 
 // LoadtestStep is the part of a load test step Generate reads.
 type LoadtestStep struct {
-	Rate float64 `json:"rate"`
-	Pass bool    `json:"pass"`
+	Phase string  `json:"phase"`
+	Rate  float64 `json:"rate"`
+	Pass  bool    `json:"pass"`
+	// Gateway429 counts API Gateway's own 429 answers in the step.
+	Gateway429 int                  `json:"gateway_429"`
+	ByTarget   []LoadtestTargetStep `json:"by_target"`
+}
+
+// LoadtestTargetStep is one method's part of a step over a mix.
+type LoadtestTargetStep struct {
+	Target     string `json:"target"`
+	Gateway429 int    `json:"gateway_429"`
+}
+
+// throttledTargets names the methods of a step API Gateway answered 429.
+func (st *LoadtestStep) throttledTargets() string {
+	var names []string
+	for _, t := range st.ByTarget {
+		if t.Gateway429 > 0 {
+			names = append(names, fmt.Sprintf("%s (%d)", t.Target, t.Gateway429))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return ": the live throttle of " + strings.Join(names, ", ")
 }
 
 // LoadtestMix is the traffic mix a load test searched at.
@@ -118,6 +143,7 @@ type LoadtestMethod struct {
 	LimitedBy       string           `json:"limited_by"`
 	GatewayThrottle *GatewayThrottle `json:"gateway_throttle"`
 	MaxInFlight     int              `json:"max_in_flight"`
+	Steps           []LoadtestStep   `json:"steps"`
 }
 
 // Key returns the plan method key of m ("GET /pets/{id}").
@@ -205,11 +231,41 @@ func CheckLoadtest(lt *LoadtestResult, api, stage string) []Refusal {
 			limited = append(limited, fmt.Sprintf("%s was limited by the gateway's own throttle %s: the backend takes at least %s RPS of it", m.Key(), m.GatewayThrottle, fmtNum(round2(m.SustainableRPS))))
 		}
 	}
+	// Defence in depth: a search whose lowest failing step met API
+	// Gateway's own 429s may have been stopped by a throttle even when it
+	// blames the backend (a small bucket answers 429 below its rate when
+	// arrivals bunch up). Planning from it would lower the throttle.
+	if lt.LimitedBy != LimitedByGatewayThrottle {
+		if st := lowestFailing(lt.Steps); st != nil && st.Gateway429 > 0 {
+			limited = append(limited, fmt.Sprintf("API Gateway itself answered %d requests 429 in the lowest failing step (%s RPS)%s; a live throttle (the stage's or the key's usage plan's), not only the backend, failed it", st.Gateway429, fmtNum(round2(st.Rate)), st.throttledTargets()))
+		}
+		for _, m := range lt.Methods {
+			if st := lowestFailing(m.Steps); st != nil && st.Gateway429 > 0 && m.LimitedBy != LimitedByGatewayThrottle {
+				limited = append(limited, fmt.Sprintf("API Gateway itself answered %d requests of %s 429 in its lowest failing step (%s RPS): a live throttle, not only the backend, failed it", st.Gateway429, m.Key(), fmtNum(round2(st.Rate))))
+			}
+		}
+	}
 	for _, l := range limited {
 		rs = append(rs, Refusal{l,
 			"a gateway-limited result never lowers a throttle: measure past it, on a test stage without the throttle (loadtest --invoke-url URL of that stage) or with a load-test key (--api-key-env) whose usage plan allows more"})
 	}
 	return rs
+}
+
+// lowestFailing is the failing search step (confirm holds aside) at the
+// lowest rate, nil when none failed.
+func lowestFailing(steps []LoadtestStep) *LoadtestStep {
+	var out *LoadtestStep
+	for i := range steps {
+		st := &steps[i]
+		if st.Pass || st.Phase == "confirm" {
+			continue
+		}
+		if out == nil || st.Rate < out.Rate {
+			out = st
+		}
+	}
+	return out
 }
 
 func confirmFailed(lt *LoadtestResult) bool {
@@ -713,6 +769,7 @@ func shareBursts(rates []int, budget int) ([]int, string) {
 	if sum > budget {
 		note += " (More throttles than requests to share: each keeps a burst of 1.)"
 	}
+	note += "\nA small bucket answers 429 to requests that bunch up even below its rate: raise a burst only as far as\nthe backend is seen to absorb (a load test with more in flight at passing rates)."
 	return out, note
 }
 

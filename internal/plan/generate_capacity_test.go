@@ -201,6 +201,11 @@ var refusalCases = []refusalCase{
 		lt.Methods[1].LimitedBy = LimitedByGatewayThrottle
 		lt.Methods[1].GatewayThrottle = &GatewayThrottle{Rate: 96, Burst: 9, Source: "stage prod POST /orders"}
 	}, want: "POST /orders was limited by the gateway's own throttle stage prod POST /orders (rate 96 RPS, burst 9)", hint: "load-test key"},
+	{name: "gateway 429s blamed on the backend", edit: func(lt *LoadtestResult) {
+		lt.Steps = []LoadtestStep{{Phase: "grow", Rate: 100, Pass: true}, {Phase: "grow", Rate: 400, Pass: false},
+			{Phase: "bisect", Rate: 320, Pass: false, Gateway429: 37}, {Phase: "confirm", Rate: 50, Pass: false, Gateway429: 5}}
+		lt.Steps[2].ByTarget = []LoadtestTargetStep{{Target: "POST /orders", Gateway429: 37}}
+	}, want: "API Gateway itself answered 37 requests 429 in the lowest failing step (320 RPS): the live throttle of POST /orders (37)", hint: "--invoke-url"},
 }
 
 func TestGenerateRefusals(t *testing.T) {
