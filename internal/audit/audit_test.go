@@ -2,12 +2,19 @@ package audit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/sandbox"
 )
 
 // snapshot is a REST API stage that passes every rule; tests break it.
@@ -270,5 +277,88 @@ func TestSARIFValidates(t *testing.T) {
 	inst, _ = jsonschema.UnmarshalJSON(strings.NewReader(bad))
 	if err := schema.Validate(inst); err == nil {
 		t.Error("a SARIF log with level \"fatal\" validated")
+	}
+}
+
+// TestLedgerRestAPIPolicyEscaped: the sandbox returns the policy escaped,
+// quotes and slashes, as AWS does; apictl reads that and plain JSON alike.
+func TestLedgerRestAPIPolicyEscaped(t *testing.T) {
+	ctx := context.Background()
+	sb := sandbox.New(sandbox.Options{})
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	cl, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := cl.APIGateway.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`
+	if _, err := cl.APIGateway.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: api.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/policy"), Value: aws.String(policy)}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cl.APIGateway.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: api.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := aws.ToString(got.Policy)
+	if !strings.Contains(raw, `{\"Version\":`) || !strings.Contains(raw, `10.0.0.0\/8`) {
+		t.Errorf("GetRestApi policy %s: want quotes and slashes escaped", raw)
+	}
+	for _, in := range []string{raw, policy} {
+		dec, err := DecodePolicy(in)
+		if err != nil || dec != policy {
+			t.Errorf("DecodePolicy(%s) = %s, %v", in, dec, err)
+		}
+	}
+}
+
+// TestLedgerAPIKeyNotAuthorization: a key-protected method without
+// authorization is still unauthorized.
+func TestLedgerAPIKeyNotAuthorization(t *testing.T) {
+	s := snapshot()
+	s.Methods[0].AuthorizationType = "NONE" // apiKeyRequired stays true
+	r := Evaluate(s, Inputs{}, High)
+	if got := ruleIDs(r); got != "SEC005 GET /orders" || !strings.Contains(r.Findings[0].Evidence, "apiKeyRequired true") {
+		t.Errorf("findings %q (%+v)", got, r.Findings)
+	}
+}
+
+// TestLedgerUsagePlanNeedsAPIKeyRequired: a plan on the stage does not
+// cover methods without apiKeyRequired.
+func TestLedgerUsagePlanNeedsAPIKeyRequired(t *testing.T) {
+	s := snapshot()
+	s.UsagePlans = []UsagePlan{{ID: "p1", Name: "gold", HasQuota: true, KeyCount: 1}}
+	if r := Evaluate(s, Inputs{}, Low); len(r.Findings) != 0 {
+		t.Fatalf("every method requires a key: %s", ruleIDs(r))
+	}
+	s.Methods[1].APIKeyRequired = false
+	r := Evaluate(s, Inputs{}, Low)
+	if got := ruleIDs(r); got != "KEY001 usage plan gold" || !strings.Contains(r.Findings[0].Evidence, "apiKeyRequired false on POST /orders") {
+		t.Errorf("findings %q", got)
+	}
+}
+
+// TestLedgerDomainSecurityPolicyDefault: apictl reads the policy and
+// treats an empty one as TLS 1.0; TLS_1_2 and enhanced policies pass.
+func TestLedgerDomainSecurityPolicyDefault(t *testing.T) {
+	for policy, want := range map[string]string{
+		"":                                    "SEC007 domain api.example",
+		"TLS_1_0":                             "SEC007 domain api.example",
+		"TLS_1_2":                             "",
+		"SecurityPolicy_TLS13_1_2_2021_06":    "",
+		"SecurityPolicy_TLS13_1_2_PQ_2025_09": "",
+	} {
+		s := snapshot()
+		s.Domains = []Domain{{Name: "api.example", SecurityPolicy: policy, TruststoreURI: "s3://b/ca.pem", EndpointType: "REGIONAL"}}
+		if got := ruleIDs(Evaluate(s, Inputs{}, High)); got != want {
+			t.Errorf("securityPolicy %q: findings %q, want %q", policy, got, want)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -351,14 +350,15 @@ func collectHTTP(ctx context.Context, c Clients, snap *Snapshot) error {
 }
 
 // DecodePolicy returns a resource policy document as JSON. API Gateway
-// returns the policy with its quotes backslash-escaped ({\"Version\":…});
-// a document that is already JSON is returned as is.
+// returns the policy with its quotes backslash-escaped ({\"Version\":…},
+// and slashes in CIDR blocks as \/), so it is decoded as the body of a
+// JSON string; a document that is already JSON is returned as is.
 func DecodePolicy(p string) (string, error) {
 	if p == "" || json.Valid([]byte(p)) {
 		return p, nil
 	}
-	u, err := strconv.Unquote(`"` + p + `"`)
-	if err != nil || !json.Valid([]byte(u)) {
+	var u string
+	if err := json.Unmarshal([]byte(`"`+p+`"`), &u); err != nil || !json.Valid([]byte(u)) {
 		return "", fmt.Errorf("resource policy is neither JSON nor escaped JSON: %.60q", p)
 	}
 	return u, nil

@@ -138,7 +138,7 @@ func TestSavedPlanRefusesWhenLiveStateMoved(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				awsCLI(t, sb.URL())("apigateway", "update-stage", "--rest-api-id", apiID, "--stage-name", "prod",
+				awsCLI(t, sb.URL()).Run("apigateway", "update-stage", "--rest-api-id", apiID, "--stage-name", "prod",
 					"--patch-operations", "op=replace,path=/*/*/throttling/rateLimit,value=7")
 			}
 			sb.ResetCalls()

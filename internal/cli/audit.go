@@ -38,7 +38,8 @@ type AuditOptions struct {
 	AWS    func(ctx context.Context) (*awsapi.Clients, error)
 	Render func(doc report.Document, data any) error
 	// Output is the raw -o value (audit also takes sarif).
-	Output  func() string
+	Output func() string
+	// Version is apictl's version, for the SARIF tool driver.
 	Version string
 	// ReadFile reads --loadtest and --measure files (os.ReadFile by default).
 	ReadFile func(name string) ([]byte, error)
@@ -51,8 +52,8 @@ type AuditOptions struct {
 }
 
 // NewCmdAudit checks an API stage like a linter.
-func NewCmdAudit(f *Factory, runF func(*AuditOptions) error) *cobra.Command {
-	opts := &AuditOptions{IO: f.IO, AWS: f.AWS, Render: f.Render, ReadFile: os.ReadFile,
+func NewCmdAudit(f *Factory, build BuildInfo, runF func(*AuditOptions) error) *cobra.Command {
+	opts := &AuditOptions{IO: f.IO, AWS: f.AWS, Render: f.Render, ReadFile: os.ReadFile, Version: build.Version,
 		Output: func() string { return f.globals.output }}
 	cmd := &cobra.Command{
 		Use:   "audit --api NAME|ID --stage S [--loadtest lt.json] [--measure m.json] [--fail-on high]",
@@ -100,7 +101,6 @@ when there are findings at or above --fail-on (default high), 0 otherwise.`,
 			if opts.Measure != "" && opts.Loadtest == "" {
 				return FlagErrorf("--measure needs --loadtest: the measured peak is compared with the sustainable rate")
 			}
-			opts.Version = cmd.Root().Version
 			if runF != nil {
 				return runF(opts)
 			}

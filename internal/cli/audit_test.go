@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +26,9 @@ import (
 )
 
 // awsCLI runs the AWS CLI against url with a clean environment; the test
-// is skipped when the CLI is not installed.
-func awsCLI(t *testing.T, url string) func(args ...string) map[string]any {
+// is skipped when the CLI is not installed. Each run starts a Python
+// process (a second or more), so independent calls go through parallel.
+func awsCLI(t *testing.T, url string) *awsRunner {
 	t.Helper()
 	bin, err := exec.LookPath("aws")
 	if err != nil {
@@ -41,28 +45,65 @@ func awsCLI(t *testing.T, url string) func(args ...string) map[string]any {
 		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
 		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "HOME="+home,
 		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
-	return func(args ...string) map[string]any {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append([]string{"--endpoint-url", url, "--output", "json"}, args...)...)
-		cmd.Env = env
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("aws %v: %v\n%s%s", args, err, stdout.String(), stderr.String())
-		}
-		out := map[string]any{}
-		if strings.TrimSpace(stdout.String()) != "" {
-			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-				t.Fatalf("aws %v: output is not JSON: %v\n%s", args, err, stdout.String())
-			}
-		}
-		return out
-	}
+	return &awsRunner{t: t, bin: bin, url: url, env: env}
 }
 
-// runApictl runs apictl in-process and returns its exit code and streams.
+type awsRunner struct {
+	t        *testing.T
+	bin, url string
+	env      []string
+}
+
+func (a *awsRunner) exec(args []string) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, a.bin, append([]string{"--endpoint-url", a.url, "--output", "json"}, args...)...)
+	cmd.Env = a.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("aws %v: %w\n%s%s", args, err, stdout.String(), stderr.String())
+	}
+	out := map[string]any{}
+	if strings.TrimSpace(stdout.String()) != "" {
+		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+			return nil, fmt.Errorf("aws %v: output is not JSON: %w\n%s", args, err, stdout.String())
+		}
+	}
+	return out, nil
+}
+
+// Run runs one AWS CLI command and returns its JSON output.
+func (a *awsRunner) Run(args ...string) map[string]any {
+	a.t.Helper()
+	out, err := a.exec(args)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return out
+}
+
+// Parallel runs independent AWS CLI commands at once.
+func (a *awsRunner) Parallel(calls ...[]string) []map[string]any {
+	a.t.Helper()
+	outs := make([]map[string]any, len(calls))
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, args := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = a.exec(args)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		a.t.Fatal(err)
+	}
+	return outs
+}
+
+// runAudit runs apictl in-process and returns its exit code and streams.
 func runAudit(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := Main(context.Background(), System{Args: args, In: strings.NewReader(""), Out: &out, Err: &errOut,
@@ -88,7 +129,7 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func setUpBrokenAPI(t *testing.T, url string, cli func(...string) map[string]any) brokenAPI {
+func setUpBrokenAPI(t *testing.T, url string, cli *awsRunner) brokenAPI {
 	ctx := context.Background()
 	c := must(awsapi.NewClients(ctx, SandboxSettings(url))).APIGateway
 	s := aws.String
@@ -124,9 +165,9 @@ func setUpBrokenAPI(t *testing.T, url string, cli func(...string) map[string]any
 	must(c.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: plan.Id, KeyId: key.Id, KeyType: s("API_KEY")}))
 	b.strayKeyID = *must(c.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: s("stray"), Enabled: true})).Id
 
-	cli("apigateway", "create-domain-name", "--domain-name", "api.orders.example", "--regional-certificate-arn",
+	cli.Run("apigateway", "create-domain-name", "--domain-name", "api.orders.example", "--regional-certificate-arn",
 		"arn:aws:acm:us-east-1:123456789012:certificate/abc", "--endpoint-configuration", "types=REGIONAL", "--security-policy", "TLS_1_0")
-	cli("apigateway", "create-base-path-mapping", "--domain-name", "api.orders.example", "--rest-api-id", b.id, "--stage", "prod")
+	cli.Run("apigateway", "create-base-path-mapping", "--domain-name", "api.orders.example", "--rest-api-id", b.id, "--stage", "prod")
 	return b
 }
 
@@ -144,23 +185,30 @@ const openPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"everyone","Effe
 
 const vpcePolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-0123456789abcdef0"}}}]}`
 
-func (b brokenAPI) fix(t *testing.T, url string, cli func(...string) map[string]any) {
+func (b brokenAPI) fix(t *testing.T, url string, cli *awsRunner) {
 	ctx := context.Background()
 	c := must(awsapi.NewClients(ctx, SandboxSettings(url))).APIGateway
 	s := aws.String
-	acl := cli("wafv2", "create-web-acl", "--name", "orders-acl", "--scope", "REGIONAL", "--default-action", "Allow={}",
-		"--visibility-config", "SampledRequestsEnabled=false,CloudWatchMetricsEnabled=false,MetricName=orders")["Summary"].(map[string]any)["ARN"].(string)
-	cli("wafv2", "associate-web-acl", "--web-acl-arn", acl, "--resource-arn", "arn:aws:apigateway:us-east-1::/restapis/"+b.id+"/stages/prod")
-	cli("apigateway", "update-rest-api", "--rest-api-id", b.id, "--patch-operations", patchOps("/policy", vpcePolicy))
-	auth := cli("apigateway", "create-authorizer", "--rest-api-id", b.id, "--name", "cognito", "--type", "COGNITO_USER_POOLS",
-		"--provider-arns", "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc", "--identity-source", "method.request.header.Authorization")["id"].(string)
-	cert := cli("apigateway", "generate-client-certificate", "--description", "orders")["clientCertificateId"].(string)
-	cli("apigateway", "update-stage", "--rest-api-id", b.id, "--stage-name", "prod", "--patch-operations", patchOps(
-		"/tracingEnabled", "true", "/clientCertificateId", cert,
-		"/accessLogSettings/destinationArn", "arn:aws:logs:us-east-1:123456789012:log-group:/apigateway/orders",
-		"/accessLogSettings/format", "$context.requestId"))
-	cli("apigateway", "update-domain-name", "--domain-name", "api.orders.example", "--patch-operations",
-		patchOps("/securityPolicy", "TLS_1_2", "/mutualTlsAuthentication/truststoreUri", "s3://orders-trust/ca.pem"))
+	first := cli.Parallel(
+		[]string{"wafv2", "create-web-acl", "--name", "orders-acl", "--scope", "REGIONAL", "--default-action", "Allow={}",
+			"--visibility-config", "SampledRequestsEnabled=false,CloudWatchMetricsEnabled=false,MetricName=orders"},
+		[]string{"apigateway", "create-authorizer", "--rest-api-id", b.id, "--name", "cognito", "--type", "COGNITO_USER_POOLS",
+			"--provider-arns", "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc", "--identity-source", "method.request.header.Authorization"},
+		[]string{"apigateway", "generate-client-certificate", "--description", "orders"},
+		[]string{"apigateway", "update-rest-api", "--rest-api-id", b.id, "--patch-operations", patchOps("/policy", vpcePolicy)},
+		[]string{"apigateway", "update-domain-name", "--domain-name", "api.orders.example", "--patch-operations",
+			patchOps("/securityPolicy", "TLS_1_2", "/mutualTlsAuthentication/truststoreUri", "s3://orders-trust/ca.pem")},
+	)
+	acl := first[0]["Summary"].(map[string]any)["ARN"].(string)
+	auth := first[1]["id"].(string)
+	cert := first[2]["clientCertificateId"].(string)
+	cli.Parallel(
+		[]string{"wafv2", "associate-web-acl", "--web-acl-arn", acl, "--resource-arn", "arn:aws:apigateway:us-east-1::/restapis/" + b.id + "/stages/prod"},
+		[]string{"apigateway", "update-stage", "--rest-api-id", b.id, "--stage-name", "prod", "--patch-operations", patchOps(
+			"/tracingEnabled", "true", "/clientCertificateId", cert,
+			"/accessLogSettings/destinationArn", "arn:aws:logs:us-east-1:123456789012:log-group:/apigateway/orders",
+			"/accessLogSettings/format", "$context.requestId")},
+	)
 
 	patch := func(path, value string) agtypes.PatchOperation {
 		return agtypes.PatchOperation{Op: agtypes.OpReplace, Path: s(path), Value: s(value)}
@@ -261,7 +309,7 @@ func TestAuditSandbox(t *testing.T) {
 	if rules := findingRules(t, out); !strings.Contains(strings.Join(rules, " "), "SEC003") {
 		t.Errorf("no resource policy: rules %v, want SEC003", rules)
 	}
-	cli("apigateway", "update-rest-api", "--rest-api-id", b.id, "--patch-operations", patchOps("/policy", openPolicy))
+	cli.Run("apigateway", "update-rest-api", "--rest-api-id", b.id, "--patch-operations", patchOps("/policy", openPolicy))
 
 	// Stable placeholders for the ids the sandbox makes up.
 	norm := func(s string) string {
@@ -318,14 +366,14 @@ func TestAuditSandbox(t *testing.T) {
 
 	// Only a low finding left: X-Ray off. --fail-on low fails, medium and
 	// high pass.
-	cli("apigateway", "update-stage", "--rest-api-id", b.id, "--stage-name", "prod", "--patch-operations", "op=replace,path=/tracingEnabled,value=false")
+	cli.Run("apigateway", "update-stage", "--rest-api-id", b.id, "--stage-name", "prod", "--patch-operations", "op=replace,path=/tracingEnabled,value=false")
 	for lvl, wantCode := range map[string]int{"low": ExitObjectivesMiss, "medium": ExitOK, "high": ExitOK} {
 		if code, _, _ := runAudit(append(base, "--fail-on", lvl)...); code != wantCode {
 			t.Errorf("one low finding, --fail-on %s: exit %d, want %d", lvl, code, wantCode)
 		}
 	}
 	// A medium one too: access logging off.
-	cli("apigateway", "update-stage", "--rest-api-id", b.id, "--stage-name", "prod", "--patch-operations", "op=remove,path=/accessLogSettings")
+	cli.Run("apigateway", "update-stage", "--rest-api-id", b.id, "--stage-name", "prod", "--patch-operations", "op=remove,path=/accessLogSettings")
 	for lvl, wantCode := range map[string]int{"low": ExitObjectivesMiss, "medium": ExitObjectivesMiss, "high": ExitOK} {
 		if code, _, _ := runAudit(append(base, "--fail-on", lvl)...); code != wantCode {
 			t.Errorf("low and medium findings, --fail-on %s: exit %d, want %d", lvl, code, wantCode)
@@ -373,9 +421,11 @@ func TestAuditHTTPAPI(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = sb.Close() })
 	cli := awsCLI(t, url)
-	id := cli("apigatewayv2", "create-api", "--name", "carts", "--protocol-type", "HTTP")["ApiId"].(string)
-	cli("apigatewayv2", "create-route", "--api-id", id, "--route-key", "GET /carts")
-	cli("apigatewayv2", "create-stage", "--api-id", id, "--stage-name", "prod")
+	id := cli.Run("apigatewayv2", "create-api", "--name", "carts", "--protocol-type", "HTTP")["ApiId"].(string)
+	cli.Parallel(
+		[]string{"apigatewayv2", "create-route", "--api-id", id, "--route-key", "GET /carts"},
+		[]string{"apigatewayv2", "create-stage", "--api-id", id, "--stage-name", "prod"},
+	)
 	code, out, stderr := runAudit("--endpoint-url", url, "audit", "--api", "carts", "--stage", "prod", "-o", "json")
 	if code != ExitObjectivesMiss {
 		t.Errorf("exit %d, want 3\n%s", code, stderr)
@@ -386,11 +436,25 @@ func TestAuditHTTPAPI(t *testing.T) {
 	}
 	// Access logs, detailed metrics and a throttle fix three; the route is
 	// still unauthorized and no WAF can be attached.
-	cli("apigatewayv2", "update-stage", "--api-id", id, "--stage-name", "prod",
+	cli.Run("apigatewayv2", "update-stage", "--api-id", id, "--stage-name", "prod",
 		"--access-log-settings", "DestinationArn=arn:aws:logs:us-east-1:123456789012:log-group:carts,Format=$context.requestId",
 		"--default-route-settings", "DetailedMetricsEnabled=true,ThrottlingRateLimit=50,ThrottlingBurstLimit=50")
 	code, out, _ = runAudit("--endpoint-url", url, "audit", "--api", id, "--stage", "prod", "-o", "json", "--fail-on", "medium")
 	if got := strings.Join(findingRules(t, out), " "); got != "SEC002 SEC005" || code != ExitObjectivesMiss {
 		t.Errorf("after update-stage: rules %q (exit %d), want SEC002 SEC005 (exit 3)\n%s", got, code, out)
+	}
+}
+
+func TestNewCmdAuditOptions(t *testing.T) {
+	f, _ := NewTestFactory(t)
+	var got *AuditOptions
+	cmd := NewCmdAudit(f, BuildInfo{Version: "1.2.3"}, func(o *AuditOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--api", "orders-api", "--stage", "prod", "--loadtest", "lt.json", "--measure", "m.json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || got.API != "orders-api" || got.Stage != "prod" || got.Loadtest != "lt.json" || got.Measure != "m.json" ||
+		got.FailOn != "high" || got.Version != "1.2.3" {
+		t.Errorf("options %+v", got)
 	}
 }

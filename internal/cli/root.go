@@ -183,7 +183,7 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		NewCmdPlan(f, nil),
 		NewCmdApplyPlan(f, nil),
 		NewCmdLoadtest(f, nil),
-		NewCmdAudit(f, nil),
+		NewCmdAudit(f, build, nil),
 		newHelpTopicExitCodes(),
 	)
 	return cmd

@@ -41,14 +41,14 @@ type restAPISecurity struct {
 }
 
 // view adds the policy to a GetRestApi answer. API Gateway returns the
-// document with its quotes backslash-escaped ({\"Version\":…}), which is why
-// terraform-provider-aws unquotes it; the emulator does the same.
+// document with its quotes backslash-escaped ({\"Version\":…}) and slashes
+// as \/ (terraform-provider-aws decodes both); the emulator does the same.
 func (a *restAPISecurity) view(out map[string]any) {
 	if a.Policy == "" {
 		return
 	}
 	q := strconv.Quote(a.Policy)
-	out["policy"] = q[1 : len(q)-1]
+	out["policy"] = strings.ReplaceAll(q[1:len(q)-1], "/", `\/`)
 }
 
 // stageSecurity is what a stage carries beyond throttles: the WAF web ACL

@@ -13,11 +13,11 @@ import (
 	waftypes "github.com/aws/aws-sdk-go-v2/service/wafv2/types"
 )
 
-// TestWAFv2WebACLOnStage: AssociateWebACL (awsJson1.1 through the real
+// TestLedgerWAFOnlyRESTStages: AssociateWebACL (awsJson1.1 through the real
 // wafv2 client) sets the stage's webAclArn, GetWebACLForResource finds it,
 // DisassociateWebACL clears it; HTTP API stages and unknown ACLs are
 // refused.
-func TestWAFv2WebACLOnStage(t *testing.T) {
+func TestLedgerWAFOnlyRESTStages(t *testing.T) {
 	ctx := context.Background()
 	_, c := startSandbox(t, Options{})
 	w := wafv2.NewFromConfig(c.Config)
@@ -77,7 +77,7 @@ func TestSecuritySettings(t *testing.T) {
 	must[*apigateway.UpdateRestApiOutput](t)(ag.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: &p.ID,
 		PatchOperations: []agtypes.PatchOperation{replace("/policy", policy)}}))
 	api := must[*apigateway.GetRestApiOutput](t)(ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &p.ID}))
-	if want := strings.ReplaceAll(policy, `"`, `\"`); aws.ToString(api.Policy) != want {
+	if want := strings.ReplaceAll(strings.ReplaceAll(policy, `"`, `\"`), "/", `\/`); aws.ToString(api.Policy) != want {
 		t.Errorf("policy %s, want the escaped %s", aws.ToString(api.Policy), want)
 	}
 	_, err := ag.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: &p.ID,
@@ -164,5 +164,32 @@ func TestSecuritySettings(t *testing.T) {
 	got := must[*apigateway.GetStageOutput](t)(ag.GetStage(ctx, &apigateway.GetStageInput{RestApiId: &p.ID, StageName: aws.String("prod")}))
 	if got.AccessLogSettings == nil || aws.ToString(got.AccessLogSettings.Format) != "$context.requestId" {
 		t.Errorf("access log after a failed update: %+v", got.AccessLogSettings)
+	}
+}
+
+// TestLedgerMethodAuthorizerKind: CUSTOM needs a TOKEN or REQUEST
+// authorizer of the API, COGNITO_USER_POOLS a Cognito one.
+func TestLedgerMethodAuthorizerKind(t *testing.T) {
+	ctx := context.Background()
+	_, c := startSandbox(t, Options{})
+	ag := c.APIGateway
+	p := createPetAPI(t, ag, "auth-pets")
+	pool := must[*apigateway.CreateAuthorizerOutput](t)(ag.CreateAuthorizer(ctx, &apigateway.CreateAuthorizerInput{RestApiId: &p.ID,
+		Name: aws.String("pool"), Type: agtypes.AuthorizerTypeCognitoUserPools, ProviderARNs: []string{"arn:aws:cognito-idp:us-east-1:1:userpool/x"},
+		IdentitySource: aws.String("method.request.header.Authorization")}))
+	put := func(verb, authType, authorizer string) error {
+		_, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: &p.ID, ResourceId: &p.PetID, HttpMethod: aws.String(verb),
+			AuthorizationType: aws.String(authType), AuthorizerId: aws.String(authorizer)})
+		return err
+	}
+	wantAPIError(t, put("PUT", "CUSTOM", ""), "BadRequestException")
+	wantAPIError(t, put("PUT", "CUSTOM", aws.ToString(pool.Id)), "BadRequestException")
+	wantAPIError(t, put("PUT", "COGNITO_USER_POOLS", "nope"), "BadRequestException")
+	if err := put("PUT", "COGNITO_USER_POOLS", aws.ToString(pool.Id)); err != nil {
+		t.Fatalf("a Cognito method with the API's Cognito authorizer: %v", err)
+	}
+	m := must[*apigateway.GetMethodOutput](t)(ag.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: &p.ID, ResourceId: &p.PetID, HttpMethod: aws.String("PUT")}))
+	if aws.ToString(m.AuthorizationType) != "COGNITO_USER_POOLS" || aws.ToString(m.AuthorizerId) != aws.ToString(pool.Id) {
+		t.Errorf("GetMethod: %s %s", aws.ToString(m.AuthorizationType), aws.ToString(m.AuthorizerId))
 	}
 }
