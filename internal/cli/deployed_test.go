@@ -76,3 +76,20 @@ func TestLedgerLoadtestUndeployedChanges(t *testing.T) {
 		t.Errorf("backend saw %v", rec.paths)
 	}
 }
+
+// TestLoadtestUnknownStage: discovery reads the stage, so a stage that does
+// not exist fails before any load is sent.
+func TestLoadtestUnknownStage(t *testing.T) {
+	rec := &pathRecorder{}
+	sb, _ := cartSandbox(t, rec)
+	_, stderr, err := runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "cart", "--stage", "nostage",
+		"--path-param", "userId=42", "--rate", "5", "--duration", "1s")
+	if err == nil || !strings.Contains(err.Error(), `api cart has no stage "nostage"`) {
+		t.Fatalf("err = %v\n%s", err, stderr)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.paths) != 0 {
+		t.Fatalf("load was sent: %v", rec.paths)
+	}
+}
