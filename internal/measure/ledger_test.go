@@ -133,3 +133,18 @@ func TestLedgerMeasureApiNameCollision(t *testing.T) {
 		t.Fatalf("warnings %q", u.Warnings)
 	}
 }
+
+// TestMeasureByMethodWithoutGetResources: when the methods cannot be listed
+// (e.g. no permission), --by method still answers from ListMetrics and says
+// what it could not do.
+func TestMeasureByMethodWithoutGetResources(t *testing.T) {
+	sb, c, clk := startSandbox(t)
+	createREST(t, c.APIGateway, "shop", "prod")
+	putRequests(sb.Metrics(), restErrs, at(12, 0), 7, 0, 0, 10, restDims("shop", "prod", "", ""), restDims("shop", "prod", "GET", "/pets"))
+	sb.InjectErrors("GetResources", 1, 403, "AccessDeniedException")
+	u, err := measure.Run(context.Background(), c, measure.Options{API: "shop", Stage: "prod", Since: time.Hour, ByMethod: true, Now: clk.Now})
+	check(t, err)
+	if len(u.Methods) != 1 || u.Methods[0].Count != 7 || !has(u.Warnings, "could not list the methods of shop") {
+		t.Fatalf("methods %+v warnings %q", u.Methods, u.Warnings)
+	}
+}

@@ -126,9 +126,10 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		// weeks: query every method the API defines as well.
 		defined, ok, err := definedMethods(ctx, c, api)
 		if err != nil {
-			return nil, err
+			// Not fatal: the ListMetrics answer still stands.
+			windowWarnings = append(windowWarnings, fmt.Sprintf("could not list the methods of %s (%v): methods whose metrics ListMetrics no longer lists (no data in the past two weeks) are left out", api, err))
 		}
-		if ok {
+		if ok && err == nil {
 			for _, st := range stages {
 				methods[st.Name] = mergeMethods(methods[st.Name], defined)
 			}
