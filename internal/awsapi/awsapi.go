@@ -8,7 +8,6 @@ package awsapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -19,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/smithy-go"
 )
 
 // Settings are the AWS options given on the command line. Empty fields leave
@@ -33,26 +31,25 @@ type Settings struct {
 	StaticCredentials bool
 	// MaxAttempts bounds the retries of one call (default 8).
 	MaxAttempts int
+	// Getenv reads the endpoint environment variables (nil: os.Getenv);
+	// see ResolveEndpoints.
+	Getenv func(string) string
+}
+
+// Endpoints resolves the settings' endpoints with the one endpoint rule.
+func (s Settings) Endpoints() Endpoints {
+	return ResolveEndpoints(s.EndpointURL, s.Getenv)
 }
 
 // Clients holds the service clients built from one configuration.
 type Clients struct {
-	Config       aws.Config
-	Region       string
+	Config aws.Config
+	Region string
+	// Endpoints are where each client sends its calls ("" for AWS).
+	Endpoints    Endpoints
 	APIGateway   *apigateway.Client
 	APIGatewayV2 *apigatewayv2.Client
 	CloudWatch   *cloudwatch.Client
-}
-
-// throttleCodes are the error codes API Gateway and CloudWatch use when a
-// caller is rate limited; the SDK's standard retryer does not know all of them.
-var throttleCodes = map[string]struct{}{
-	"TooManyRequestsException": {},
-	"Throttling":               {},
-	"ThrottlingException":      {},
-	"ThrottledException":       {},
-	"RequestLimitExceeded":     {},
-	"LimitExceededException":   {},
 }
 
 // LoadConfig loads the AWS configuration with the given overrides.
@@ -130,46 +127,30 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ClientsFromConfig(cfg), nil
+	return ClientsFromConfig(cfg, s.Endpoints()), nil
 }
 
-// ClientsFromConfig builds the clients from a loaded configuration.
-func ClientsFromConfig(cfg aws.Config) *Clients {
+// ClientsFromConfig builds the clients from a loaded configuration, each
+// sent to its endpoint in ep ("" leaves the SDK's resolution, AWS's
+// endpoint or the shared config file's endpoint_url).
+func ClientsFromConfig(cfg aws.Config, ep Endpoints) *Clients {
+	if ep.APIGateway == "" && ep.APIGatewayV2 == "" && ep.CloudWatch == "" && cfg.BaseEndpoint != nil {
+		// endpoint_url of the shared config file.
+		b := *cfg.BaseEndpoint
+		ep = Endpoints{APIGateway: b, APIGatewayV2: b, CloudWatch: b}
+	}
 	return &Clients{
 		Config:       cfg,
 		Region:       cfg.Region,
-		APIGateway:   apigateway.NewFromConfig(cfg),
-		APIGatewayV2: apigatewayv2.NewFromConfig(cfg),
-		CloudWatch:   cloudwatch.NewFromConfig(cfg),
+		Endpoints:    ep,
+		APIGateway:   apigateway.NewFromConfig(cfg, func(o *apigateway.Options) { setBase(&o.BaseEndpoint, ep.APIGateway) }),
+		APIGatewayV2: apigatewayv2.NewFromConfig(cfg, func(o *apigatewayv2.Options) { setBase(&o.BaseEndpoint, ep.APIGatewayV2) }),
+		CloudWatch:   cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { setBase(&o.BaseEndpoint, ep.CloudWatch) }),
 	}
 }
 
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
+func setBase(dst **string, endpoint string) {
+	if endpoint != "" {
+		*dst = aws.String(endpoint)
 	}
-	return ""
-}
-
-// IsThrottle reports whether err is a rate-limit answer from AWS.
-func IsThrottle(err error) bool {
-	_, ok := throttleCodes[errorCode(err)]
-	return ok
-}
-
-// IsNotFound reports whether err is a NotFoundException (or
-// ResourceNotFound) answer.
-func IsNotFound(err error) bool {
-	switch errorCode(err) {
-	case "NotFoundException", "ResourceNotFoundException", "ResourceNotFound":
-		return true
-	}
-	return false
-}
-
-// IsConflict reports whether err is a ConflictException answer, which API
-// Gateway returns while a concurrent change to the same resource is in flight.
-func IsConflict(err error) bool {
-	return errorCode(err) == "ConflictException"
 }

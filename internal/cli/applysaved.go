@@ -21,10 +21,17 @@ func applyPlanSource(opts *ApplyPlanOptions) string {
 	return opts.File
 }
 
+// planSource is the plan the changes were computed from and the diff
+// options used: what apply-plan reads back against after applying.
+type planSource struct {
+	Plan *plan.Plan
+	Diff plan.DiffOptions
+}
+
 // applyPlanChanges returns the changes apply-plan shows and applies: those
 // of a saved plan (--from) after checking the live state has not moved, or
 // those computed from the plan file, saved with --out.
-func applyPlanChanges(ctx context.Context, opts *ApplyPlanOptions) (*plan.Changes, *awsapi.Clients, error) {
+func applyPlanChanges(ctx context.Context, opts *ApplyPlanOptions) (*plan.Changes, *awsapi.Clients, planSource, error) {
 	progress := func(format string, args ...any) {
 		if !opts.Quiet() {
 			fmt.Fprintf(opts.IO.ErrOut, format+"\n", args...)
@@ -33,24 +40,28 @@ func applyPlanChanges(ctx context.Context, opts *ApplyPlanOptions) (*plan.Change
 	if opts.From != "" {
 		data, err := os.ReadFile(opts.From)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read saved plan: %w", err)
+			return nil, nil, planSource{}, fmt.Errorf("read saved plan: %w", err)
 		}
 		saved, err := plan.ReadSaved(data)
 		if err != nil {
-			return nil, nil, WithHint(fmt.Errorf("%s: %w", opts.From, err), "save a plan with: apictl apply-plan -f plan.yaml --dry-run --out changes.json")
+			return nil, nil, planSource{}, WithHint(fmt.Errorf("%s: %w", opts.From, err), "save a plan with: apictl apply-plan -f plan.yaml --dry-run --out changes.json")
 		}
 		clients, err := opts.AWS(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, planSource{}, err
 		}
 		progress("Checking that the live state is still the one %s was computed from (%s)…", opts.From, saved.CreatedAt.Format("2006-01-02 15:04:05 UTC"))
 		if err := saved.Check(ctx, plan.NewClient(clients), opts.Getenv); err != nil {
 			if errors.Is(err, plan.ErrLiveStateChanged) {
-				return nil, nil, WithHint(err, fmt.Sprintf("nothing was changed; compute the changes again: apictl apply-plan -f %s --dry-run --out %s", saved.PlanFile, opts.From))
+				return nil, nil, planSource{}, WithHint(err, fmt.Sprintf("nothing was changed; compute the changes again: apictl apply-plan -f %s --dry-run --out %s", saved.PlanFile, opts.From))
 			}
-			return nil, nil, fmt.Errorf("%s: %w", opts.From, err)
+			return nil, nil, planSource{}, fmt.Errorf("%s: %w", opts.From, err)
 		}
-		return saved.ChangeSet(), clients, nil
+		src := planSource{Diff: plan.DiffOptions{Prune: saved.Prune, Getenv: opts.Getenv}}
+		if sp, err := saved.Plan(); err == nil {
+			src.Plan = sp
+		}
+		return saved.ChangeSet(), clients, src, nil
 	}
 
 	var data []byte
@@ -63,54 +74,56 @@ func applyPlanChanges(ctx context.Context, opts *ApplyPlanOptions) (*plan.Change
 		data, err = os.ReadFile(opts.File)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read plan: %w", err)
+		return nil, nil, planSource{}, fmt.Errorf("read plan: %w", err)
 	}
 	p, err := plan.Check(name, data)
 	if err != nil {
 		var es plan.Errors
 		if errors.As(err, &es) {
 			fmt.Fprintln(opts.IO.ErrOut, es.Error())
-			return nil, nil, WithHint(fmt.Errorf("%s: %d %s", opts.File, len(es), plural(len(es), "problem", "problems")), "fix the plan; 'apictl plan validate -f "+opts.File+"' lists the same problems")
+			return nil, nil, planSource{}, WithHint(fmt.Errorf("%s: %d %s", opts.File, len(es), plural(len(es), "problem", "problems")), "fix the plan; 'apictl plan validate -f "+opts.File+"' lists the same problems")
 		}
-		return nil, nil, err
+		return nil, nil, planSource{}, err
 	}
+	printQuotaWarnings(opts.IO.ErrOut, p)
 	if opts.File == "-" && !opts.AutoApprove && !opts.DryRun {
-		return nil, nil, WithHint(errors.New("cannot ask for confirmation while the plan comes from stdin"), "pass --auto-approve, or --dry-run")
+		return nil, nil, planSource{}, WithHint(errors.New("cannot ask for confirmation while the plan comes from stdin"), "pass --auto-approve, or --dry-run")
 	}
 	clients, err := opts.AWS(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, planSource{}, err
 	}
 	c := plan.NewClient(clients)
 	progress("Reading live state of %s API %s…", strings.ToUpper(p.EffectiveType()), p.API)
 	dopts := plan.DiffOptions{Prune: opts.Prune, Getenv: opts.Getenv}
+	src := planSource{Plan: p, Diff: dopts}
 	if opts.Out == "" {
 		ch, err := plan.Diff(ctx, c, p, dopts)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", opts.File, err)
+			return nil, nil, planSource{}, fmt.Errorf("%s: %w", opts.File, err)
 		}
-		return ch, clients, nil
+		return ch, clients, src, nil
 	}
 	ch, fp, err := plan.ReadFingerprint(ctx, c, p, dopts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", opts.File, err)
+		return nil, nil, planSource{}, fmt.Errorf("%s: %w", opts.File, err)
 	}
 	now := opts.Now
 	if now == nil {
-		return nil, nil, errors.New("apply-plan: no clock")
+		return nil, nil, planSource{}, errors.New("apply-plan: no clock")
 	}
 	saved, err := plan.NewSaved(ch, opts.File, data, opts.Prune, fp, now())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, planSource{}, err
 	}
 	out, err := json.MarshalIndent(saved, "", "  ")
 	if err != nil {
-		return nil, nil, fmt.Errorf("save plan: %w", err)
+		return nil, nil, planSource{}, fmt.Errorf("save plan: %w", err)
 	}
 	if err := os.WriteFile(opts.Out, append(out, '\n'), 0o600); err != nil {
-		return nil, nil, fmt.Errorf("save plan: %w", err)
+		return nil, nil, planSource{}, fmt.Errorf("save plan: %w", err)
 	}
 	progress("Saved %d %s to %s; apply exactly these with: apictl apply-plan --from %s", len(ch.Stages)+len(ch.UsagePlans)+len(ch.APIKeys)+len(ch.PlanKeys),
 		plural(len(ch.Stages)+len(ch.UsagePlans)+len(ch.APIKeys)+len(ch.PlanKeys), "change", "changes"), opts.Out, opts.Out)
-	return ch, clients, nil
+	return ch, clients, src, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/demo"
 	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/report"
@@ -83,7 +84,7 @@ and the equivalent commands to run against AWS. Load only ever goes to
 
 func demoRun(ctx context.Context, opts *DemoOptions) error {
 	out := opts.Output()
-	if !isLoopback("http://" + opts.Addr) {
+	if !awsapi.IsLoopback("http://" + opts.Addr) {
 		return WithHint(fmt.Errorf("--addr %s is not a loopback address", opts.Addr), "the demo sends load; it only listens on 127.0.0.1 or localhost")
 	}
 	// In table and markdown mode the steps' output is the show; with -o json

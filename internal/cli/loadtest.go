@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,9 @@ import (
 
 // LoadtestOptions are the options of `apictl loadtest`.
 type LoadtestOptions struct {
+	// invokeBase is the stage URL the load of --api goes to.
+	invokeBase string
+
 	IO       *IOStreams
 	AWS      func(ctx context.Context) (*awsapi.Clients, error)
 	Settings *awsapi.Settings
@@ -177,7 +181,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.StringVar(&opts.Stage, "stage", "", "stage to invoke with --api")
 	fl.StringArrayVar(&opts.PathParams, "path-param", nil, "path parameter value name=value for --api (repeatable)")
 	fl.StringVar(&opts.PathParamsFile, "path-params", "", "file of name=value path parameter lines for --api")
-	fl.StringVar(&opts.InvokeURL, "invoke-url", "", "base URL of the stage for --api (default: AWS's, or the --endpoint-url emulator's)")
+	fl.StringVar(&opts.InvokeURL, "invoke-url", "", "base URL of the stage for --api, e.g. a custom domain (default: the stage on the endpoint the API is discovered on; one on another endpoint is refused)")
 	fl.StringSliceVar(&opts.Methods, "methods", nil, "with --api, only these HTTP methods (e.g. GET,POST)")
 	fl.StringArrayVar(&opts.Weights, "weight", nil, "weight of a target in the mix: 'GET /pets=5' (repeatable)")
 	fl.StringVar(&opts.MixFile, "mix", "", "traffic mix from 'apictl measure --by method -o json' (with --api): search the aggregate rate at it")
@@ -334,15 +338,16 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		if err != nil {
 			return nil, "", err
 		}
-		invoke := loadtest.AWSInvokeURL(clients.Region, opts.Stage)
-		switch {
-		case opts.InvokeURL != "":
-			base := strings.TrimSuffix(opts.InvokeURL, "/")
-			invoke = func(string) string { return base }
-		case opts.Settings != nil && opts.Settings.EndpointURL != "":
-			invoke = loadtest.LocalInvokeURL(opts.Settings.EndpointURL, opts.Stage)
-		case opts.Getenv("AWS_ENDPOINT_URL") != "":
-			invoke = loadtest.LocalInvokeURL(opts.Getenv("AWS_ENDPOINT_URL"), opts.Stage)
+		// Load goes where the API was discovered: one endpoint rule
+		// (awsapi.ResolveEndpoints) for both.
+		invoke, err := loadtest.InvokeURLFor(clients.Endpoints.APIGateway, clients.Region, opts.Stage, opts.InvokeURL)
+		var mismatch *loadtest.EndpointMismatchError
+		if errors.As(err, &mismatch) {
+			return nil, "", WithHint(fmt.Errorf("refusing to load-test: %w", err),
+				"discover and load-test the same deployment: drop --invoke-url, or point --endpoint-url / AWS_ENDPOINT_URL_API_GATEWAY at the endpoint that serves it")
+		}
+		if err != nil {
+			return nil, "", FlagErrorf("--invoke-url: %v", err)
 		}
 		ts, apiID, err = loadtest.DiscoverTargets(ctx, clients.APIGateway, loadtest.DiscoverOptions{
 			API: opts.API, Stage: opts.Stage, InvokeURL: invoke, PathParams: params,
@@ -355,6 +360,7 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		if err != nil {
 			return nil, "", err
 		}
+		opts.invokeBase = invoke(apiID)
 	}
 	for _, w := range opts.Weights {
 		name, n, ok := strings.Cut(w, "=")
@@ -507,6 +513,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		c.API, c.Stage = opts.API, opts.Stage
 		c.Target = opts.API + " (" + opts.Stage + ")"
 		c.Warnings = append(append([]string{}, opts.discoveryWarnings...), c.Warnings...)
+		c.InvokeURL = opts.invokeBase
 	}
 	c.Warnings = append(mixWarnings, c.Warnings...)
 	if opts.ChartFile != "" {
@@ -544,6 +551,9 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 	kv := report.KV{}
 	add := func(k, v string) { kv.Pairs = append(kv.Pairs, report.Pair{Key: k, Value: v}) }
 	add("Mode", c.Mode)
+	if c.InvokeURL != "" {
+		add("Invoke URL", c.InvokeURL)
+	}
 	if len(c.Targets) > 0 {
 		add("Targets", strings.Join(c.Targets, ", "))
 	}

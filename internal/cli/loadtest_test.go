@@ -141,13 +141,7 @@ func (p *pathRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func runLoadtest(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	f, tio := NewTestFactory(t)
-	root := NewCmdRoot(f, BuildInfo{Version: "test"})
-	root.SetArgs(args)
-	root.SetOut(tio.Out)
-	root.SetErr(tio.ErrOut)
-	err = root.ExecuteContext(context.Background())
-	return tio.Out.String(), tio.ErrOut.String(), err
+	return runWithEnv(t, nil, args...)
 }
 
 func TestLoadtestAPIDiscoveryFixedRunJSON(t *testing.T) {
@@ -263,7 +257,7 @@ func TestLoadtestMissingPathParamHint(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 	_, _, err = runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "nope", "--stage", "prod")
-	if err == nil || !strings.Contains(err.Error(), `rest api "nope" not found`) {
+	if err == nil || !strings.Contains(err.Error(), `no REST API named or with id "nope"`) {
 		t.Fatalf("err %v", err)
 	}
 }

@@ -357,6 +357,25 @@ type ValidationResult struct {
 	File   string            `json:"file"`
 	Valid  bool              `json:"valid"`
 	Errors []ValidationError `json:"errors"`
+	// Warnings are default quotas the plan exceeds that an account can
+	// have raised: valid, but apply fails where they were not raised.
+	Warnings []ValidationWarning `json:"warnings"`
+}
+
+// ValidationWarning is a raisable quota the plan exceeds.
+type ValidationWarning struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Quota   string `json:"quota"`
+	Default int    `json:"default"`
+	Message string `json:"message"`
+}
+
+// printQuotaWarnings writes the plan's raisable-quota warnings to stderr.
+func printQuotaWarnings(w io.Writer, p *plan.Plan) {
+	for _, x := range plan.Warnings(p) {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
 }
 
 // ValidationError is one problem at a position.
@@ -384,9 +403,17 @@ func planValidateRun(opts *PlanValidateOptions) error {
 	if err != nil && !errors.As(err, &es) {
 		return err
 	}
-	res := ValidationResult{File: opts.File, Valid: len(es) == 0, Errors: []ValidationError{}}
+	res := ValidationResult{File: opts.File, Valid: len(es) == 0, Errors: []ValidationError{}, Warnings: []ValidationWarning{}}
 	for _, e := range es {
 		res.Errors = append(res.Errors, ValidationError{Line: e.Pos.Line, Column: e.Pos.Col, Message: e.Msg})
+	}
+	if p != nil {
+		for _, w := range plan.Warnings(p) {
+			res.Warnings = append(res.Warnings, ValidationWarning{Line: w.Pos.Line, Column: w.Pos.Col, Quota: w.Quota, Default: w.Limit, Message: w.Msg})
+		}
+		if opts.Output().Format != report.FormatJSON {
+			printQuotaWarnings(opts.IO.ErrOut, p)
+		}
 	}
 	if opts.Output().Format == report.FormatJSON {
 		if err := opts.Render(report.Document{}, res); err != nil {

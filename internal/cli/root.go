@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -94,21 +92,6 @@ func colorEnabled(tty bool, noColorFlag bool, getenv func(string) string) bool {
 	return true
 }
 
-// isLoopback reports whether an endpoint URL points at this machine (the
-// sandbox), where fake credentials and a default region are fine.
-func isLoopback(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // NewCmdRoot builds the apictl command tree.
 func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 	g := f.globals
@@ -145,12 +128,8 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 			}
 			f.IO.ColorEnabled = colorEnabled(f.IO.OutTTY, g.noColor, f.Getenv)
 			s := f.Settings
-			s.Region, s.Profile, s.EndpointURL = g.region, g.profile, g.endpointURL
-			endpoint := s.EndpointURL
-			if endpoint == "" {
-				endpoint = f.Getenv("AWS_ENDPOINT_URL")
-			}
-			if endpoint != "" && isLoopback(endpoint) {
+			s.Region, s.Profile, s.EndpointURL, s.Getenv = g.region, g.profile, g.endpointURL, f.Getenv
+			if s.Endpoints().Loopback() {
 				if s.Region == "" && f.Getenv("AWS_REGION") == "" && f.Getenv("AWS_DEFAULT_REGION") == "" {
 					s.Region = "us-east-1"
 				}
@@ -185,7 +164,9 @@ func NewCmdRoot(f *Factory, build BuildInfo) *cobra.Command {
 		NewCmdLoadtest(f, nil),
 		NewCmdAudit(f, build, nil),
 		newHelpTopicExitCodes(),
+		NewCmdIAMPolicy(f, nil),
 	)
+	cmd.SetHelpCommand(newHelpCommand())
 	return cmd
 }
 

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/apictl/apictl/internal/deployed"
-
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/awsfacts"
+	"github.com/apictl/apictl/internal/deployed"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -74,22 +75,19 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 	if o.API == "" || o.Stage == "" {
 		return nil, "", fmt.Errorf("discover: --api and --stage are both needed")
 	}
-	id, err := findRestAPI(ctx, c, o.API)
+	ref, err := awsapi.ResolveRestAPI(ctx, c, o.API)
 	if err != nil {
 		return nil, "", err
 	}
+	id := ref.ID
 	var resources []types.Resource
-	var pos *string
-	for {
-		out, err := c.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: aws.String(id), Embed: []string{"methods"}, Limit: aws.Int32(500), Position: pos})
+	pg := apigateway.NewGetResourcesPaginator(c, &apigateway.GetResourcesInput{RestApiId: aws.String(id), Embed: []string{"methods"}, Limit: aws.Int32(awsapi.PageLimit)})
+	for pg.HasMorePages() {
+		out, err := pg.NextPage(ctx)
 		if err != nil {
 			return nil, "", fmt.Errorf("get resources of api %s: %w", id, err)
 		}
 		resources = append(resources, out.Items...)
-		if out.Position == nil || *out.Position == "" {
-			break
-		}
-		pos = out.Position
 	}
 	sort.Slice(resources, func(i, j int) bool { return aws.ToString(resources[i].Path) < aws.ToString(resources[j].Path) })
 	undeployed, err := checkDeployment(ctx, c, id, o, resources)
@@ -195,34 +193,60 @@ func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o Disco
 	return undeployed, nil
 }
 
-// findRestAPI resolves a REST API name or id.
-func findRestAPI(ctx context.Context, c RestAPIClient, nameOrID string) (string, error) {
-	var byName []string
-	var pos *string
-	for {
-		out, err := c.GetRestApis(ctx, &apigateway.GetRestApisInput{Limit: aws.Int32(500), Position: pos})
-		if err != nil {
-			return "", fmt.Errorf("list rest apis: %w", err)
-		}
-		for _, a := range out.Items {
-			if aws.ToString(a.Id) == nameOrID {
-				return nameOrID, nil
-			}
-			if aws.ToString(a.Name) == nameOrID {
-				byName = append(byName, aws.ToString(a.Id))
-			}
-		}
-		if out.Position == nil || *out.Position == "" {
-			break
-		}
-		pos = out.Position
+// EndpointMismatchError refuses a load test whose targets would be on
+// another endpoint than the one the API was discovered on: discovering on
+// an emulator and sending load to the real execute-api URL (or the other
+// way round) would load-test something nobody asked to.
+type EndpointMismatchError struct {
+	Discovery string // "" for AWS
+	Target    string
+}
+
+func (e *EndpointMismatchError) Error() string {
+	d := e.Discovery
+	if d == "" {
+		d = "AWS (no custom endpoint)"
 	}
-	switch len(byName) {
-	case 0:
-		return "", fmt.Errorf("rest api %q not found (by name or id) in this account and region", nameOrID)
-	case 1:
-		return byName[0], nil
+	return fmt.Sprintf("the API was discovered on %s but the load would go to %s", d, e.Target)
+}
+
+// InvokeURLFor returns the stage base URL of the APIs discovered on the
+// API Gateway endpoint discovery ("" for AWS, in region): the emulator's
+// invoke URL for a custom endpoint, AWS's execute-api URL otherwise. A
+// non-empty override (a custom domain, an emulator's host-style URL) is used
+// instead, but only when it is on the same side as discovery: on AWS it must
+// not be on this machine; on a custom endpoint it must be the endpoint's
+// host, one of its subdomains, or like it on this machine. Otherwise it
+// returns an *EndpointMismatchError.
+func InvokeURLFor(discovery, region, stage, override string) (func(apiID string) string, error) {
+	if override == "" {
+		if discovery == "" {
+			return AWSInvokeURL(region, stage), nil
+		}
+		return LocalInvokeURL(discovery, stage), nil
+	}
+	base := strings.TrimSuffix(override, "/")
+	fixed := func(string) string { return base }
+	ou, err := url.Parse(override)
+	if err != nil || ou.Host == "" {
+		return nil, fmt.Errorf("invoke url %q: want an absolute URL such as https://api.example.com/prod", override)
+	}
+	if discovery == "" {
+		if awsapi.IsLoopback(override) {
+			return nil, &EndpointMismatchError{Target: override}
+		}
+		return fixed, nil
+	}
+	du, err := url.Parse(discovery)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", discovery, err)
+	}
+	oh, dh := strings.ToLower(ou.Hostname()), strings.ToLower(du.Hostname())
+	switch {
+	case oh == dh, strings.HasSuffix(oh, "."+dh):
+	case awsapi.IsLoopbackHost(oh) && awsapi.IsLoopbackHost(dh):
 	default:
-		return "", fmt.Errorf("%d rest apis are named %q (%s): give the id with --api", len(byName), nameOrID, strings.Join(byName, ", "))
+		return nil, &EndpointMismatchError{Discovery: discovery, Target: override}
 	}
+	return fixed, nil
 }

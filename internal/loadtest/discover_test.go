@@ -102,8 +102,8 @@ func TestDiscoverTargetsErrors(t *testing.T) {
 		o    DiscoverOptions
 		want string
 	}{
-		{DiscoverOptions{API: "dup", Stage: "prod", InvokeURL: inv}, `2 rest apis are named "dup" (a1, a2)`},
-		{DiscoverOptions{API: "nope", Stage: "prod", InvokeURL: inv}, `rest api "nope" not found`},
+		{DiscoverOptions{API: "dup", Stage: "prod", InvokeURL: inv}, `2 APIs are named "dup": a1, a2`},
+		{DiscoverOptions{API: "nope", Stage: "prod", InvokeURL: inv}, `no REST API named or with id "nope"`},
 		{DiscoverOptions{API: "a1", Stage: "prod", InvokeURL: inv}, "no value for path parameter(s) itemId, userId: give --path-param itemId=VALUE"},
 		{DiscoverOptions{API: "a1", Stage: "prod", InvokeURL: inv, Methods: []string{"DELETE"}}, "has no methods"},
 	} {

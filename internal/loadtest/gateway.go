@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
@@ -154,9 +155,9 @@ func ReadGatewayLimits(ctx context.Context, c ThrottleClient, apiID, stage, apiK
 	if err != nil || keyID == "" {
 		return out, err
 	}
-	var pos *string
-	for {
-		plans, err := c.GetUsagePlans(ctx, &apigateway.GetUsagePlansInput{KeyId: aws.String(keyID), Limit: aws.Int32(500), Position: pos})
+	pages := apigateway.NewGetUsagePlansPaginator(c, &apigateway.GetUsagePlansInput{KeyId: aws.String(keyID), Limit: aws.Int32(awsapi.PageLimit)})
+	for pages.HasMorePages() {
+		plans, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read usage plans of the load-test key: %w", err)
 		}
@@ -183,17 +184,14 @@ func ReadGatewayLimits(ctx context.Context, c ThrottleClient, apiID, stage, apiK
 				}
 			}
 		}
-		if pos = plans.Position; pos == nil || *pos == "" {
-			break
-		}
 	}
 	return out, nil
 }
 
 func findKeyID(ctx context.Context, c ThrottleClient, value string) (string, error) {
-	var pos *string
-	for {
-		keys, err := c.GetApiKeys(ctx, &apigateway.GetApiKeysInput{IncludeValues: aws.Bool(true), Limit: aws.Int32(500), Position: pos})
+	pages := apigateway.NewGetApiKeysPaginator(c, &apigateway.GetApiKeysInput{IncludeValues: aws.Bool(true), Limit: aws.Int32(awsapi.PageLimit)})
+	for pages.HasMorePages() {
+		keys, err := pages.NextPage(ctx)
 		if err != nil {
 			return "", fmt.Errorf("find the load-test api key: %w", err)
 		}
@@ -202,10 +200,8 @@ func findKeyID(ctx context.Context, c ThrottleClient, value string) (string, err
 				return aws.ToString(k.Id), nil
 			}
 		}
-		if pos = keys.Position; pos == nil || *pos == "" {
-			return "", nil
-		}
 	}
+	return "", nil
 }
 
 // stageKeyLabel turns a stage method-setting key ("~1orders/POST", root

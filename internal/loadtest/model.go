@@ -11,8 +11,11 @@ import (
 type Capacity struct {
 	Target string `json:"target"`
 	// API and Stage are set when the targets were discovered with --api/--stage.
-	API        string   `json:"api,omitempty"`
-	Stage      string   `json:"stage,omitempty"`
+	API   string `json:"api,omitempty"`
+	Stage string `json:"stage,omitempty"`
+	// InvokeURL is the stage URL the load went to (with --api): on the
+	// endpoint the API was discovered on.
+	InvokeURL  string   `json:"invoke_url,omitempty"`
 	Targets    []string `json:"targets,omitempty"` // every target when more than one ("GET /pets")
 	Mode       string   `json:"mode"`              // "fixed" or "search"
 	Objectives []string `json:"objectives"`

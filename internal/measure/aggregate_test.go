@@ -203,8 +203,11 @@ func TestKeys(t *testing.T) {
 	if l, src := methodThrottle(Throttle{}, Method{Method: "GET", Resource: "/"}); l != nil || src != "" {
 		t.Errorf("no throttle: %v %q", l, src)
 	}
-	if limitOf(-1, -1) != nil || limitOf(0, 0) != nil {
-		t.Error("-1/0 throttle figures mean unset")
+	if limitOf(-1, -1) != nil || routeLimit(nil, nil) != nil {
+		t.Error("-1 and absent throttle figures mean unset")
+	}
+	if l := limitOf(0, 0); !l.Blocks() || limit(l) != "0 rps, burst 0 (blocks every request)" {
+		t.Errorf("0/0 is a throttle that blocks every request, got %v %q", l, limit(l))
 	}
 }
 

@@ -110,7 +110,11 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 		tb := report.Table{Title: prefix + "Method throttles", Headers: []string{"METHOD", "RATE", "BURST"}, Align: []report.Alignment{report.AlignLeft, report.AlignRight, report.AlignRight}}
 		for _, k := range sortedKeys(u.Throttle.Methods) {
 			l := u.Throttle.Methods[k]
-			tb.Rows = append(tb.Rows, []string{k, num(l.Rate), strconv.Itoa(int(l.Burst))})
+			burst := strconv.Itoa(int(l.Burst))
+			if l.Blocks() {
+				burst += " (blocks every request)"
+			}
+			tb.Rows = append(tb.Rows, []string{k, num(l.Rate), burst})
 		}
 		blocks = append(blocks, tb)
 	}
@@ -185,6 +189,9 @@ func ptrTo(l Limit) *Limit { return &l }
 func limit(l *Limit) string {
 	if l == nil {
 		return "none"
+	}
+	if l.Blocks() {
+		return "0 rps, burst 0 (blocks every request)"
 	}
 	return fmt.Sprintf("%s rps, burst %d", num(l.Rate), l.Burst)
 }

@@ -104,7 +104,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		return nil, err
 	}
 	plans := map[string][]UsagePlan{}
-	if api.Type == APITypeREST {
+	if api.Kind == APITypeREST {
 		if plans, err = usagePlans(ctx, c.REST, api.ID); err != nil {
 			return nil, err
 		}
@@ -138,18 +138,18 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 
 	var scopes []scope
 	for si, st := range stages {
-		scopes = append(scopes, scope{stageIdx: si, methodIdx: -1, dims: stageDims(api.Type, api.Name, api.ID, st.Name)})
+		scopes = append(scopes, scope{stageIdx: si, methodIdx: -1, dims: stageDims(api.Kind, api.Name, api.ID, st.Name)})
 		for mi, m := range methods[st.Name] {
-			scopes = append(scopes, scope{stageIdx: si, methodIdx: mi, dims: methodDims(api.Type, api.Name, api.ID, st.Name, m)})
+			scopes = append(scopes, scope{stageIdx: si, methodIdx: mi, dims: methodDims(api.Kind, api.Name, api.ID, st.Name, m)})
 		}
 	}
-	qs := buildQueries(api.Type, scopes, period, int(g.seconds()))
+	qs := buildQueries(api.Kind, scopes, period, int(g.seconds()))
 	data, err := fetchMetricData(ctx, c.CloudWatch, qs, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("measure %s: %w", api, err)
 	}
 	forms := map[[2]int]string{} // HTTP API: the dimension set each route's data matched
-	if api.Type == APITypeHTTP && opts.ByMethod {
+	if api.Kind == APITypeHTTP && opts.ByMethod {
 		if forms, err = routeFallback(ctx, c.CloudWatch, api, stages, methods, data, period, int(g.seconds()), start, end); err != nil {
 			return nil, err
 		}
@@ -158,7 +158,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 	out := make([]*Usage, len(stages))
 	for si, st := range stages {
 		u := &Usage{
-			API: api.Name, APIID: api.ID, APIType: api.Type, Stage: st.Name,
+			API: api.Name, APIID: api.ID, APIType: api.Kind, Stage: st.Name,
 			Window:          Window{Start: start, End: end, Seconds: g.seconds()},
 			PeriodSeconds:   period,
 			PeriodRule:      rule,
@@ -213,7 +213,7 @@ func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
 		}
 		sortMethods(u.Methods)
 		sort.Strings(u.MethodsWithoutData)
-		if api.Type == APITypeHTTP {
+		if api.Kind == APITypeHTTP {
 			u.RouteMetricForm = routeForm(forms, si, len(methods[st.Name]))
 		}
 		addFindings(u, api, opts.ByMethod, len(u.Methods) > 0, opts.Region)
@@ -302,7 +302,7 @@ func throttleSourceText(src string) string {
 }
 
 func detailedMetricsHint(api apiRef, stage string) string {
-	if api.Type == APITypeHTTP {
+	if api.Kind == APITypeHTTP {
 		return fmt.Sprintf("enable them with `detailedMetrics: true` in a plan + `apictl apply-plan` (or `aws apigatewayv2 update-stage --api-id %s --stage-name %s --default-route-settings DetailedMetricsEnabled=true`)", api.ID, stage)
 	}
 	return fmt.Sprintf("enable them with `detailedMetrics: true` in a plan + `apictl apply-plan` (or `aws apigateway update-stage --rest-api-id %s --stage-name %s --patch-operations op=replace,path=/*/*/metrics/enabled,value=true`)", api.ID, stage)

@@ -22,7 +22,7 @@ import (
 // Resource (REST) or Route (HTTP) dimensions.
 func discoverMethods(ctx context.Context, cw Metrics, api apiRef) (map[string][]Method, error) {
 	filter := cwtypes.DimensionFilter{Name: aws.String("ApiName"), Value: aws.String(awsfacts.MetricAPIName(api.Name, api.ID))}
-	if api.Type == APITypeHTTP {
+	if api.Kind == APITypeHTTP {
 		filter = cwtypes.DimensionFilter{Name: aws.String("ApiId"), Value: aws.String(api.ID)}
 	}
 	seen := map[string]map[string]Method{}
@@ -50,7 +50,7 @@ func discoverMethods(ctx context.Context, cw Metrics, api apiRef) (map[string][]
 				continue
 			}
 			var meth Method
-			if api.Type == APITypeHTTP {
+			if api.Kind == APITypeHTTP {
 				route, ok := d["Route"]
 				mm, okm := d["Method"]
 				res, okr := d["Resource"]
@@ -137,7 +137,7 @@ type routeLister interface {
 // when ListMetrics does not list them (it leaves out metrics without data
 // in the past two weeks). ok is false when the client cannot list them.
 func definedMethods(ctx context.Context, c Clients, api apiRef) (out []Method, ok bool, err error) {
-	if api.Type == APITypeHTTP {
+	if api.Kind == APITypeHTTP {
 		rl, isRL := c.HTTP.(routeLister)
 		if !isRL {
 			return nil, false, nil
@@ -225,7 +225,7 @@ func routeFallback(ctx context.Context, cw Metrics, api apiRef, stages []stageIn
 	if len(alt) == 0 {
 		return forms, nil
 	}
-	more, err := fetchMetricData(ctx, cw, buildQueries(api.Type, alt, period, windowSeconds), start, end)
+	more, err := fetchMetricData(ctx, cw, buildQueries(api.Kind, alt, period, windowSeconds), start, end)
 	if err != nil {
 		return nil, fmt.Errorf("measure %s (method/resource route metrics): %w", api, err)
 	}

@@ -149,6 +149,10 @@ type Limit struct {
 	Burst int32   `json:"burst"`
 }
 
+// Blocks reports whether the limit refuses every request: API Gateway
+// answers 429 to all requests through a 0/0 throttle.
+func (l *Limit) Blocks() bool { return l != nil && l.Rate == 0 && l.Burst == 0 }
+
 // Throttle is what is configured on the stage now.
 type Throttle struct {
 	// Stage is the stage-wide default (REST methodSettings "*/*", HTTP

@@ -2,6 +2,7 @@ package measure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
-	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+
+	"github.com/apictl/apictl/internal/awsapi"
 )
 
 // HintError is an error with a hint for the user (the CLI prints it on a
@@ -27,55 +29,25 @@ func (e *HintError) Unwrap() error { return e.Err }
 // Hint returns the advice for the user.
 func (e *HintError) Hint() string { return e.hint }
 
-// apiRef identifies the measured API.
-type apiRef struct {
-	Type string // APITypeREST or APITypeHTTP
-	ID   string
-	Name string
-}
+// apiRef identifies the measured API (Kind is APITypeREST or APITypeHTTP).
+type apiRef = awsapi.APIRef
 
-func (a apiRef) String() string {
-	return fmt.Sprintf("%s (%s, %s API)", a.Name, a.ID, strings.ToUpper(a.Type))
-}
-
-// listAPIs returns every REST API (GetRestApis, all pages) and HTTP API
-// (apigatewayv2 GetApis, all pages; WebSocket APIs left out).
+// listAPIs returns every REST API and HTTP API (WebSocket APIs left out).
 func listAPIs(ctx context.Context, c Clients) ([]apiRef, error) {
 	var out []apiRef
 	if c.REST != nil {
-		var pos *string
-		for page := 0; page < maxPages; page++ {
-			res, err := c.REST.GetRestApis(ctx, &apigateway.GetRestApisInput{Limit: aws.Int32(500), Position: pos})
-			if err != nil {
-				return nil, fmt.Errorf("list rest apis: %w", err)
-			}
-			for _, a := range res.Items {
-				out = append(out, apiRef{Type: APITypeREST, ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
-			}
-			pos = res.Position
-			if aws.ToString(pos) == "" {
-				break
-			}
+		apis, err := awsapi.ListRestAPIs(ctx, c.REST)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, apis...)
 	}
 	if c.HTTP != nil {
-		var token *string
-		for page := 0; page < maxPages; page++ {
-			res, err := c.HTTP.GetApis(ctx, &apigatewayv2.GetApisInput{MaxResults: aws.String("500"), NextToken: token})
-			if err != nil {
-				return nil, fmt.Errorf("list http apis: %w", err)
-			}
-			for _, a := range res.Items {
-				if a.ProtocolType != "" && a.ProtocolType != v2types.ProtocolTypeHttp {
-					continue
-				}
-				out = append(out, apiRef{Type: APITypeHTTP, ID: aws.ToString(a.ApiId), Name: aws.ToString(a.Name)})
-			}
-			token = res.NextToken
-			if aws.ToString(token) == "" {
-				break
-			}
+		apis, err := awsapi.ListHTTPAPIs(ctx, c.HTTP)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, apis...)
 	}
 	return out, nil
 }
@@ -88,63 +60,40 @@ func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, []stri
 	if err != nil {
 		return apiRef{}, nil, err
 	}
-	namesakes := func(a apiRef) []string {
-		var ids []string
-		for _, b := range apis {
-			// CloudWatch keys REST API metrics by the ASCII part of the name.
-			if a.Type == APITypeREST && b.Type == APITypeREST && b.ID != a.ID &&
-				awsfacts.MetricAPIName(b.Name, b.ID) == awsfacts.MetricAPIName(a.Name, a.ID) {
-				ids = append(ids, b.ID)
-			}
+	a, err := awsapi.FindAPI(apis, nameOrID, "REST or HTTP")
+	var nf *awsapi.APINotFoundError
+	var amb *awsapi.AmbiguousAPIError
+	switch {
+	case errors.As(err, &nf):
+		return apiRef{}, nil, &HintError{Err: err, hint: "APIs in this region: " + describeAPIs(apis)}
+	case errors.As(err, &amb):
+		ids := make([]string, len(amb.Matches))
+		for i, a := range amb.Matches {
+			ids[i] = fmt.Sprintf("%s (%s)", a.ID, strings.ToUpper(a.Kind))
 		}
-		return ids
-	}
-	for _, a := range apis {
-		if a.ID == nameOrID {
-			return a, namesakes(a), nil
-		}
-	}
-	var named []apiRef
-	for _, a := range apis {
-		if a.Name == nameOrID {
-			named = append(named, a)
-		}
-	}
-	switch len(named) {
-	case 1:
-		return named[0], namesakes(named[0]), nil
-	case 0:
 		return apiRef{}, nil, &HintError{
-			Err:  fmt.Errorf("no REST or HTTP API named or with id %q", nameOrID),
-			hint: "APIs in this region: " + describeAPIs(apis),
+			Err:  fmt.Errorf("api name %q is ambiguous: %d APIs carry it: %s", nameOrID, len(amb.Matches), strings.Join(ids, ", ")),
+			hint: "pass --api with one of these ids",
+		}
+	case err != nil:
+		return apiRef{}, nil, err
+	}
+	var namesakes []string
+	for _, b := range apis {
+		// CloudWatch keys REST API metrics by the ASCII part of the name.
+		if a.Kind == APITypeREST && b.Kind == APITypeREST && b.ID != a.ID &&
+			awsfacts.MetricAPIName(b.Name, b.ID) == awsfacts.MetricAPIName(a.Name, a.ID) {
+			namesakes = append(namesakes, b.ID)
 		}
 	}
-	ids := make([]string, len(named))
-	for i, a := range named {
-		ids[i] = fmt.Sprintf("%s (%s)", a.ID, strings.ToUpper(a.Type))
-	}
-	return apiRef{}, nil, &HintError{
-		Err:  fmt.Errorf("api name %q is ambiguous: %d APIs carry it: %s", nameOrID, len(named), strings.Join(ids, ", ")),
-		hint: "pass --api with one of these ids",
-	}
+	return a, namesakes, nil
 }
 
 func describeAPIs(apis []apiRef) string {
 	if len(apis) == 0 {
 		return "none (check --region and --endpoint-url)"
 	}
-	sorted := append([]apiRef(nil), apis...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	const max = 20
-	parts := make([]string, 0, max+1)
-	for i, a := range sorted {
-		if i == max {
-			parts = append(parts, fmt.Sprintf("… and %d more", len(sorted)-max))
-			break
-		}
-		parts = append(parts, a.String())
-	}
-	return strings.Join(parts, ", ")
+	return awsapi.DescribeAPIs(apis, 20)
 }
 
 // stageInfo is what measure needs of a stage.
@@ -158,7 +107,7 @@ type stageInfo struct {
 // name.
 func listStages(ctx context.Context, c Clients, api apiRef) ([]stageInfo, error) {
 	var out []stageInfo
-	if api.Type == APITypeREST {
+	if api.Kind == APITypeREST {
 		res, err := c.REST.GetStages(ctx, &apigateway.GetStagesInput{RestApiId: aws.String(api.ID)})
 		if err != nil {
 			return nil, fmt.Errorf("list stages of %s: %w", api, err)
@@ -178,8 +127,7 @@ func listStages(ctx context.Context, c Clients, api apiRef) ([]stageInfo, error)
 			out = append(out, st)
 		}
 	} else {
-		var token *string
-		for page := 0; page < maxPages; page++ {
+		err := awsapi.AllPages(ctx, func(ctx context.Context, token *string) (*string, error) {
 			res, err := c.HTTP.GetStages(ctx, &apigatewayv2.GetStagesInput{ApiId: aws.String(api.ID), NextToken: token})
 			if err != nil {
 				return nil, fmt.Errorf("list stages of %s: %w", api, err)
@@ -188,32 +136,42 @@ func listStages(ctx context.Context, c Clients, api apiRef) ([]stageInfo, error)
 				st := stageInfo{Name: aws.ToString(s.StageName), Throttle: Throttle{Methods: map[string]Limit{}}}
 				if d := s.DefaultRouteSettings; d != nil {
 					st.DetailedMetrics = aws.ToBool(d.DetailedMetricsEnabled)
-					st.Throttle.Stage = limitOf(aws.ToFloat64(d.ThrottlingRateLimit), aws.ToInt32(d.ThrottlingBurstLimit))
+					st.Throttle.Stage = routeLimit(d.ThrottlingRateLimit, d.ThrottlingBurstLimit)
 				}
 				for route, rs := range s.RouteSettings {
-					if l := limitOf(aws.ToFloat64(rs.ThrottlingRateLimit), aws.ToInt32(rs.ThrottlingBurstLimit)); l != nil {
+					if l := routeLimit(rs.ThrottlingRateLimit, rs.ThrottlingBurstLimit); l != nil {
 						st.Throttle.Methods[route] = *l
 					}
 				}
 				out = append(out, st)
 			}
-			token = res.NextToken
-			if aws.ToString(token) == "" {
-				break
-			}
+			return res.NextToken, nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// limitOf returns the throttle, nil when neither figure is set (zero, or
-// -1 which API Gateway uses for "no limit").
+// limitOf returns the throttle, nil when it is unset (-1, which API
+// Gateway uses for "throttling disabled"). A 0/0 throttle is returned: it
+// blocks every request (see Limit.Blocks).
 func limitOf(rate float64, burst int32) *Limit {
-	if rate <= 0 && burst <= 0 {
+	if rate < 0 || burst < 0 {
 		return nil
 	}
 	return &Limit{Rate: rate, Burst: burst}
+}
+
+// routeLimit is limitOf for HTTP API route settings, whose unset figures
+// are absent.
+func routeLimit(rate *float64, burst *int32) *Limit {
+	if rate == nil && burst == nil {
+		return nil
+	}
+	return limitOf(aws.ToFloat64(rate), aws.ToInt32(burst))
 }
 
 // methodSettingKey turns a stage methodSettings key ("~1pets~1{id}/GET",
@@ -268,36 +226,29 @@ func selectStages(all []stageInfo, stage string, api apiRef) ([]stageInfo, error
 // stage of the API (GetUsagePlans, all pages, filtered on apiStages).
 func usagePlans(ctx context.Context, c RESTAPI, apiID string) (map[string][]UsagePlan, error) {
 	out := map[string][]UsagePlan{}
-	var pos *string
-	for page := 0; page < maxPages; page++ {
-		res, err := c.GetUsagePlans(ctx, &apigateway.GetUsagePlansInput{Limit: aws.Int32(500), Position: pos})
-		if err != nil {
-			return nil, fmt.Errorf("list usage plans: %w", err)
-		}
-		for _, p := range res.Items {
-			for _, as := range p.ApiStages {
-				if aws.ToString(as.ApiId) != apiID {
-					continue
-				}
-				up := UsagePlan{ID: aws.ToString(p.Id), Name: aws.ToString(p.Name), Methods: map[string]Limit{}}
-				if p.Throttle != nil {
-					up.Throttle = limitOf(p.Throttle.RateLimit, p.Throttle.BurstLimit)
-				}
-				if q := p.Quota; q != nil && q.Limit > 0 {
-					up.Quota = &Quota{Limit: q.Limit, Offset: q.Offset, Period: string(q.Period)}
-				}
-				for k, t := range as.Throttle {
-					if l := limitOf(t.RateLimit, t.BurstLimit); l != nil {
-						up.Methods[usagePlanKey(k)] = *l
-					}
-				}
-				stage := aws.ToString(as.Stage)
-				out[stage] = append(out[stage], up)
+	plans, err := awsapi.ListUsagePlans(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range plans {
+		for _, as := range p.ApiStages {
+			if aws.ToString(as.ApiId) != apiID {
+				continue
 			}
-		}
-		pos = res.Position
-		if aws.ToString(pos) == "" {
-			break
+			up := UsagePlan{ID: aws.ToString(p.Id), Name: aws.ToString(p.Name), Methods: map[string]Limit{}}
+			if p.Throttle != nil {
+				up.Throttle = limitOf(p.Throttle.RateLimit, p.Throttle.BurstLimit)
+			}
+			if q := p.Quota; q != nil && q.Limit > 0 {
+				up.Quota = &Quota{Limit: q.Limit, Offset: q.Offset, Period: string(q.Period)}
+			}
+			for k, t := range as.Throttle {
+				if l := limitOf(t.RateLimit, t.BurstLimit); l != nil {
+					up.Methods[usagePlanKey(k)] = *l
+				}
+			}
+			stage := aws.ToString(as.Stage)
+			out[stage] = append(out[stage], up)
 		}
 	}
 	for _, ps := range out {

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
-	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
@@ -28,27 +26,10 @@ const DefaultUpdatePlanInterval = 20 * time.Second
 // UpdateUsagePlan per 20 s, five CreateApiKey per second) unless the
 // endpoint is on a loopback address (a local emulator).
 func PacingFor(endpointURL string) map[string]time.Duration {
-	if IsLoopbackEndpoint(endpointURL) {
+	if awsapi.IsLoopback(endpointURL) {
 		return nil
 	}
 	return map[string]time.Duration{"UpdateUsagePlan": DefaultUpdatePlanInterval, "CreateApiKey": 200 * time.Millisecond}
-}
-
-// IsLoopbackEndpoint reports whether u points at localhost or a loopback IP.
-func IsLoopbackEndpoint(u string) bool {
-	if u == "" {
-		return false
-	}
-	pu, err := url.Parse(u)
-	if err != nil {
-		return false
-	}
-	h := pu.Hostname()
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // ApplyOptions tune Apply.
@@ -113,14 +94,6 @@ func defaultSleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func retryable(err error) bool {
-	switch apiErrorCode(err) {
-	case "TooManyRequestsException", "ThrottlingException", "Throttling", "LimitExceededException", "ConflictException":
-		return true
-	}
-	return false
-}
-
 // retryAfter returns the Retry-After delay of an HTTP answer, if any.
 func retryAfter(err error) (time.Duration, bool) {
 	var re *smithyhttp.ResponseError
@@ -173,7 +146,10 @@ func (e *executor) call(ctx context.Context, op, what string, fn func(context.Co
 			e.progress("%s: %s", op, what)
 			return nil
 		}
-		if !retryable(err) || i >= attempts || ctx.Err() != nil {
+		if awsapi.IsConflict(err) && !awsapi.IsTransient(err) {
+			return &ConflictError{Op: op, What: what, Err: err}
+		}
+		if !awsapi.IsTransient(err) || i >= attempts || ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		d, ok := retryAfter(err)
@@ -181,11 +157,30 @@ func (e *executor) call(ctx context.Context, op, what string, fn func(context.Co
 			d = min(maxd, base<<(i-1))
 			d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 		}
-		e.progress("%s: %s answered %s, retry %d/%d in %s", what, op, apiErrorCode(err), i, attempts-1, d.Round(time.Millisecond))
+		e.progress("%s: %s answered %s, retry %d/%d in %s", what, op, awsapi.ErrorCode(err), i, attempts-1, d.Round(time.Millisecond))
 		if err := e.opts.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
+}
+
+// ConflictError is a ConflictException that trying again cannot fix (a key
+// already in another usage plan for the stage, a name already taken): Apply
+// stops at the first answer instead of retrying it.
+type ConflictError struct {
+	Op, What string
+	Err      error
+}
+
+func (e *ConflictError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// Hint says what to change before applying again.
+func (e *ConflictError) Hint() string {
+	if e.Op == "CreateUsagePlanKey" {
+		return "an API key can be in only one usage plan per API stage: remove the key from its other usage plan for this stage, then apply again"
+	}
+	return "AWS refused the change as conflicting with its current state and retrying will not help: compare the live state with the plan, fix one of them, then apply again"
 }
 
 func (e *executor) progress(format string, args ...any) {
@@ -248,7 +243,7 @@ func Apply(ctx context.Context, c Client, ch *Changes, opts ApplyOptions) (*Resu
 		}
 		err := e.call(ctx, "DeleteUsagePlanKey", fmt.Sprintf("remove key %q from usage plan %q", x.Key, x.Plan), func(ctx context.Context) error {
 			_, err := c.REST.DeleteUsagePlanKey(ctx, &apigateway.DeleteUsagePlanKeyInput{UsagePlanId: aws.String(x.planID), KeyId: aws.String(x.keyID)})
-			if apiErrorCode(err) == "NotFoundException" {
+			if awsapi.IsNotFound(err) {
 				return nil // already gone
 			}
 			return err
@@ -391,7 +386,7 @@ func Apply(ctx context.Context, c Client, ch *Changes, opts ApplyOptions) (*Resu
 func (e *executor) deleteKey(ctx context.Context, x *Change) error {
 	return e.call(ctx, "DeleteApiKey", fmt.Sprintf("delete API key %q", x.Name), func(ctx context.Context) error {
 		_, err := e.c.REST.DeleteApiKey(ctx, &apigateway.DeleteApiKeyInput{ApiKey: aws.String(x.keyID)})
-		if apiErrorCode(err) == "NotFoundException" {
+		if awsapi.IsNotFound(err) {
 			return nil
 		}
 		return err

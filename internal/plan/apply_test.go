@@ -238,7 +238,8 @@ func TestApplyRetriesTooManyRequests(t *testing.T) {
 	p := goodPlan(t)
 	f.sb.InjectErrors("UpdateStage", 1, 429, "TooManyRequestsException")
 	f.sb.InjectErrors("CreateApiKey", 2, 429, "TooManyRequestsException")
-	f.sb.InjectErrors("CreateUsagePlanKey", 1, 409, "ConflictException")
+	// A conflict about a concurrent modification is transient.
+	f.sb.InjectErrorMessage("CreateUsagePlanKey", 1, 409, "ConflictException", "Unable to complete operation due to concurrent modification. Please try again later.")
 	var sleeps []time.Duration
 	opts := fastApply()
 	opts.Sleep = func(ctx context.Context, d time.Duration) error { sleeps = append(sleeps, d); return nil }
@@ -254,6 +255,26 @@ func TestApplyRetriesTooManyRequests(t *testing.T) {
 		t.Errorf("sleeps = %v", sleeps)
 	}
 	f.mustBeConverged(t, p)
+}
+
+// TestLedgerPermanentConflictFailsInOneCall: a ConflictException that no
+// retry can fix fails at the first answer, with a hint.
+func TestLedgerPermanentConflictFailsInOneCall(t *testing.T) {
+	f := newFixture(t)
+	p := goodPlan(t)
+	f.sb.InjectErrorMessage("CreateUsagePlanKey", 1, 409, "ConflictException",
+		"Usage Plan x cannot be added because API Key k cannot reference multiple Usage Plans with the same API Stage: a:prod")
+	opts := fastApply()
+	var sleeps int
+	opts.Sleep = func(context.Context, time.Duration) error { sleeps++; return nil }
+	_, res, err := f.apply(t, p, DiffOptions{}, opts)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Hint(), "one usage plan per API stage") {
+		t.Fatalf("want a ConflictError with a hint, got %v", err)
+	}
+	if res.Calls["CreateUsagePlanKey"] != 1 || sleeps != 0 {
+		t.Errorf("CreateUsagePlanKey calls = %d, sleeps = %d; want 1 call, no backoff", res.Calls["CreateUsagePlanKey"], sleeps)
+	}
 }
 
 func TestApplyRetriesExhaustedThenConverges(t *testing.T) {

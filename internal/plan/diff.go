@@ -240,20 +240,23 @@ func Compute(p *Plan, live *Live, opts DiffOptions) (*Changes, error) {
 				id, _ := checkMethod(m.Key)
 				lm, exists := ls.Methods[id]
 				key := stagePatchKey(id)
-				if want := desiredThrottle(m.Throttle); want != nil {
+				want, metrics := desiredThrottle(m.Throttle), m.DetailedMetrics
+				if !exists {
+					// A new method setting may start as a copy of */* or
+					// of the account defaults (AWS does not say which):
+					// write every governed field, inherited ones included.
+					want, metrics = newMethodSetting(p.Stage, ls, want, metrics)
+				}
+				if want != nil {
 					var old *ThrottleValue
 					if exists {
 						old = lm.Throttle
 					}
 					stageThrottleOps(c, key, id.String(), old, want)
 				}
-				if m.DetailedMetrics != nil {
-					// A new method setting starts as a copy of */* (or of
-					// defaults): always set the flag explicitly then.
-					if !exists || *m.DetailedMetrics != lm.Metrics {
-						c.ops = append(c.ops, replaceOp("/"+key+"/metrics/enabled", strconv.FormatBool(*m.DetailedMetrics)))
-						c.Fields = append(c.Fields, &Field{Path: id.String() + " detailedMetrics", Old: ptrIf(exists, strconv.FormatBool(lm.Metrics)), New: sp(strconv.FormatBool(*m.DetailedMetrics))})
-					}
+				if metrics != nil && (!exists || *metrics != lm.Metrics) {
+					c.ops = append(c.ops, replaceOp("/"+key+"/metrics/enabled", strconv.FormatBool(*metrics)))
+					c.Fields = append(c.Fields, &Field{Path: id.String() + " detailedMetrics", Old: ptrIf(exists, strconv.FormatBool(lm.Metrics)), New: sp(strconv.FormatBool(*metrics))})
 				}
 			}
 		}
@@ -659,7 +662,18 @@ func fmtThrottle(t *ThrottleValue) string {
 	if t == nil {
 		return "none"
 	}
+	if t.Blocks() {
+		return "rate 0, burst 0 (blocks every request)"
+	}
 	return fmt.Sprintf("rate %s, burst %d", fmtFloat(t.Rate), t.Burst)
+}
+
+// blockedNote marks a figure of a 0/0 throttle in a field of the diff.
+func blockedNote(t *ThrottleValue) string {
+	if t.Blocks() {
+		return " (blocks every request)"
+	}
+	return ""
 }
 
 func fmtQuota(q *QuotaValue) string {
@@ -679,7 +693,7 @@ func fmtMethodMap(m map[MethodID]ThrottleValue) string {
 	}
 	var parts []string
 	for id, t := range m {
-		parts = append(parts, fmt.Sprintf("%s %s/%d", id, fmtFloat(t.Rate), t.Burst))
+		parts = append(parts, fmt.Sprintf("%s %s/%d%s", id, fmtFloat(t.Rate), t.Burst, blockedNote(&t)))
 	}
 	sort.Strings(parts)
 	return "attached; methods: " + strings.Join(parts, ", ")
@@ -691,7 +705,7 @@ func stageThrottleOps(c *Change, key, label string, old, want *ThrottleValue) {
 		c.ops = append(c.ops, replaceOp(prefix+"rateLimit", fmtFloat(want.Rate)))
 		var o *string
 		if old != nil {
-			o = sp(fmtFloat(old.Rate))
+			o = sp(fmtFloat(old.Rate) + blockedNote(old))
 		}
 		c.Fields = append(c.Fields, &Field{Path: label + " throttle.rate", Old: o, New: sp(fmtFloat(want.Rate))})
 	}
@@ -699,10 +713,29 @@ func stageThrottleOps(c *Change, key, label string, old, want *ThrottleValue) {
 		c.ops = append(c.ops, replaceOp(prefix+"burstLimit", strconv.Itoa(want.Burst)))
 		var o *string
 		if old != nil {
-			o = sp(strconv.Itoa(old.Burst))
+			o = sp(strconv.Itoa(old.Burst) + blockedNote(old))
 		}
 		c.Fields = append(c.Fields, &Field{Path: label + " throttle.burst", Old: o, New: sp(strconv.Itoa(want.Burst))})
 	}
+}
+
+// newMethodSetting completes the fields of a stage method setting apictl
+// is about to create: what the plan does not set for the method is what it
+// means the method to inherit, the stage default (planned, else live).
+func newMethodSetting(st *StageSettings, ls *LiveStage, t *ThrottleValue, metrics *bool) (*ThrottleValue, *bool) {
+	if t == nil {
+		if t = desiredThrottle(st.Throttle); t == nil && ls.Default != nil {
+			d := *ls.Default
+			t = &d
+		}
+	}
+	if metrics == nil {
+		if metrics = st.DetailedMetrics; metrics == nil {
+			v := ls.DefaultMetrics
+			metrics = &v
+		}
+	}
+	return t, metrics
 }
 
 func sameMethodMap(a, b map[MethodID]ThrottleValue) bool {

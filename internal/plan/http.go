@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
@@ -42,43 +43,12 @@ type LiveHTTPStage struct {
 // ReadLiveHTTP reads every page of the HTTP API, its routes and the plan's stages.
 func ReadLiveHTTP(ctx context.Context, api HTTPAPI, p *Plan) (*LiveHTTP, error) {
 	live := &LiveHTTP{Routes: map[string]bool{}, Stages: map[string]*LiveHTTPStage{}}
-	var next *string
-	var names []string
-	var byName []v2types.Api
-	for {
-		out, err := api.GetApis(ctx, &apigatewayv2.GetApisInput{NextToken: next, MaxResults: aws.String("500")})
-		if err != nil {
-			return nil, fmt.Errorf("list HTTP APIs: %w", err)
-		}
-		for _, a := range out.Items {
-			if a.ProtocolType != v2types.ProtocolTypeHttp {
-				continue
-			}
-			if aws.ToString(a.ApiId) == p.API {
-				byName = []v2types.Api{a}
-				next = nil
-				break
-			}
-			if aws.ToString(a.Name) == p.API {
-				byName = append(byName, a)
-			}
-			names = append(names, aws.ToString(a.Name))
-		}
-		if next = out.NextToken; next == nil || *next == "" || (len(byName) == 1 && aws.ToString(byName[0].ApiId) == p.API) {
-			break
-		}
+	a, err := awsapi.ResolveHTTPAPI(ctx, api, p.API)
+	if err != nil {
+		return nil, apiLookupError(err, "HTTP APIs", "for a REST API set type: rest")
 	}
-	switch len(byName) {
-	case 0:
-		return nil, &LiveError{Msg: fmt.Sprintf("no HTTP API named or with id %q", p.API),
-			Fix: fmt.Sprintf("check --region/--endpoint-url and the api: field (HTTP APIs here: %s); for a REST API set type: rest", listOrNone(names))}
-	case 1:
-		live.APIID, live.APIName = aws.ToString(byName[0].ApiId), aws.ToString(byName[0].Name)
-	default:
-		return nil, &LiveError{Msg: fmt.Sprintf("%d HTTP APIs are named %q", len(byName), p.API), Fix: "set api: to the API id"}
-	}
-	next = nil
-	for {
+	live.APIID, live.APIName = a.ID, a.Name
+	err = awsapi.AllPages(ctx, func(ctx context.Context, next *string) (*string, error) {
 		out, err := api.GetRoutes(ctx, &apigatewayv2.GetRoutesInput{ApiId: &live.APIID, NextToken: next, MaxResults: aws.String("500")})
 		if err != nil {
 			return nil, fmt.Errorf("read routes of HTTP API %s: %w", live.APIID, err)
@@ -86,15 +56,16 @@ func ReadLiveHTTP(ctx context.Context, api HTTPAPI, p *Plan) (*LiveHTTP, error) 
 		for _, r := range out.Items {
 			live.Routes[aws.ToString(r.RouteKey)] = true
 		}
-		if next = out.NextToken; next == nil || *next == "" {
-			break
-		}
+		return out.NextToken, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var missing []string
 	for _, name := range dedupe(p.Stages) {
 		out, err := api.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: &live.APIID, StageName: aws.String(name)})
 		if err != nil {
-			if apiErrorCode(err) == "NotFoundException" {
+			if awsapi.IsNotFound(err) {
 				missing = append(missing, name)
 				continue
 			}
@@ -159,6 +130,21 @@ func applyDesired(rs *v2types.RouteSettings, label string, t *ThrottleValue, met
 	return fs
 }
 
+// newRouteSetting completes the fields of an HTTP API route setting apictl
+// is about to create from the stage's default route settings def (as
+// planned).
+func newRouteSetting(st *StageSettings, def v2types.RouteSettings, t *ThrottleValue, metrics *bool) (*ThrottleValue, *bool) {
+	if t == nil {
+		t = routeThrottle(def)
+	}
+	if metrics == nil {
+		if metrics = st.DetailedMetrics; metrics == nil {
+			metrics = aws.Bool(aws.ToBool(def.DetailedMetricsEnabled))
+		}
+	}
+	return t, metrics
+}
+
 func rateOf(t *ThrottleValue) float64 {
 	if t == nil {
 		return 0
@@ -220,7 +206,13 @@ func ComputeHTTP(p *Plan, live *LiveHTTP, opts DiffOptions) (*Changes, error) {
 			for _, m := range p.Stage.Methods {
 				inPlan[m.Key] = true
 				rs, exists := routes[m.Key]
-				fs := applyDesired(&rs, m.Key, desiredThrottle(m.Throttle), m.DetailedMetrics, exists)
+				want, metrics := desiredThrottle(m.Throttle), m.DetailedMetrics
+				if !exists {
+					// A new route setting gets every governed field,
+					// the default route's where the plan sets none.
+					want, metrics = newRouteSetting(p.Stage, def, want, metrics)
+				}
+				fs := applyDesired(&rs, m.Key, want, metrics, exists)
 				routes[m.Key] = rs
 				if len(fs) > 0 {
 					changed = true

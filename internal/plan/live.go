@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/awsfacts"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/smithy-go"
 )
 
 // RESTAPI is the part of the API Gateway (v1) client the plan package uses;
@@ -152,16 +151,6 @@ func (e *LiveError) Error() string { return e.Msg }
 // Hint returns the advice (printed by the CLI as "hint: …").
 func (e *LiveError) Hint() string { return e.Fix }
 
-func apiErrorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-const pageLimit = 500
-
 // ReadLive reads every page of the live state a REST plan touches: the API
 // (by name or id), its resources and methods, the plan's stages, every usage
 // plan, every API key (never their values, except one GetApiKey per
@@ -176,9 +165,9 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 		return nil, err
 	}
 	// Resources with their methods.
-	var pos *string
-	for {
-		out, err := api.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: &live.APIID, Embed: []string{"methods"}, Limit: aws.Int32(pageLimit), Position: pos})
+	resPages := apigateway.NewGetResourcesPaginator(api, &apigateway.GetResourcesInput{RestApiId: &live.APIID, Embed: []string{"methods"}, Limit: aws.Int32(awsapi.PageLimit)})
+	for resPages.HasMorePages() {
+		out, err := resPages.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read resources of API %s: %w", live.APIID, err)
 		}
@@ -191,16 +180,13 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 				}
 			}
 		}
-		if pos = out.Position; pos == nil || *pos == "" {
-			break
-		}
 	}
 	// Stages.
 	var missing []string
 	for _, name := range dedupe(p.Stages) {
 		out, err := api.GetStage(ctx, &apigateway.GetStageInput{RestApiId: &live.APIID, StageName: aws.String(name)})
 		if err != nil {
-			if apiErrorCode(err) == "NotFoundException" {
+			if awsapi.IsNotFound(err) {
 				missing = append(missing, name)
 				continue
 			}
@@ -225,27 +211,21 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 		}
 	}
 	// Usage plans.
-	pos = nil
-	for {
-		out, err := api.GetUsagePlans(ctx, &apigateway.GetUsagePlansInput{Limit: aws.Int32(pageLimit), Position: pos})
+	plans, err := awsapi.ListUsagePlans(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range plans {
+		lp, err := normalisePlan(u, live.APIID)
 		if err != nil {
-			return nil, fmt.Errorf("read usage plans: %w", err)
+			return nil, err
 		}
-		for _, u := range out.Items {
-			lp, err := normalisePlan(u, live.APIID)
-			if err != nil {
-				return nil, err
-			}
-			live.UsagePlans = append(live.UsagePlans, lp)
-		}
-		if pos = out.Position; pos == nil || *pos == "" {
-			break
-		}
+		live.UsagePlans = append(live.UsagePlans, lp)
 	}
 	// API keys, without values.
-	pos = nil
-	for {
-		out, err := api.GetApiKeys(ctx, &apigateway.GetApiKeysInput{Limit: aws.Int32(pageLimit), Position: pos, IncludeValues: aws.Bool(false)})
+	keyPages := apigateway.NewGetApiKeysPaginator(api, &apigateway.GetApiKeysInput{Limit: aws.Int32(awsapi.PageLimit), IncludeValues: aws.Bool(false)})
+	for keyPages.HasMorePages() {
+		out, err := keyPages.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read API keys: %w", err)
 		}
@@ -254,9 +234,6 @@ func ReadLive(ctx context.Context, api RESTAPI, region string, p *Plan, opts Rea
 				ID: aws.ToString(k.Id), Name: aws.ToString(k.Name), Description: aws.ToString(k.Description),
 				CustomerID: aws.ToString(k.CustomerId), Enabled: k.Enabled, Tags: k.Tags,
 			})
-		}
-		if pos = out.Position; pos == nil || *pos == "" {
-			break
 		}
 	}
 	// Tags missing from list answers are read by ARN for the resources whose
@@ -337,47 +314,27 @@ func listOrNone(ss []string) string {
 }
 
 func resolveRestAPI(ctx context.Context, api RESTAPI, ref string, live *Live) error {
-	var pos *string
-	var byName []types.RestApi
-	var names []string
-	for {
-		out, err := api.GetRestApis(ctx, &apigateway.GetRestApisInput{Limit: aws.Int32(pageLimit), Position: pos})
-		if err != nil {
-			return fmt.Errorf("list REST APIs: %w", err)
-		}
-		for _, a := range out.Items {
-			if aws.ToString(a.Id) == ref {
-				live.APIID, live.APIName = ref, aws.ToString(a.Name)
-				return nil
-			}
-			if aws.ToString(a.Name) == ref {
-				byName = append(byName, a)
-			}
-			names = append(names, aws.ToString(a.Name))
-		}
-		if pos = out.Position; pos == nil || *pos == "" {
-			break
-		}
+	a, err := awsapi.ResolveRestAPI(ctx, api, ref)
+	if err != nil {
+		return apiLookupError(err, "REST APIs", "for an HTTP API set type: http")
 	}
-	switch len(byName) {
-	case 1:
-		live.APIID, live.APIName = aws.ToString(byName[0].Id), ref
-		return nil
-	case 0:
-		sort.Strings(names)
-		if len(names) > 10 {
-			names = append(names[:10], "…")
-		}
-		return &LiveError{Msg: fmt.Sprintf("no REST API named or with id %q", ref),
-			Fix: fmt.Sprintf("check --region/--endpoint-url and the api: field (REST APIs here: %s); for an HTTP API set type: http", listOrNone(names))}
-	default:
-		var ids []string
-		for _, a := range byName {
-			ids = append(ids, aws.ToString(a.Id))
-		}
-		return &LiveError{Msg: fmt.Sprintf("%d REST APIs are named %q", len(byName), ref),
-			Fix: fmt.Sprintf("set api: to one of their ids: %s", strings.Join(ids, ", "))}
+	live.APIID, live.APIName = a.ID, a.Name
+	return nil
+}
+
+// apiLookupError turns a failed API lookup into a LiveError saying how to
+// fix the plan's api: field.
+func apiLookupError(err error, what, otherType string) error {
+	var nf *awsapi.APINotFoundError
+	var amb *awsapi.AmbiguousAPIError
+	switch {
+	case errors.As(err, &nf):
+		return &LiveError{Msg: err.Error(),
+			Fix: fmt.Sprintf("check --region/--endpoint-url and the api: field (%s here: %s); %s", what, awsapi.DescribeAPIs(nf.Have, 10), otherType)}
+	case errors.As(err, &amb):
+		return &LiveError{Msg: err.Error(), Fix: "set api: to one of their ids: " + strings.Join(amb.IDs(), ", ")}
 	}
+	return err
 }
 
 func readTags(ctx context.Context, api RESTAPI, arn string) (map[string]string, error) {
@@ -392,31 +349,36 @@ func readTags(ctx context.Context, api RESTAPI, arn string) (map[string]string, 
 }
 
 func readPlanKeys(ctx context.Context, api RESTAPI, lp *LivePlan) error {
-	var pos *string
 	lp.Keys = nil
-	for {
-		out, err := api.GetUsagePlanKeys(ctx, &apigateway.GetUsagePlanKeysInput{UsagePlanId: aws.String(lp.ID), Limit: aws.Int32(pageLimit), Position: pos})
+	pages := apigateway.NewGetUsagePlanKeysPaginator(api, &apigateway.GetUsagePlanKeysInput{UsagePlanId: aws.String(lp.ID), Limit: aws.Int32(awsapi.PageLimit)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("read keys of usage plan %q (%s): %w", lp.Name, lp.ID, err)
 		}
 		for _, k := range out.Items {
 			lp.Keys = append(lp.Keys, LivePlanKey{ID: aws.ToString(k.Id), Name: aws.ToString(k.Name)})
 		}
-		if pos = out.Position; pos == nil || *pos == "" {
-			break
-		}
 	}
 	lp.KeysRead = true
 	return nil
 }
 
-// normaliseThrottle maps API Gateway's throttle encodings to one: unset
-// (negative values mean "inherit") and all-zero are absent.
+// normaliseThrottle maps API Gateway's throttle encodings to one: negative
+// values (-1, "throttling disabled") are absent. A 0/0 throttle is kept: on
+// API Gateway it blocks every request (429 for all), the opposite of no
+// throttle, so it must show and diff as itself (see Blocks).
 func normaliseThrottle(rate float64, burst int32) *ThrottleValue {
-	if rate < 0 || burst < 0 || (rate == 0 && burst == 0) {
+	if rate < 0 || burst < 0 {
 		return nil
 	}
 	return &ThrottleValue{Rate: rate, Burst: int(burst)}
+}
+
+// Blocks reports whether the throttle refuses every request: a rate of 0
+// (no token is ever added) with no burst to spend.
+func (t *ThrottleValue) Blocks() bool {
+	return t != nil && t.Rate == 0 && t.Burst == 0
 }
 
 func normaliseStage(name string, ms map[string]types.MethodSetting) (*LiveStage, error) {

@@ -11,12 +11,9 @@ import (
 
 func TestPacingFor(t *testing.T) {
 	for u, loop := range map[string]bool{
-		"http://127.0.0.1:4566": true, "http://localhost:4566": true, "http://[::1]:80": true,
+		"http://127.0.0.1:4566": true, "http://localhost:4566": true, "http://[::1]:80": true, "http://abc.execute-api.localhost:4566": true,
 		"https://apigateway.us-east-1.amazonaws.com": false, "": false, "http://10.0.0.1:4566": false,
 	} {
-		if got := IsLoopbackEndpoint(u); got != loop {
-			t.Errorf("IsLoopbackEndpoint(%q) = %v", u, got)
-		}
 		if p := PacingFor(u); (p == nil) != loop || (!loop && p["UpdateUsagePlan"] != 20*time.Second) {
 			t.Errorf("PacingFor(%q) = %v", u, p)
 		}

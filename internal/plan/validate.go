@@ -6,7 +6,9 @@ import (
 	"strings"
 )
 
-// Limits API Gateway enforces that a plan is checked against.
+// Limits API Gateway enforces that a plan is checked against. The first
+// three are default quotas an account can have raised (Service Quotas):
+// exceeding them is a Warning. MaxAPIKeys cannot be raised: an error.
 const (
 	MaxMethodThrottlesPerStage = 20 // per usage plan per API stage
 	MaxPlansPerKey             = 10
@@ -200,9 +202,6 @@ func (v *validator) keys() map[string]int {
 
 func (v *validator) usagePlans(stageSet map[string]bool, keyIdx map[string]int) {
 	p := v.p
-	if len(p.UsagePlans) > MaxUsagePlans {
-		v.at(p.Src.Of("usagePlans"), "%d usage plans exceed the API Gateway limit of %d per region", len(p.UsagePlans), MaxUsagePlans)
-	}
 	names := map[string]bool{}
 	type membership struct{ plan, stage string }
 	keyPlans := map[string][]string{}          // key → plan names
@@ -236,9 +235,6 @@ func (v *validator) usagePlans(stageSet map[string]bool, keyIdx map[string]int) 
 		if len(u.Methods) > 0 && u.Throttle == nil {
 			v.at(u.Src.Of("methods"), "%s: per-method throttles need a plan throttle (API Gateway rejects them otherwise); add throttle: {rate, burst}", what)
 		}
-		if len(u.Methods) > MaxMethodThrottlesPerStage {
-			v.at(u.Src.Of("methods"), "%s: %d method throttles exceed the API Gateway limit of %d per stage", what, len(u.Methods), MaxMethodThrottlesPerStage)
-		}
 		seen := map[string]bool{}
 		for _, m := range u.Methods {
 			if v.methodKey(m.Key, m.Src.Pos) {
@@ -262,9 +258,6 @@ func (v *validator) usagePlans(stageSet map[string]bool, keyIdx map[string]int) 
 			}
 			inPlan[k] = true
 			keyPlans[k] = append(keyPlans[k], u.Name)
-			if len(keyPlans[k]) == MaxPlansPerKey+1 {
-				v.at(pos, "API key %q is in %d usage plans; API Gateway allows at most %d", k, len(keyPlans[k]), MaxPlansPerKey)
-			}
 			if keyStage[k] == nil {
 				keyStage[k] = map[string]string{}
 			}

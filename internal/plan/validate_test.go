@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -72,17 +73,29 @@ func mustValidate(t *testing.T, y string) error {
 	return err
 }
 
+func mustParse(t *testing.T, y string) *Plan {
+	t.Helper()
+	p, err := Check("p.yaml", []byte(y))
+	if p == nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return p
+}
+
 const head = "apiVersion: apictl/v1\nkind: Plan\napi: a\nstages: [s1, s2]\n"
 
-func TestValidateLimits(t *testing.T) {
+func TestLedgerRaisableQuotaLimits(t *testing.T) {
 	var b strings.Builder
-	b.WriteString(head + "apiKeys: [{name: k}]\nusagePlans:\n")
+	b.WriteString("apiVersion: apictl/v1\nkind: Plan\napi: a\nstages: [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10]\napiKeys: [{name: k}]\nusagePlans:\n")
 	for i := range 11 {
-		b.WriteString("  - name: p" + string(rune('a'+i)) + "\n    stages: [s1]\n    keys: [k]\n")
+		fmt.Fprintf(&b, "  - name: p%d\n    stages: [s%d]\n    keys: [k]\n", i, i)
 	}
-	err := mustValidate(t, b.String())
-	if err == nil || !strings.Contains(err.Error(), "in 11 usage plans") {
-		t.Errorf("want >10 plans error, got %v", err)
+	// Raisable quotas are warnings, not errors.
+	if err := mustValidate(t, b.String()); err != nil {
+		t.Errorf("a key in 11 plans is a raisable quota, got error %v", err)
+	}
+	if ws := Warnings(mustParse(t, b.String())); len(ws) != 1 || ws[0].Quota != QuotaPlansPerKey || !strings.Contains(ws[0].String(), "p.yaml:") {
+		t.Errorf("want one warning naming %q, got %v", QuotaPlansPerKey, ws)
 	}
 
 	b.Reset()
@@ -90,10 +103,22 @@ func TestValidateLimits(t *testing.T) {
 	for i := range 21 {
 		b.WriteString("      GET /m" + string(rune('a'+i)) + ": {rate: 1, burst: 1}\n")
 	}
-	err = mustValidate(t, b.String())
-	if err == nil || !strings.Contains(err.Error(), "21 method throttles exceed") {
-		t.Errorf("want >20 methods error, got %v", err)
+	if err := mustValidate(t, b.String()); err != nil {
+		t.Errorf("21 method throttles is a raisable quota, got error %v", err)
 	}
+	if ws := Warnings(mustParse(t, b.String())); len(ws) != 1 || ws[0].Quota != QuotaMethodThrottles || !strings.Contains(ws[0].String(), "21 method throttles") {
+		t.Errorf("want one warning naming %q, got %v", QuotaMethodThrottles, ws)
+	}
+	b.Reset()
+	b.WriteString(head + "apiKeys:\n")
+	for i := range MaxAPIKeys + 1 {
+		fmt.Fprintf(&b, "  - name: k%d\n", i)
+	}
+	if err := mustValidate(t, b.String()); err == nil || !strings.Contains(err.Error(), "10001 API keys exceed") {
+		t.Errorf("API keys per region cannot be raised: want an error, got %v", err)
+	}
+
+	var err error
 
 	err = mustValidate(t, head+"type: http\nusagePlans: [{name: x}]\n")
 	if err == nil || !strings.Contains(err.Error(), "p.yaml:6:13: usage plans are not supported for HTTP APIs") {

@@ -19,8 +19,12 @@ func (s *Sandbox) wrap(op string, fn opFunc) http.HandlerFunc {
 			writeError(w, e)
 			return
 		}
+		serve := fn
+		if s.takeSilentNoOp(op, r.Method) {
+			serve = s.silentNoOp(r)
+		}
 		s.mu.Lock()
-		status, out, e := fn(r)
+		status, out, e := serve(r)
 		s.mu.Unlock()
 		if e != nil {
 			s.logCall(op, e.Status, e.Type+": "+e.Message)
@@ -32,9 +36,46 @@ func (s *Sandbox) wrap(op string, fn opFunc) http.HandlerFunc {
 	}
 }
 
+// silentNoOp is the answer of a write that is acknowledged and not applied
+// (InjectSilentNoOps): a PATCH answers the resource as it is (the GET of
+// the same path), a DELETE 202 without a body.
+func (s *Sandbox) silentNoOp(r *http.Request) opFunc {
+	if r.Method == http.MethodPatch {
+		_, path, _ := strings.Cut(r.Pattern, " ")
+		if get := s.readers[path]; get != nil {
+			return get
+		}
+	}
+	return func(*http.Request) (int, any, *apiError) { return http.StatusAccepted, nil, nil }
+}
+
+// Route is one control-plane operation the emulator serves: its AWS
+// operation name (as in Calls), HTTP method and path pattern.
+type Route struct {
+	Op, Method, Path string
+}
+
+// Routes lists the control-plane operations of API Gateway (v1 and v2) the
+// emulator serves, in registration order; CloudWatch operations are not
+// included (they are all POSTs to /).
+func (s *Sandbox) Routes() []Route {
+	return append([]Route(nil), s.routes...)
+}
+
+// handle registers fn for pattern ("PATCH /usageplans/{usagePlanId}") as
+// operation op on m.
+func (s *Sandbox) handle(m *http.ServeMux, pattern, op string, fn opFunc) {
+	m.HandleFunc(pattern, s.wrap(op, fn))
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{Op: op, Method: method, Path: path})
+	if method == http.MethodGet {
+		s.readers[path] = fn
+	}
+}
+
 func (s *Sandbox) v1Routes() *http.ServeMux {
 	m := http.NewServeMux()
-	h := func(pattern, op string, fn opFunc) { m.HandleFunc(pattern, s.wrap(op, fn)) }
+	h := func(pattern, op string, fn opFunc) { s.handle(m, pattern, op, fn) }
 
 	h("POST /restapis", "CreateRestApi", s.createRestAPI)
 	h("GET /restapis", "GetRestApis", s.getRestAPIs)

@@ -105,9 +105,13 @@ type Sandbox struct {
 
 	logMu sync.Mutex
 
-	callsMu  sync.Mutex
-	calls    map[string]int
-	inject   map[string][]injectedError
+	callsMu sync.Mutex
+	calls   map[string]int
+	inject  map[string][]injectedError
+	noops   map[string]int // op → silent no-ops left (InjectSilentNoOps)
+
+	routes   []Route           // written only by New
+	readers  map[string]opFunc // GET handler by path pattern (silent no-ops)
 	cpLimits map[string]*TokenBucket
 
 	backendsMu     sync.RWMutex
@@ -131,6 +135,7 @@ type Sandbox struct {
 type injectedError struct {
 	code    int
 	errType string
+	message string
 }
 
 // New returns a Sandbox with the given options.
@@ -152,6 +157,8 @@ func New(opts Options) *Sandbox {
 		state:          newState(),
 		calls:          map[string]int{},
 		inject:         map[string][]injectedError{},
+		noops:          map[string]int{},
+		readers:        map[string]opFunc{},
 		cpLimits:       map[string]*TokenBucket{},
 		backends:       map[string]http.Handler{},
 		methodBackends: map[string]http.Handler{},
@@ -320,11 +327,45 @@ func (s *Sandbox) ResetCalls() {
 // InjectErrors makes the next n calls of op (named as in Calls) fail with
 // the HTTP status code and error type, e.g. (429, "TooManyRequestsException").
 func (s *Sandbox) InjectErrors(op string, n int, code int, errType string) {
+	s.InjectErrorMessage(op, n, code, errType, "")
+}
+
+// InjectErrorMessage is InjectErrors with the error's message, for callers
+// that tell errors of the same type apart by their words (a
+// ConflictException about a concurrent modification is transient, one about
+// a key already in another usage plan is not).
+func (s *Sandbox) InjectErrorMessage(op string, n int, code int, errType, message string) {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	for i := 0; i < n; i++ {
-		s.inject[op] = append(s.inject[op], injectedError{code: code, errType: errType})
+		s.inject[op] = append(s.inject[op], injectedError{code: code, errType: errType, message: message})
 	}
+}
+
+// InjectSilentNoOps makes the next n calls of the write op answer success
+// without changing anything: a PATCH (UpdateUsagePlan, UpdateStage,
+// UpdateApiKey…) answers 200 with the resource as it still is, a DELETE
+// answers 202. It emulates a write AWS acknowledged and did not apply, which
+// apictl's read-back after apply must catch. Calls of other methods are
+// served normally and do not use up the count.
+func (s *Sandbox) InjectSilentNoOps(op string, n int) {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	s.noops[op] += n
+}
+
+// takeSilentNoOp reports whether this call of op is to be a silent no-op.
+func (s *Sandbox) takeSilentNoOp(op, httpMethod string) bool {
+	if httpMethod != http.MethodPatch && httpMethod != http.MethodDelete {
+		return false
+	}
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	if s.noops[op] <= 0 {
+		return false
+	}
+	s.noops[op]--
+	return true
 }
 
 // SetBackend sets the default integration of a REST API: requests to any of
@@ -376,6 +417,9 @@ func (s *Sandbox) countCall(op string) *apiError {
 		msg := "injected error"
 		if e.code == http.StatusTooManyRequests {
 			msg = "Too Many Requests"
+		}
+		if e.message != "" {
+			msg = e.message
 		}
 		return &apiError{Status: e.code, Type: e.errType, Message: msg, RetryAfter: retryAfterFor(e.code, 1)}
 	}

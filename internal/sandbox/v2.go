@@ -76,7 +76,7 @@ type httpStage struct {
 
 func (s *Sandbox) v2Routes() *http.ServeMux {
 	m := http.NewServeMux()
-	h := func(pattern, op string, fn opFunc) { m.HandleFunc(pattern, s.wrap("apigatewayv2:"+op, fn)) }
+	h := func(pattern, op string, fn opFunc) { s.handle(m, pattern, "apigatewayv2:"+op, fn) }
 	h("POST /v2/apis", "CreateApi", s.v2CreateAPI)
 	h("GET /v2/apis", "GetApis", s.v2GetAPIs)
 	h("GET /v2/apis/{ApiId}", "GetApi", s.v2GetAPI)
