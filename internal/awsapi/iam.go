@@ -23,7 +23,7 @@ type PolicyStatement struct {
 
 // PolicyCommands say which commands each policy covers.
 var (
-	ReadOnlyCommands = []string{"measure", "loadtest --api (discovery)", "apply-plan --dry-run"}
+	ReadOnlyCommands = []string{"measure", "loadtest --api (discovery)", "apply-plan --dry-run", "audit", "plan export --import"}
 	WriteCommands    = []string{"apply-plan"}
 )
 
@@ -49,7 +49,7 @@ func IAMPolicy(readOnly, managedOnly bool) PolicyDocument {
 			Sid:    "ApictlReadAPIGateway",
 			Effect: "Allow",
 			Action: []string{"apigateway:GET"},
-			Resource: apigwARNs("/account", "/restapis", "/restapis/*", "/usageplans", "/usageplans/*", "/apikeys", "/apikeys/*",
+			Resource: apigwARNs("/account", "/restapis", "/restapis/*", "/usageplans", "/usageplans/*", "/apikeys", "/apikeys/*", "/domainnames", "/domainnames/*",
 				"/apis", "/apis/*"),
 		},
 		{

@@ -22,8 +22,9 @@ user that runs it.
 
   apictl help iam-policy               every command: the reads below and
                                        apply-plan's writes
-  apictl help iam-policy --read-only   measure, loadtest --api (discovery) and
-                                       apply-plan --dry-run: reads only
+  apictl help iam-policy --read-only   measure, loadtest --api (discovery),
+                                       apply-plan --dry-run, audit and
+                                       plan export --import: reads only
 
 API Gateway authorises its management API by HTTP method on resource paths
 (apigateway:GET on arn:aws:apigateway:REGION::/restapis/*); CloudWatch by
@@ -51,7 +52,7 @@ func NewCmdIAMPolicy(f *Factory, runF func(*IAMPolicyOptions) error) *cobra.Comm
   aws iam create-policy --policy-name apictl --policy-document file://apictl.json`,
 		Annotations: map[string]string{helpTopicRun: "true"},
 	}
-	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "only what measure, loadtest discovery and apply-plan --dry-run need")
+	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "only what measure, loadtest discovery, apply-plan --dry-run, audit and plan export --import need")
 	cmd.Flags().BoolVar(&opts.ManagedOnly, "managed-only", false, "allow writes only to usage plans and keys tagged apictl:managed=true")
 	helpTopicRunners[cmd] = func() error {
 		if runF != nil {
