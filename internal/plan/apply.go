@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apictl/apictl/internal/awsapi"
@@ -94,6 +95,22 @@ func defaultSleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// retryable reports whether a failed call of op is tried again: a
+// transient answer (awsapi.IsTransient), except that a create answered 5xx
+// or with a lost answer may have been applied, and trying it again would
+// make a duplicate; creates are retried only on answers that say nothing
+// was done (throttling, a concurrent-modification conflict). The re-run of
+// apply-plan converges from whatever the first try did.
+func retryable(op string, err error) bool {
+	if !awsapi.IsTransient(err) {
+		return false
+	}
+	if strings.HasPrefix(op, "Create") {
+		return awsapi.IsThrottle(err) || awsapi.IsConflict(err)
+	}
+	return true
+}
+
 // retryAfter returns the Retry-After delay of an HTTP answer, if any.
 func retryAfter(err error) (time.Duration, bool) {
 	var re *smithyhttp.ResponseError
@@ -149,7 +166,7 @@ func (e *executor) call(ctx context.Context, op, what string, fn func(context.Co
 		if awsapi.IsConflict(err) && !awsapi.IsTransient(err) {
 			return &ConflictError{Op: op, What: what, Err: err}
 		}
-		if !awsapi.IsTransient(err) || i >= attempts || ctx.Err() != nil {
+		if !retryable(op, err) || i >= attempts || ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		d, ok := retryAfter(err)
