@@ -41,9 +41,21 @@ type DiscoverOptions struct {
 	// Header and Body are given to every target (Body only to POST, PUT and PATCH).
 	Header http.Header
 	Body   []byte
+	// BodyFile names Body (its extension gives the Content-Type).
+	BodyFile string
+	// Bodies are per-method bodies (--body 'POST /orders=order.json').
+	Bodies []MethodBody
+	// Feed, when set, fills path parameters, query strings, headers and
+	// body templates from --data (PathParams become its constants).
+	Feed *Feed
+	// NoExport skips the stage's export (GetExport oas30), which otherwise
+	// completes the methods' parameters, bodies and examples.
+	NoExport bool
 	// Warn, when set, gets what the caller should tell the user: methods
 	// whose live definition differs from the deployment the stage serves,
-	// or that the deployment could not be read.
+	// or that the deployment could not be read; also cautions from
+	// building the targets (an export that could not be read, a method
+	// that needs an API key none is sent for).
 	Warn func(string)
 }
 
@@ -94,60 +106,9 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 	if err != nil {
 		return nil, "", err
 	}
-	keep := map[string]bool{}
-	for _, m := range o.Methods {
-		keep[strings.ToUpper(m)] = true
-	}
-	base := o.InvokeURL(id)
-	var out Targets
-	missing := map[string]bool{}
-	for _, r := range resources {
-		path := aws.ToString(r.Path)
-		methods := make([]string, 0, len(r.ResourceMethods))
-		for m := range r.ResourceMethods {
-			methods = append(methods, m)
-		}
-		sort.Strings(methods)
-		for _, m := range methods {
-			send := m
-			if m == "OPTIONS" {
-				continue
-			}
-			if m == "ANY" {
-				send = http.MethodGet
-			}
-			if len(keep) > 0 && !keep[m] && !keep[send] {
-				continue
-			}
-			if undeployed[m+" "+path] {
-				continue
-			}
-			filled := pathParam.ReplaceAllStringFunc(path, func(p string) string {
-				name := strings.TrimSuffix(p[1:len(p)-1], "+")
-				v, ok := o.PathParams[name]
-				if !ok {
-					missing[name] = true
-					return p
-				}
-				return v
-			})
-			t := Target{Name: m + " " + path, Path: path, Method: send, URL: base + filled, Header: o.Header, Weight: 1}
-			if send == http.MethodPost || send == http.MethodPut || send == http.MethodPatch {
-				t.Body = o.Body
-			}
-			out = append(out, t)
-		}
-	}
-	if len(missing) > 0 {
-		names := make([]string, 0, len(missing))
-		for n := range missing {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, "", fmt.Errorf("api %s: no value for path parameter(s) %s: give --path-param %s=VALUE or a --path-params file", o.API, strings.Join(names, ", "), names[0])
-	}
-	if len(out) == 0 {
-		return nil, "", fmt.Errorf("api %s has no methods to load-test", o.API)
+	out, err := buildDiscovered(ctx, c, id, resources, undeployed, o)
+	if err != nil {
+		return nil, "", err
 	}
 	return out, id, nil
 }

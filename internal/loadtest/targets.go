@@ -26,6 +26,10 @@ type Target struct {
 	Body   []byte
 	// Weight is the target's share of a mix (default 1).
 	Weight int
+	// Template, when set, makes the request of every hit from a row of a
+	// data feed (see RequestTemplate and Targets.Prepare); URL, Header
+	// and Body are then the first row's request and the shared parts.
+	Template *RequestTemplate
 }
 
 // Label returns Name, or "METHOD URL" when Name is empty.
@@ -121,6 +125,9 @@ func (ts Targets) schedule() []int {
 func (ts Targets) Targeter() vegeta.Targeter {
 	if len(ts) == 0 {
 		return func(*vegeta.Target) error { return vegeta.ErrNoTargets }
+	}
+	if f := ts.feed(); f != nil {
+		return ts.feedTargeter(f)
 	}
 	order := ts.schedule()
 	vts := make([]vegeta.Target, len(ts))
