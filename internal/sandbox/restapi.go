@@ -103,6 +103,7 @@ func (s *Sandbox) v1Routes() *http.ServeMux {
 	h("GET /restapis/{restApiId}/stages/{stageName}", "GetStage", s.getStage)
 	h("PATCH /restapis/{restApiId}/stages/{stageName}", "UpdateStage", s.updateStage)
 	h("DELETE /restapis/{restApiId}/stages/{stageName}", "DeleteStage", s.deleteStage)
+	m.HandleFunc("GET /restapis/{restApiId}/stages/{stageName}/exports/{exportType}", s.getExport)
 
 	h("POST /usageplans", "CreateUsagePlan", s.createUsagePlan)
 	h("GET /usageplans", "GetUsagePlans", s.getUsagePlans)
