@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strconv"
@@ -47,6 +48,16 @@ type LoadtestOptions struct {
 	Headers       []string
 	Method        string
 	BodyFile      string
+	// Bodies are the --body values: one plain FILE (kept in BodyFile) or
+	// 'METHOD /path=FILE' per method.
+	Bodies []string
+
+	// DataFile, DataOrder and Seed feed the requests of --api/--openapi from --data.
+	DataFile  string
+	DataOrder string
+	Seed      uint64
+	// OpenAPI is an OpenAPI 3 document whose operations are the targets.
+	OpenAPI string
 
 	API            string
 	Stage          string
@@ -85,6 +96,11 @@ type LoadtestOptions struct {
 	ResultsFile string
 	HTMLFile    string
 	ChartFile   string
+
+	// data is the --data file read; warnings are cautions from building the targets.
+	data     *loadtest.Data
+	warnings []string
+	seedSet  bool
 }
 
 // NewCmdLoadtest is `apictl loadtest`.
@@ -161,6 +177,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 			if len(args) == 1 {
 				opts.URL = args[0]
 			}
+			opts.seedSet = cmd.Flags().Changed("seed")
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
@@ -175,7 +192,11 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.StringVar(&opts.TargetsFormat, "targets-format", "", "targets file format: http or json (default: detect)")
 	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
 	fl.StringVar(&opts.Method, "method", "GET", "HTTP method for a URL target")
-	fl.StringVar(&opts.BodyFile, "body", "", "file with the request body")
+	fl.StringArrayVar(&opts.Bodies, "body", nil, "request body FILE, or 'POST /orders=FILE' for one method of --api/--openapi (repeatable; {{.column}} filled from --data)")
+	fl.StringVar(&opts.DataFile, "data", "", "CSV (header row) or JSON-lines FILE whose columns fill path parameters, query strings, headers and body templates by name")
+	fl.StringVar(&opts.DataOrder, "data-order", "sequential", "order of the --data rows: sequential (round-robin) or random (also draws a weighted mix at random)")
+	fl.Uint64Var(&opts.Seed, "seed", 0, "seed of --data-order random: the same seed sends the same requests in the same order (default: a random seed, recorded in the JSON)")
+	fl.StringVar(&opts.OpenAPI, "openapi", "", "OpenAPI 3 FILE (JSON or YAML): load-test its operations at --invoke-url or its first server")
 
 	fl.StringVar(&opts.API, "api", "", "REST API name or id: load-test its methods")
 	fl.StringVar(&opts.Stage, "stage", "", "stage to invoke with --api")
@@ -228,20 +249,24 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 
 func (opts *LoadtestOptions) validate(cmd *cobra.Command) error {
 	sources := 0
-	for _, set := range []bool{opts.URL != "", opts.TargetsFile != "", opts.API != ""} {
+	for _, set := range []bool{opts.URL != "", opts.TargetsFile != "", opts.API != "", opts.OpenAPI != ""} {
 		if set {
 			sources++
 		}
 	}
 	switch {
 	case sources == 0:
-		return FlagErrorf("no target: give a URL, --targets FILE or --api NAME --stage S")
+		return FlagErrorf("no target: give a URL, --targets FILE, --api NAME --stage S or --openapi FILE")
 	case sources > 1:
-		return FlagErrorf("give only one of a URL, --targets and --api")
+		return FlagErrorf("give only one of a URL, --targets, --api and --openapi")
 	case opts.API != "" && opts.Stage == "":
 		return FlagErrorf("--api needs --stage")
-	case opts.API == "" && (opts.Stage != "" || len(opts.PathParams) > 0 || opts.PathParamsFile != "" || opts.InvokeURL != "" || len(opts.Methods) > 0):
-		return FlagErrorf("--stage, --path-param, --path-params, --invoke-url and --methods go with --api")
+	case opts.API == "" && (opts.Stage != "" || opts.OpenAPI == "" && (len(opts.PathParams) > 0 || opts.PathParamsFile != "" || opts.InvokeURL != "" || len(opts.Methods) > 0)):
+		return FlagErrorf("--stage goes only with --api; --path-param, --path-params, --invoke-url and --methods go with --api or --openapi")
+	case opts.API == "" && opts.OpenAPI == "" && (opts.DataFile != "" || cmd.Flags().Changed("data-order") || cmd.Flags().Changed("seed")):
+		return FlagErrorf("--data, --data-order and --seed go with --api or --openapi (their path parameters, query strings and body templates take the columns)")
+	case cmd.Flags().Changed("data-order") && opts.DataFile == "":
+		return FlagErrorf("--data-order goes with --data")
 	case opts.PerMethod && !opts.FindMax:
 		return FlagErrorf("--per-method goes with --find-max")
 	case opts.FindMax && (cmd.Flags().Changed("rate") || cmd.Flags().Changed("duration")):
@@ -265,6 +290,22 @@ func (opts *LoadtestOptions) validate(cmd *cobra.Command) error {
 	}
 	if _, err := loadtest.ParseObjectives(opts.SLOs); err != nil {
 		return &FlagError{Err: fmt.Errorf("--slo: %w", err)}
+	}
+	if _, err := loadtest.ParseDataOrder(opts.DataOrder); err != nil {
+		return &FlagError{Err: fmt.Errorf("--data-order: %w", err)}
+	}
+	opts.BodyFile = ""
+	for _, b := range opts.Bodies {
+		if _, _, ok := loadtest.ParseMethodBody(b); ok {
+			if opts.API == "" && opts.OpenAPI == "" {
+				return FlagErrorf("--body %q: a body per method goes with --api or --openapi; give a URL target its body with --body FILE", b)
+			}
+			continue
+		}
+		if opts.BodyFile != "" {
+			return FlagErrorf("--body given twice: give one plain --body FILE, or one --body 'METHOD /path=FILE' per method")
+		}
+		opts.BodyFile = b
 	}
 	return nil
 }
@@ -300,6 +341,22 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 			return nil, "", fmt.Errorf("read --body: %w", err)
 		}
 	}
+	var bodies []loadtest.MethodBody
+	for _, b := range opts.Bodies {
+		key, file, ok := loadtest.ParseMethodBody(b)
+		if !ok {
+			continue
+		}
+		data, err := opts.ReadFile(file)
+		if err != nil {
+			return nil, "", fmt.Errorf("read --body %s: %w", key, err)
+		}
+		bodies = append(bodies, loadtest.MethodBody{Key: key, File: file, Data: data})
+	}
+	feed, err := opts.feed()
+	if err != nil {
+		return nil, "", err
+	}
 	var ts loadtest.Targets
 	apiID := ""
 	switch {
@@ -316,23 +373,40 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		if ts, err = loadtest.ParseTargets(strings.NewReader(string(data)), opts.TargetsFile, opts.TargetsFormat, body, hdr); err != nil {
 			return nil, "", err
 		}
-	default:
-		params := map[string]string{}
-		if opts.PathParamsFile != "" {
-			data, err := opts.ReadFile(opts.PathParamsFile)
-			if err != nil {
-				return nil, "", fmt.Errorf("read --path-params: %w", err)
-			}
-			if params, err = loadtest.ParseValues(strings.NewReader(string(data)), opts.PathParamsFile); err != nil {
-				return nil, "", err
+	case opts.OpenAPI != "":
+		data, err := opts.ReadFile(opts.OpenAPI)
+		if err != nil {
+			return nil, "", fmt.Errorf("read --openapi: %w", err)
+		}
+		doc, err := loadtest.LoadOpenAPI(data, opts.OpenAPI)
+		if err != nil {
+			return nil, "", err
+		}
+		ops, err := loadtest.OperationsFromOpenAPI(doc)
+		if err != nil {
+			return nil, "", fmt.Errorf("openapi %s: %w", opts.OpenAPI, err)
+		}
+		base := strings.TrimSuffix(opts.InvokeURL, "/")
+		if base == "" {
+			if base = loadtest.ServerURL(doc); base == "" {
+				return nil, "", WithHint(fmt.Errorf("openapi %s declares no server", opts.OpenAPI), "give the base URL with --invoke-url https://ID.execute-api.REGION.amazonaws.com/STAGE")
 			}
 		}
-		for _, kv := range opts.PathParams {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok || k == "" {
-				return nil, "", FlagErrorf("--path-param %q: want name=value", kv)
-			}
-			params[k] = v
+		params, err := opts.pathParams()
+		if err != nil {
+			return nil, "", err
+		}
+		feed.Const = params
+		if ts, err = loadtest.BuildTargets(ops, loadtest.BuildOptions{
+			Base: base, Feed: feed, Methods: opts.Methods, Header: hdr,
+			Body: body, BodyFile: opts.BodyFile, Bodies: bodies,
+		}); err != nil {
+			return nil, "", targetsError(fmt.Errorf("openapi %s: %w", opts.OpenAPI, err))
+		}
+	default:
+		params, err := opts.pathParams()
+		if err != nil {
+			return nil, "", err
 		}
 		clients, err := opts.AWS(ctx)
 		if err != nil {
@@ -351,14 +425,15 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		}
 		ts, apiID, err = loadtest.DiscoverTargets(ctx, clients.APIGateway, loadtest.DiscoverOptions{
 			API: opts.API, Stage: opts.Stage, InvokeURL: invoke, PathParams: params,
-			Methods: opts.Methods, Header: hdr, Body: body,
+			Methods: opts.Methods, Header: hdr, Body: body, BodyFile: opts.BodyFile,
+			Bodies: bodies, Feed: feed,
 			Warn: func(w string) {
 				opts.discoveryWarnings = append(opts.discoveryWarnings, w)
 				fmt.Fprintln(opts.IO.ErrOut, "warning: "+w)
 			},
 		})
 		if err != nil {
-			return nil, "", err
+			return nil, "", targetsError(err)
 		}
 		opts.invokeBase = invoke(apiID)
 	}
@@ -516,6 +591,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		c.InvokeURL = opts.invokeBase
 	}
 	c.Warnings = append(mixWarnings, c.Warnings...)
+	opts.recordInputs(c)
 	if opts.ChartFile != "" {
 		w, err := open(opts.ChartFile)
 		if err != nil {
@@ -537,6 +613,10 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	switch {
 	case c.Interrupted:
 		return &SilentError{Err: ErrInterrupted}
+	case c.RejectedAsInvalid:
+		// Not a capacity: the requests are wrong (exit 1, not 3).
+		return WithHint(errors.New(loadtest.ErrRequestsRejected),
+			"most failures were 400/404/422-like answers, which load does not cause: look at the status codes and errors above, then fix --data, --body or the path parameters (try one request with curl)")
 	case !c.Pass && c.Mode == "fixed":
 		return &SilentError{Err: fmt.Errorf("%w: %s", ErrObjectivesNotMet, c.Reason)}
 	case !c.Pass:
@@ -558,6 +638,12 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 		add("Targets", strings.Join(c.Targets, ", "))
 	}
 	add("Objectives", strings.Join(c.Objectives, ", "))
+	if c.Data != nil {
+		add("Data", fmt.Sprintf("%s (%d rows, %s, sha256 %s)", c.Data.File, c.Data.Rows, c.Data.Order, shortHash(c.Data.SHA256)))
+	}
+	if c.Seed != nil {
+		add("Seed", strconv.FormatUint(*c.Seed, 10))
+	}
 	if c.Mode == "search" {
 		sust := ltNum(c.SustainableRPS)
 		switch {
@@ -649,6 +735,9 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 		steps.Rows = append(steps.Rows, row)
 	}
 	doc.Blocks = append(doc.Blocks, steps)
+	if causes := causesTable(c.Steps, perMethod); causes != nil {
+		doc.Blocks = append(doc.Blocks, *causes)
+	}
 	switch {
 	case perMethod:
 		for _, m := range c.Methods {
@@ -665,6 +754,8 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 	switch {
 	case c.Interrupted:
 		doc.Blocks = append(doc.Blocks, report.Note{Text: "interrupted: the figures cover what was measured before the stop", Level: report.Warn})
+	case c.RejectedAsInvalid:
+		doc.Blocks = append(doc.Blocks, report.Note{Text: c.Reason, Level: report.Fail})
 	case c.Pass && c.Mode == "search":
 		doc.Blocks = append(doc.Blocks, report.Note{Text: fmt.Sprintf("sustainable rate: %s rps meets %s", ltNum(c.SustainableRPS), strings.Join(c.Objectives, ", ")), Level: report.OK})
 	case c.Pass:
@@ -706,4 +797,116 @@ type loadtestCapacity = loadtest.Capacity
 // renderCapacity renders a load test result as `apictl loadtest` does (the demo uses it).
 func renderCapacity(w io.Writer, o report.Options, c *loadtest.Capacity) error {
 	return report.Render(w, o, loadtestDocument(c), c)
+}
+
+// pathParams reads --path-params and --path-param into one map.
+func (opts *LoadtestOptions) pathParams() (map[string]string, error) {
+	params := map[string]string{}
+	if opts.PathParamsFile != "" {
+		data, err := opts.ReadFile(opts.PathParamsFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --path-params: %w", err)
+		}
+		if params, err = loadtest.ParseValues(strings.NewReader(string(data)), opts.PathParamsFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, kv := range opts.PathParams {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, FlagErrorf("--path-param %q: want name=value", kv)
+		}
+		params[k] = v
+	}
+	return params, nil
+}
+
+// feed reads --data (if any) into the feed of the targets, with the order
+// and the seed (a random one when --data-order random has no --seed).
+func (opts *LoadtestOptions) feed() (*loadtest.Feed, error) {
+	order, err := loadtest.ParseDataOrder(opts.DataOrder)
+	if err != nil {
+		return nil, &FlagError{Err: fmt.Errorf("--data-order: %w", err)}
+	}
+	f := &loadtest.Feed{Order: order, Seed: opts.Seed}
+	if opts.DataFile == "" {
+		return f, nil
+	}
+	raw, err := opts.ReadFile(opts.DataFile)
+	if err != nil {
+		return nil, fmt.Errorf("read --data: %w", err)
+	}
+	if f.Data, err = loadtest.ReadData(strings.NewReader(string(raw)), opts.DataFile); err != nil {
+		return nil, err
+	}
+	opts.data = f.Data
+	if order == loadtest.OrderRandom && !opts.seedSet {
+		f.Seed = rand.Uint64()
+		opts.Seed = f.Seed
+	}
+	return f, nil
+}
+
+// targetsError adds a hint to the errors of building targets from an API's definition.
+func targetsError(err error) error {
+	var missing *loadtest.MissingNameError
+	var body *loadtest.BodyMissingError
+	var key *loadtest.UnknownBodyKeyError
+	switch {
+	case errors.As(err, &missing):
+		return WithHint(err, "a path parameter, required query string or header, or {{."+missing.Name+"}} in a body needs a --data column (or --path-param) of that name")
+	case errors.As(err, &body):
+		return WithHint(err, "or leave the method out with --methods (e.g. --methods GET)")
+	case errors.As(err, &key):
+		return WithHint(err, "the key is the method and the resource path as listed, e.g. --body 'POST /orders=order.json'")
+	}
+	return err
+}
+
+// recordInputs puts the data file, the seed and the target-building
+// warnings into the result.
+func (opts *LoadtestOptions) recordInputs(c *loadtest.Capacity) {
+	if opts.data != nil {
+		order, _ := loadtest.ParseDataOrder(opts.DataOrder)
+		c.Data = opts.data.Info(order)
+		if order == loadtest.OrderRandom || opts.seedSet {
+			seed := opts.Seed
+			c.Seed = &seed
+		}
+	}
+	c.Warnings = append(opts.warnings, c.Warnings...)
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// causesTable counts each step's failed requests by cause, when any failed:
+// request-fault 4xx apart from 429 and 5xx.
+func causesTable(steps []loadtest.Step, perMethod bool) *report.Table {
+	t := report.Table{Title: "Errors by cause", Headers: []string{"#", "Rate", "Requests", "Request-fault 4xx", "401/403", "429", "5xx", "No answer"},
+		Align: []report.Alignment{report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight}}
+	if perMethod {
+		t.Headers = append([]string{"Method"}, t.Headers...)
+		t.Align = append([]report.Alignment{report.AlignLeft}, t.Align...)
+	}
+	for i, st := range steps {
+		if st.Causes == nil || st.Causes.Total() == 0 {
+			continue
+		}
+		c := st.Causes
+		row := []string{strconv.Itoa(i + 1), ltNum(st.Rate), strconv.Itoa(st.Requests), strconv.Itoa(c.RequestFault),
+			strconv.Itoa(c.Auth), strconv.Itoa(c.Throttled), strconv.Itoa(c.Server), strconv.Itoa(c.Transport)}
+		if perMethod {
+			row = append([]string{st.Target}, row...)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	return &t
 }

@@ -127,7 +127,9 @@ func (s *session) searchPerMethod(ctx context.Context, c *Capacity, targets Targ
 			Name: t.Label(), Method: t.Method, Path: t.Path, URL: t.URL,
 			SustainableRPS: r.sustainable, IsolatedRPS: r.sustainable, KneeRPS: r.knee, Pass: r.pass, Reason: r.reason,
 			Bracket: r.bracket, Steps: r.steps, LimitedBy: r.limitedBy, GatewayThrottle: r.throttle, MaxInFlight: r.maxInFlight,
+			RejectedAsInvalid: r.rejected,
 		}
+		c.RejectedAsInvalid = c.RejectedAsInvalid || r.rejected
 		found[i] = r.sustainable
 		c.Methods = append(c.Methods, mc)
 		c.Steps = append(c.Steps, r.steps...)

@@ -64,6 +64,13 @@ type Capacity struct {
 	// MaxInFlight is the most requests in flight at once in the passing
 	// steps at or below SustainableRPS (all methods together).
 	MaxInFlight int `json:"max_in_flight,omitempty"`
+	// RejectedAsInvalid is true when the run stopped because its requests
+	// were mostly answered with request-fault 4xx (bad --data or --body).
+	RejectedAsInvalid bool `json:"rejected_as_invalid,omitempty"`
+	// Data records the --data file the requests were made from.
+	Data *DataInfo `json:"data,omitempty"`
+	// Seed is the seed of the random data order and mix (when random).
+	Seed *uint64 `json:"seed,omitempty"`
 }
 
 // Mix is a traffic mix: each method's share of the aggregate rate.
@@ -114,6 +121,8 @@ type MethodCapacity struct {
 	// MaxInFlight is the method's most requests in flight at once in the
 	// passing steps at or below its allocation.
 	MaxInFlight int `json:"max_in_flight,omitempty"`
+	// RejectedAsInvalid: the method's requests were mostly answered with request-fault 4xx.
+	RejectedAsInvalid bool `json:"rejected_as_invalid,omitempty"`
 }
 
 // TargetStep is one target's part of a step over a mix.
@@ -160,6 +169,8 @@ type Step struct {
 	Latency         LatencyMS      `json:"latency_ms"`
 	StatusCodes     map[string]int `json:"status_codes,omitempty"` // "0" = transport error
 	Errors          []string       `json:"errors,omitempty"`       // a few distinct error texts
+	// Causes count the failed requests by cause (request-fault 4xx apart from 429 and 5xx).
+	Causes *ErrorCauses `json:"causes,omitempty"`
 	Pass            bool           `json:"pass"`
 	Reason          string         `json:"reason,omitempty"`
 	// Aborted is true when the step was stopped early because objectives were clearly missed.
@@ -185,6 +196,8 @@ type Step struct {
 	ByTarget []TargetStep `json:"by_target,omitempty"`
 
 	latencies []time.Duration // sorted; not serialised
+	// rejected: the step's failures are mostly request-fault 4xx (see classifyCauses).
+	rejected bool
 }
 
 // latency returns the q quantile (1 = max, 0 = mean) of the step.

@@ -218,6 +218,7 @@ func (s *session) run(ctx context.Context, phase string, rate float64, d time.Du
 	s.total += time.Duration(st.Duration * float64(time.Second))
 	evaluate(&st, s.objs)
 	s.classifyGateway(&st, targets)
+	st.rejected = classifyCauses(&st, s.objs)
 	s.progress.StepEnd(st)
 	return st, nil
 }
@@ -263,6 +264,9 @@ func Run(ctx context.Context, targets Targets, rate float64, d time.Duration, op
 	c.Interrupted = st.Interrupted
 	c.Pass = st.Pass
 	c.Reason = st.Reason
+	if st.rejected {
+		c.RejectedAsInvalid, c.Reason = true, rejectedReason(st)
+	}
 	if st.Pass {
 		c.SustainableRPS = st.Rate
 	}
@@ -361,6 +365,8 @@ type searchResult struct {
 	// gwCeiling is the aggregate rate at which a live throttle limits (0: none seen).
 	gwCeiling float64
 	stateful  bool
+	// rejected: the search stopped on requests rejected as invalid.
+	rejected bool
 }
 
 func (c *Capacity) apply(r searchResult) {
@@ -378,6 +384,7 @@ func (c *Capacity) apply(r searchResult) {
 	c.GatewayThrottle = r.throttle
 	c.MaxInFlight = r.maxInFlight
 	c.Warnings = append(c.Warnings, r.warnings...)
+	c.RejectedAsInvalid = r.rejected
 }
 
 func (s *session) coolDown(ctx context.Context, cfg SearchConfig) error {
@@ -544,7 +551,13 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	}
 
 	stop := func(err error) (searchResult, error) {
+		var rejected *RejectedError
 		switch {
+		case errors.As(err, &rejected):
+			// Lower rates would be rejected alike: stop here.
+			r, err := s.finishSearch(ctx, res, lastPass, firstFail, targets, label, cfg, false)
+			r.pass, r.reason, r.rejected = false, rejected.Reason, true
+			return r, err
 		case errors.Is(err, errBudget):
 			res.warnings = append(res.warnings, fmt.Sprintf("%s: search stopped: the %s attack-time budget ran out (raise --budget or shorten --step-duration)", label, cfg.Budget))
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
