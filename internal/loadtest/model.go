@@ -171,8 +171,8 @@ type Step struct {
 	Errors          []string       `json:"errors,omitempty"`       // a few distinct error texts
 	// Causes count the failed requests by cause (request-fault 4xx apart from 429 and 5xx).
 	Causes *ErrorCauses `json:"causes,omitempty"`
-	Pass            bool           `json:"pass"`
-	Reason          string         `json:"reason,omitempty"`
+	Pass   bool         `json:"pass"`
+	Reason string       `json:"reason,omitempty"`
 	// Aborted is true when the step was stopped early because objectives were clearly missed.
 	Aborted bool `json:"aborted,omitempty"`
 	// Interrupted is true when the step was cut short by cancellation.
