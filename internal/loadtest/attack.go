@@ -275,15 +275,20 @@ func (a *attack) work(sh *shard) {
 // discarded; a status outside 200–399 is an error whose text is the status.
 func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
 	var seq uint64
+	var trErr error
 	if a.results {
-		// Numbers and timestamps in the same order (lib/plot needs both).
+		// Numbers and timestamps in the same order (lib/plot needs both),
+		// and targets too: the results then list the requests in the
+		// targeter's order, which a seeded --data feed makes repeatable.
 		a.seqmu.Lock()
 		o.start = time.Since(a.began)
 		seq = a.seq
 		a.seq++
+		trErr = a.tr(tgt)
 		a.seqmu.Unlock()
 	} else {
 		o.start = time.Since(a.began)
+		trErr = a.tr(tgt)
 	}
 	var (
 		bytesIn, bytesOut uint64
@@ -303,7 +308,7 @@ func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
 			}
 		}
 	}()
-	if err = a.tr(tgt); err != nil {
+	if err = trErr; err != nil {
 		a.stop()
 		return o
 	}

@@ -147,6 +147,8 @@ type session struct {
 	nsteps   int
 	// gateway are the live throttles (SearchConfig.Gateway).
 	gateway GatewayLimits
+	// results writes --results in request order.
+	results *seqOrder
 }
 
 func newSession(opts Options) *session {
@@ -156,7 +158,8 @@ func newSession(opts Options) *session {
 		s.runner = s.engine
 		if opts.Results != nil {
 			enc := vegeta.NewEncoder(opts.Results)
-			s.engine.AddSink(func(r *vegeta.Result) error { return enc.Encode(r) })
+			s.results = newSeqOrder(func(r *vegeta.Result) error { return enc.Encode(r) })
+			s.engine.AddSink(s.results.add)
 		}
 		if opts.HTML != nil {
 			s.plot = plot.New(plot.Title("apictl loadtest"), plot.Downsample(4000))
@@ -187,6 +190,11 @@ func (s *session) close() error {
 		return nil
 	}
 	defer s.engine.Close()
+	if s.results != nil {
+		if err := s.results.flush(); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+	}
 	if err := s.engine.Err(); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
