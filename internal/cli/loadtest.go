@@ -852,7 +852,10 @@ func targetsError(err error) error {
 	var missing *loadtest.MissingNameError
 	var body *loadtest.BodyMissingError
 	var key *loadtest.UnknownBodyKeyError
+	var tpl *loadtest.TemplateError
 	switch {
+	case errors.As(err, &tpl):
+		return WithHint(err, "a body is a Go text/template: {{.column}} writes a --data column as it is, {{json .column}} as a JSON value")
 	case errors.As(err, &missing):
 		return WithHint(err, "a path parameter, required query string or header, or {{."+missing.Name+"}} in a body needs a --data column (or --path-param) of that name")
 	case errors.As(err, &body):

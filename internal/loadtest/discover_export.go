@@ -70,9 +70,7 @@ func buildDiscovered(ctx context.Context, c RestAPIClient, id string, resources 
 		for k, v := range o.PathParams {
 			consts[k] = v
 		}
-		f := *feed
-		f.Const = consts
-		feed = &f
+		feed = &Feed{Data: feed.Data, Order: feed.Order, Seed: feed.Seed, Const: consts}
 	}
 	if feed.Data == nil {
 		// Without data every path parameter needs a --path-param: name them all at once.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // Data is a table of request values read from a --data file (CSV with a
@@ -226,6 +227,10 @@ type Feed struct {
 	Const map[string]string
 	Order DataOrder
 	Seed  uint64
+	// hits numbers the requests made from the feed across steps, so that
+	// a search's steps go on through the rows instead of starting over
+	// (which would make the first rows hot in a cache).
+	hits atomic.Uint64
 }
 
 // lookup returns the value of name in row, Const first.

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"text/template"
 	"text/template/parse"
 
@@ -50,12 +49,21 @@ var BodyFuncs = template.FuncMap{
 	},
 }
 
+// TemplateError is a body file that does not parse as a template.
+type TemplateError struct {
+	File string
+	Err  error
+}
+
+func (e *TemplateError) Error() string { return fmt.Sprintf("body template %s: %v", e.File, e.Err) }
+func (e *TemplateError) Unwrap() error { return e.Err }
+
 // ParseBodyTemplate parses a body file as a Go text/template with BodyFuncs;
 // a missing key is an error when executed.
 func ParseBodyTemplate(name string, body []byte) (*template.Template, error) {
 	t, err := template.New(name).Funcs(BodyFuncs).Option("missingkey=error").Parse(string(body))
 	if err != nil {
-		return nil, fmt.Errorf("body template %s: %w", name, err)
+		return nil, &TemplateError{File: name, Err: err}
 	}
 	return t, nil
 }
@@ -326,9 +334,10 @@ func (ts Targets) feed() *Feed {
 	return nil
 }
 
-// feedTargeter is Targeter for a mix with templated targets or a random
-// order: the target and the row of hit number c are functions of c (and
-// the seed), so that the sequence is the same from run to run.
+// feedTargeter is Targeter for a mix with templated targets: the target
+// and the row of hit number c are functions of c (and the seed), so that
+// the sequence is the same from run to run. The numbering goes on from
+// step to step (it lives on the feed).
 func (ts Targets) feedTargeter(f *Feed) vegeta.Targeter {
 	order := ts.schedule()
 	cycle := uint64(len(order))
@@ -352,13 +361,12 @@ func (ts Targets) feedTargeter(f *Feed) vegeta.Targeter {
 		static[i] = vegeta.Target{Method: t.Method, URL: t.URL, Header: t.Header, Body: t.Body}
 	}
 	rows := f.rows()
-	var n atomic.Uint64
 	var bufs sync.Pool
 	return func(tgt *vegeta.Target) error {
 		if tgt == nil {
 			return vegeta.ErrNilTarget
 		}
-		c := n.Add(1) - 1
+		c := f.hits.Add(1) - 1
 		var ti int
 		var k uint64 // the hit's row number for its target (sequential)
 		if random {
