@@ -124,6 +124,23 @@ Targets: a URL (with --method, -H, --body), a vegeta targets file (--targets,
 http or json format), or --api NAME --stage S, which lists the REST API's
 methods (GetResources) and fills path parameters from --path-param k=v or a
 --path-params file of k=v lines. --weight 'GET /pets=5' weights a mix.
+With --api the stage's export (GetExport oas30) adds each method's query
+strings, headers, request body and examples; --openapi FILE takes the
+operations of an OpenAPI 3 document instead (at --invoke-url, or its first
+server).
+
+Realistic requests: --data FILE (CSV with a header row, or JSON lines) fills
+path parameters, query strings, headers and body templates by column name,
+one row per request: --data-order sequential (round-robin) or random
+(seeded with --seed; random also draws a weighted mix at random, and the
+same seed sends the same requests in the same order). --body 'POST
+/orders=order.json' gives one method its body (repeatable), a Go
+text/template: {{.userId}} writes a column, {{json .name}} a JSON value; its
+Content-Type comes from -H, else the file's extension. A missing column, a
+template that does not parse, a --body key that names no method, or a
+method whose required body has neither an example nor a --body is an error
+before any request. The JSON records the data file's name, rows and sha256,
+and the seed.
 
 Fixed rate: --rate R --duration D. Exit code 3 when the objectives are missed.
 
@@ -162,6 +179,12 @@ throttle are not backend failure: the result says limited_by
 "gateway-throttle" and the backend takes at least that rate; measure past it
 on a test stage (--invoke-url) or with a key whose plan allows more.
 
+Errors are counted by cause: request-fault 4xx (400, 404, 422 …: bad
+requests, not load) apart from 401/403, 429, 5xx and no answer. A run whose
+failures are mostly request-fault 4xx stops at once with "the requests are
+being rejected as invalid: check --data/--body" (exit 1) instead of searching
+down to the lowest rate.
+
 Progress goes to stderr: one live line on a terminal, plain lines otherwise.
 The first Ctrl-C stops and reports what was measured; the second exits.
 The JSON output (-o json) is an input of 'apictl plan generate'.`,
@@ -171,6 +194,9 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --per-method -o json > lt.json
   apictl measure --api cart-api --stage prod --by method -o json > mix.json
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --mix mix.json --confirm 2m -o json > lt.json
+  apictl loadtest --api cart-api --stage prod --data users.csv --data-order random --seed 7 --find-max
+  apictl loadtest --api shop --stage prod --data users.csv --body 'POST /orders=order.json' --rate 50 --duration 30s
+  apictl loadtest --openapi shop.yaml --invoke-url https://abc.execute-api.eu-west-1.amazonaws.com/prod --data users.csv --find-max
   apictl loadtest https://abc.execute-api.eu-west-1.amazonaws.com/prod/pets --sigv4 --rate 50 --duration 10s`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
