@@ -426,6 +426,7 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		if ts, err = loadtest.BuildTargets(ops, loadtest.BuildOptions{
 			Base: base, Feed: feed, Methods: opts.Methods, Header: hdr,
 			Body: body, BodyFile: opts.BodyFile, Bodies: bodies,
+			Warn: func(w string) { opts.warnings = append(opts.warnings, w) },
 		}); err != nil {
 			return nil, "", targetsError(fmt.Errorf("openapi %s: %w", opts.OpenAPI, err))
 		}

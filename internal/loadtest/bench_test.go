@@ -2,11 +2,15 @@ package loadtest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // BenchmarkEngineMaxRate measures how many requests per second the engine
@@ -41,4 +45,40 @@ func benchmarkEngineMaxRate(b *testing.B, std bool) {
 		n++
 	}
 	b.ReportMetric(total/float64(n), "req/s")
+}
+
+// BenchmarkFeedTargeter is the cost per request of making it from a data
+// row (path parameter, query string, templated JSON body) instead of
+// repeating one request.
+func BenchmarkFeedTargeter(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("userId,qty\n")
+	for i := range 10000 {
+		fmt.Fprintf(&sb, "u%d,%d\n", i, i%5+1)
+	}
+	d, err := ReadData(strings.NewReader(sb.String()), "users.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ops := []Operation{
+		{Method: "GET", Path: "/users/{userId}", Query: []Param{{Name: "qty"}}},
+		{Method: "POST", Path: "/orders", Body: &BodySpec{Required: true, ContentType: "application/json"}},
+	}
+	for _, order := range []DataOrder{OrderSequential, OrderRandom} {
+		b.Run(string(order), func(b *testing.B) {
+			ts, err := BuildTargets(ops, BuildOptions{Base: "http://127.0.0.1:9/prod", Feed: &Feed{Data: d, Order: order, Seed: 1},
+				Bodies: []MethodBody{{Key: "POST /orders", File: "o.json", Data: []byte(`{"user":{{json .userId}},"qty":{{.qty}}}`)}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr := ts.Targeter()
+			var tgt vegeta.Target
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := tr(&tgt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -104,7 +104,7 @@ func buildDiscovered(ctx context.Context, c RestAPIClient, id string, resources 
 	}
 	ts, err := BuildTargets(ops, BuildOptions{
 		Base: o.InvokeURL(id), Feed: feed, Methods: o.Methods, Header: o.Header,
-		Body: o.Body, BodyFile: o.BodyFile, Bodies: o.Bodies,
+		Body: o.Body, BodyFile: o.BodyFile, Bodies: o.Bodies, Warn: o.Warn,
 	})
 	if err != nil {
 		if err.Error() == "no methods to load-test" {

@@ -388,6 +388,8 @@ type BuildOptions struct {
 	BodyFile string
 	// Bodies are per-method bodies; a key that names no target is an error.
 	Bodies []MethodBody
+	// Warn receives cautions, e.g. a method that requires an API key none is sent for.
+	Warn func(string)
 }
 
 // BodyMissingError lists methods whose definition requires a body that
@@ -490,6 +492,9 @@ func BuildTargets(ops []Operation, o BuildOptions) (Targets, error) {
 		}
 		t.Template = rt
 		out = append(out, t)
+		if op.APIKey && o.Header.Get("X-Api-Key") == "" && o.Warn != nil {
+			o.Warn(fmt.Sprintf("%s requires an API key and none is sent: expect 403 (give --api-key-env VAR)", op.Name()))
+		}
 	}
 	for _, b := range o.Bodies {
 		if !used[b.Key] {
