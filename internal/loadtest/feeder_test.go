@@ -285,3 +285,26 @@ func TestParseMethodBodyAndTemplateFields(t *testing.T) {
 		t.Errorf("fields %q", got)
 	}
 }
+
+func TestTemplatedRequestsAreCountedForTheirTarget(t *testing.T) {
+	ops := []Operation{{Method: "GET", Path: "/users/me"}, {Method: "GET", Path: "/users/{userId}"}, {Method: "GET", Path: "/files/{path+}"}, {Method: "GET", Path: "/users/{userId}/cart"}}
+	d, _ := ReadData(strings.NewReader("userId,path\nu1,a/b\nu2,c\n"), "d.csv")
+	ts, err := BuildTargets(ops, BuildOptions{Base: "http://h/prod", Feed: &Feed{Data: d}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for url, want := range map[string]int{
+		"http://h/prod/users/me":            0,
+		"http://h/prod/users/u2":            1,
+		"http://h/prod/users/u2?x=1":        1,
+		"http://h/prod/files/c/d/e":         2,
+		"http://h/prod/users/u2/cart":       3,
+		"http://h/prod/other":               -1,
+		"http://h/staging/users/u2":         -1,
+		"http://h/prod/users/u2/cart/items": -1,
+	} {
+		if got := ts.indexOf(&vegeta.Target{Method: "GET", URL: url}); got != want {
+			t.Errorf("%s: target %d, want %d", url, got, want)
+		}
+	}
+}

@@ -20,7 +20,7 @@ func (ts Targets) Shares() []float64 {
 // indexOf returns the index of the target a vegeta.Target was made from:
 // the one with its method and URL, else the only one with its method, else -1.
 func (ts Targets) indexOf(t *vegeta.Target) int {
-	only := -1
+	only, templated := -1, -1
 	for i := range ts {
 		if ts[i].Method != t.Method {
 			continue
@@ -28,11 +28,17 @@ func (ts Targets) indexOf(t *vegeta.Target) int {
 		if ts[i].URL == t.URL {
 			return i
 		}
+		if templated == -1 && ts[i].Template.matches(t.URL) {
+			templated = i // a request made from a data row
+		}
 		if only == -1 {
 			only = i
 		} else {
 			only = -2
 		}
+	}
+	if templated >= 0 {
+		return templated
 	}
 	return max(only, -1)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,35 @@ type RequestTemplate struct {
 	Headers []Param
 	// Body, when set, renders each request's body (else Target.Body is sent).
 	Body *template.Template
+
+	urlOnce sync.Once
+	urlRE   *regexp.Regexp
+}
+
+// matches reports whether url is one this template makes (any parameter
+// values, any query string): it tells which target of a mix a request
+// came from.
+func (rt *RequestTemplate) matches(u string) bool {
+	if rt == nil {
+		return false
+	}
+	rt.urlOnce.Do(func() {
+		var b strings.Builder
+		b.WriteString("^" + regexp.QuoteMeta(rt.Base))
+		last := 0
+		for _, m := range pathParam.FindAllStringIndex(rt.Path, -1) {
+			b.WriteString(regexp.QuoteMeta(rt.Path[last:m[0]]))
+			if strings.HasSuffix(rt.Path[m[0]:m[1]], "+}") {
+				b.WriteString(`[^?]+`)
+			} else {
+				b.WriteString(`[^/?]+`)
+			}
+			last = m[1]
+		}
+		b.WriteString(regexp.QuoteMeta(rt.Path[last:]) + `(\?.*)?$`)
+		rt.urlRE = regexp.MustCompile(b.String())
+	})
+	return rt.urlRE.MatchString(u)
 }
 
 // BodyFuncs are the functions a body template may call besides Go's

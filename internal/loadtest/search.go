@@ -474,6 +474,9 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 		if st.Interrupted {
 			return st, context.Canceled
 		}
+		if st.rejected {
+			return st, &RejectedError{Reason: rejectedReason(st)}
+		}
 		if !st.Pass && !st.GatewayLimited && !retried[rate] {
 			switch {
 			case st.GeneratorBehind:
