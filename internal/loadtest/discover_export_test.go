@@ -14,12 +14,12 @@ import (
 	"github.com/apictl/apictl/internal/sandbox"
 )
 
-// TestSandboxExportMatchesResources: for an API with path, query and
+// TestLedgerExportMatchesResources: for an API with path, query and
 // header parameters, a request model, an API key and ANY and OPTIONS
 // methods, the operations read from the stage's export (GetExport oas30)
 // equal those read from GetResources, and DiscoverTargets builds the same
 // targets with or without the export.
-func TestSandboxExportMatchesResources(t *testing.T) {
+func TestLedgerExportMatchesResources(t *testing.T) {
 	ctx := context.Background()
 	sb := sandbox.New(sandbox.Options{})
 	url, err := sb.Start("127.0.0.1:0")

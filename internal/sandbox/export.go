@@ -17,7 +17,8 @@ import (
 // variable, x-amazon-apigateway-any-method for ANY, API-key security,
 // parameters from the methods' requestParameters, request bodies from their
 // requestModels, x-amazon-apigateway-integration with extensions=integrations
-// or apigateway). The stage's server URL is the sandbox's path-style invoke URL.
+// or apigateway), as of the stage's deployment (changes made since are not
+// exported). The stage's server URL is the sandbox's path-style invoke URL.
 // Only exportType oas30 is emulated.
 func (s *Sandbox) getExport(w http.ResponseWriter, r *http.Request) {
 	const op = "GetExport"
@@ -87,8 +88,12 @@ func (s *Sandbox) exportDoc(r *http.Request) (map[string]any, *apiError) {
 	ext := strings.Join(r.URL.Query()["extensions"], ",")
 	integrations := strings.Contains(ext, "integrations") || strings.Contains(ext, "apigateway")
 	version := st.Created
+	// The export is of the deployed API: the stage's deployment snapshot.
 	if d, ok := a.Deployments[st.DeploymentID]; ok {
 		version = time.Time(d.Created)
+		if d.snap != nil {
+			a = d.snap
+		}
 	}
 	models := map[string]bool{"Empty": true}
 	apiKey := false

@@ -13,7 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-func TestGetExportOAS30(t *testing.T) {
+func TestLedgerGetExport(t *testing.T) {
 	ctx := context.Background()
 	sb, c := startSandbox(t, Options{})
 	ag := c.APIGateway
@@ -26,6 +26,14 @@ func TestGetExportOAS30(t *testing.T) {
 		AuthorizationType: aws.String("NONE"),
 		RequestParameters: map[string]bool{"method.request.querystring.dryRun": false, "method.request.header.X-Tenant": true},
 		RequestModels:     map[string]string{"application/json": "Pet"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &p.ID, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	// A method added after the last deployment is not in the export (the stage does not serve it).
+	if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: &p.ID, ResourceId: &p.PetID, HttpMethod: aws.String("DELETE"),
+		AuthorizationType: aws.String("NONE")}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -89,6 +97,9 @@ func TestGetExportOAS30(t *testing.T) {
 			t.Errorf("%s: POST /pets parameters %v", accept, params)
 		}
 		pet := doc.Paths.Find("/pets/{petId}")
+		if pet != nil && pet.Delete != nil {
+			t.Errorf("%s: DELETE /pets/{petId}, added after the deployment, is exported", accept)
+		}
 		if pet == nil || pet.Get == nil || len(pet.Get.Parameters) != 1 || pet.Get.Parameters[0].Value.Name != "petId" || !pet.Get.Parameters[0].Value.Required {
 			t.Errorf("%s: GET /pets/{petId} %+v", accept, pet)
 		}
