@@ -103,7 +103,9 @@ func (s *Sandbox) v1Routes() *http.ServeMux {
 	h("GET /restapis/{restApiId}/stages/{stageName}", "GetStage", s.getStage)
 	h("PATCH /restapis/{restApiId}/stages/{stageName}", "UpdateStage", s.updateStage)
 	h("DELETE /restapis/{restApiId}/stages/{stageName}", "DeleteStage", s.deleteStage)
+	// GetExport answers a document, not JSON through wrap: registered by hand.
 	m.HandleFunc("GET /restapis/{restApiId}/stages/{stageName}/exports/{exportType}", s.getExport)
+	s.routes = append(s.routes, Route{Op: "GetExport", Method: http.MethodGet, Path: "/restapis/{restApiId}/stages/{stageName}/exports/{exportType}"})
 
 	h("POST /usageplans", "CreateUsagePlan", s.createUsagePlan)
 	h("GET /usageplans", "GetUsagePlans", s.getUsagePlans)
