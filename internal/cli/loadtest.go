@@ -221,8 +221,8 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.DurationVar(&opts.Attack.Drain, "drain", 0, "wait for in-flight responses after a step before counting them as errors (default: 2× the latency objective)")
 
 	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE')")
-	fl.StringVar(&opts.HTMLFile, "html", "", "write vegeta's latency-over-time HTML plot to FILE")
-	fl.StringVar(&opts.ChartFile, "chart", "", "write an HTML chart of latency against rate for the steps to FILE")
+	fl.StringVar(&opts.HTMLFile, "html", "", "write a self-contained HTML report to FILE: latency against rate with the objectives, errors per step by cause, latency over time")
+	fl.StringVar(&opts.ChartFile, "chart", "", "write the chart of latency against rate to FILE: SVG when FILE ends in .svg, else an HTML page")
 	return cmd
 }
 
@@ -480,10 +480,14 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 			return err
 		}
 	}
+	var timeline *loadtest.Timeline
+	var htmlOut io.Writer
 	if opts.HTMLFile != "" {
-		if lo.HTML, err = open(opts.HTMLFile); err != nil {
+		if htmlOut, err = open(opts.HTMLFile); err != nil {
 			return err
 		}
+		timeline = loadtest.NewTimeline()
+		lo.Timeline = timeline
 	}
 
 	var c *loadtest.Capacity
@@ -521,8 +525,13 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := loadtest.WriteStepsHTML(w, c); err != nil {
+		if err := loadtest.WriteChart(w, opts.ChartFile, c); err != nil {
 			return fmt.Errorf("write %s: %w", opts.ChartFile, err)
+		}
+	}
+	if htmlOut != nil {
+		if err := loadtest.WriteReportHTML(htmlOut, c, timeline); err != nil {
+			return fmt.Errorf("write %s: %w", opts.HTMLFile, err)
 		}
 	}
 	for _, f := range files {
