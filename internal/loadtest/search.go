@@ -315,6 +315,9 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 	cfg = cfg.withDefaults()
 	s := newSession(opts)
 	s.gateway = cfg.Gateway
+	if perMethod && s.progress != nil {
+		s.progress.NameTarget = true
+	}
 	c := newCapacity(targets, "search", s.objs)
 	c.ConfirmRequestedS = cfg.Confirm.Seconds()
 	if !perMethod {
