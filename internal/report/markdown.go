@@ -72,7 +72,11 @@ func renderMarkdown(w io.Writer, doc Document) error {
 			if b.Title != "" {
 				fmt.Fprintf(&out, "### %s\n\n", b.Title)
 			}
-			out.WriteString("```" + b.Lang + "\n" + strings.TrimRight(b.Text, "\n") + "\n```\n")
+			text := strings.TrimRight(b.Text, "\n")
+			if b.Lang == "diff" {
+				text = mdDiff(text)
+			}
+			out.WriteString("```" + b.Lang + "\n" + text + "\n```\n")
 		case Chart:
 			if b.Title != "" {
 				fmt.Fprintf(&out, "### %s\n\n", b.Title)
@@ -147,4 +151,23 @@ func niceCeil(v float64) float64 {
 		}
 	}
 	return 10 * mag
+}
+
+// mdDiff moves each line's sign to the first column, where GitHub's diff
+// highlighting looks for it ("~" becomes "!", a changed line), keeping the
+// indentation after it.
+func mdDiff(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " ")
+		if t == "" || !strings.ContainsRune("+-~", rune(t[0])) || len(t) < 2 || (t[1] != ' ' && t[1] != '/') {
+			continue
+		}
+		sign := t[:1]
+		if sign == "~" {
+			sign = "!"
+		}
+		lines[i] = sign + strings.Repeat(" ", len(l)-len(t)) + t[1:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -87,7 +87,9 @@ func renderTable(w io.Writer, doc Document, color bool) error {
 			out.WriteString(t.Render() + "\n")
 		case Note:
 			style := map[NoteLevel]lipgloss.Style{Info: st.info, Warn: st.warn, OK: st.ok, Fail: st.fail}[b.Level]
-			out.WriteString(style.Render(notePrefix[b.Level]+" "+b.Text) + "\n")
+			for _, line := range wrap(notePrefix[b.Level]+" "+b.Text, TextWidth, "  ") {
+				out.WriteString(style.Render(line) + "\n")
+			}
 		case Text:
 			if b.Title != "" {
 				out.WriteString(st.title.Render(b.Title) + "\n")
@@ -137,4 +139,26 @@ func colorDiff(text string, st styles) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TextWidth is the width notes are wrapped to in the table format.
+const TextWidth = 120
+
+// wrap breaks s into lines of at most width runes at spaces; lines after
+// the first start with indent. A word longer than width stays whole.
+func wrap(s string, width int, indent string) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Split(s, " ") {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) > width:
+			lines = append(lines, line)
+			line = indent + word
+		default:
+			line += " " + word
+		}
+	}
+	return append(lines, line)
 }
