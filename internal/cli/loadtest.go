@@ -121,7 +121,7 @@ Steps that clearly miss the objectives (errors or latency at twice the
 objective over the last second, or too many requests in flight) are aborted
 at once to protect the backend; --cool-down pauses between steps (longer
 after a step whose requests queued); --max-rate is never exceeded; --budget
-caps the attack time of the search. A rate failing below one that passed
+caps the attack time of the search (0 means the default, 1m30s). A rate failing below one that passed
 marks the backend stateful: earlier passes are re-checked.
 Exit code 3 when no rate passes (or no --confirm hold passes).
 
@@ -153,7 +153,8 @@ The first Ctrl-C stops and reports what was measured; the second exits.
 The JSON output (-o json) is an input of 'apictl plan generate'.`,
 		Example: `  apictl loadtest http://127.0.0.1:8080/pets --rate 200 --duration 30s
   apictl loadtest http://127.0.0.1:8080/pets --find-max --slo 'p99<300ms'
-  apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html plot.html
+  apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html report.html
+  apictl loadtest http://127.0.0.1:8080/pets --find-max --chart chart.svg
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --per-method -o json > lt.json
   apictl measure --api cart-api --stage prod --by method -o json > mix.json
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --mix mix.json --confirm 2m -o json > lt.json
@@ -544,6 +545,9 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	files = nil
 	wide := opts.Verbose != nil && opts.Verbose()
 	if err := opts.Render(loadtestDocument(c, wide), c); err != nil {
+		return err
+	}
+	if err := noAnswerError(c, opts.APIKeyEnv != ""); err != nil && !c.Interrupted {
 		return err
 	}
 	switch {

@@ -131,7 +131,8 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 				}
 				return v
 			})
-			t := Target{Name: m + " " + path, Path: path, Method: send, URL: base + filled, Header: o.Header, Weight: 1}
+			t := Target{Name: m + " " + path, Path: path, Method: send, URL: base + filled, Header: o.Header, Weight: 1,
+				KeyRequired: aws.ToBool(r.ResourceMethods[m].ApiKeyRequired)}
 			if send == http.MethodPost || send == http.MethodPut || send == http.MethodPatch {
 				t.Body = o.Body
 			}

@@ -26,6 +26,9 @@ type Target struct {
 	Body   []byte
 	// Weight is the target's share of a mix (default 1).
 	Weight int
+	// KeyRequired is true when the discovered method needs an API key
+	// (apiKeyRequired): without x-api-key every request is answered 403.
+	KeyRequired bool
 }
 
 // Label returns Name, or "METHOD URL" when Name is empty.
