@@ -432,3 +432,25 @@ func TestLoadtestMixFromMeasure(t *testing.T) {
 		t.Fatalf("err = %v, want the missing method named", err)
 	}
 }
+
+// TestLoadtestEvery403IsAnError: a run in which every answer is 403 measured
+// nothing about capacity: exit 1 with the cause and the --api-key-env hint,
+// not exit 3; the report is still printed.
+func TestLoadtestEvery403IsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"Forbidden"}`, http.StatusForbidden)
+	}))
+	defer srv.Close()
+	out, _, err := runLoadtest(t, "loadtest", srv.URL, "--rate", "30", "--duration", "1s", "-q")
+	if ExitCode(err) != ExitError || errors.Is(err, ErrObjectivesNotMet) {
+		t.Fatalf("exit %d err %v", ExitCode(err), err)
+	}
+	var buf bytes.Buffer
+	PrintError(&buf, err)
+	if !strings.Contains(buf.String(), "apictl: error: every response was 401/403") || !strings.Contains(buf.String(), "hint: the method needs an API key: pass it with --api-key-env NAME") {
+		t.Errorf("stderr:\n%s", buf.String())
+	}
+	if !strings.Contains(out, "403×") {
+		t.Errorf("report:\n%s", out)
+	}
+}

@@ -26,7 +26,7 @@ func WriteReportHTML(w io.Writer, c *Capacity, tl *Timeline) error {
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222;padding:0 1em}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em}
 .summary{font-size:1.1em}.pass{color:%s}.fail{color:%s;font-weight:bold}
-table{border-collapse:collapse;font-size:.9em}td,th{padding:.25em .6em;border-bottom:1px solid #ddd;text-align:right}
+.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85em}td,th{padding:.25em .6em;border-bottom:1px solid #ddd;text-align:right}
 td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:auto}
 .note{color:#555}
 </style></head><body>
@@ -35,6 +35,19 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 	steps := c.Steps
 	b.WriteString(`<p class="summary" id="summary">`)
 	switch {
+	case c.Mode == "search" && len(c.Methods) > 0:
+		fmt.Fprintf(&b, `Found rate per method (each searched alone) meeting %s:`, esc(strings.Join(c.Objectives, ", ")))
+		for i, m := range c.Methods {
+			cls := "pass"
+			if !m.Pass {
+				cls = "fail"
+			}
+			sep := ","
+			if i == len(c.Methods)-1 {
+				sep = "."
+			}
+			fmt.Fprintf(&b, ` %s <strong class="%s" id="found-rate-%d">%s rps</strong>%s`, esc(m.Name), cls, i+1, fmtRate(m.SustainableRPS), sep)
+		}
 	case c.Mode == "search" && c.Pass:
 		fmt.Fprintf(&b, `Found rate: <strong class="pass" id="found-rate">%s rps</strong> meets %s.`, fmtRate(c.SustainableRPS), esc(strings.Join(c.Objectives, ", ")))
 	case c.Mode == "search":
@@ -96,7 +109,7 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 		}
 	}
 	b.WriteString("<h2>Steps</h2>\n")
-	b.WriteString(stepsTable(steps))
+	b.WriteString(`<div class="scroll">` + stepsTable(steps) + "</div>\n")
 	b.WriteString(`<script>
 // Hovering a chart element of a step highlights its row in the table.
 for (const el of document.querySelectorAll("[data-step]")) {
@@ -230,8 +243,24 @@ func timelineChart(c *Capacity, tl *Timeline) string {
 	top := latencyRange(p99s, objs)
 	p := newPlot(780, 380, 0, end, 0, top)
 	p.top = 60
+	if len(c.Methods) > 0 {
+		p.top = 84 // a row for the method names
+	}
 	p.axes("time since start (s)", "latency", niceTicks(0, end, 8), niceTicks(0, top, 5),
 		func(v float64) string { return trimZeros(fmt.Sprintf("%.1f", v)) }, fmtMS)
+	// Per method, its name over its run of steps.
+	if len(c.Methods) > 0 {
+		for i := 0; i < len(tsteps); {
+			j := i
+			for j+1 < len(tsteps) && tsteps[j+1].Label == tsteps[i].Label {
+				j++
+			}
+			x0, x1 := p.X(tsteps[i].Start), p.X(tsteps[j].End)
+			p.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555"/>`, x0+2, p.top-34, x1-2, p.top-34)
+			p.label((x0+x1)/2, p.top-38, tsteps[i].Label, "middle", "#333", ` class="method-label"`)
+			i = j + 1
+		}
+	}
 	// Step bands, with "#n rate" above them where there is room.
 	for i, s := range tsteps {
 		color := colPass

@@ -263,3 +263,51 @@ func TestErrorShareSplit(t *testing.T) {
 		}
 	}
 }
+
+func TestReportHTMLFixedAndPerMethod(t *testing.T) {
+	url := serve(t, okHandler)
+	tl := NewTimeline()
+	c, err := Run(context.Background(), target(url), 50, 1200*time.Millisecond, Options{Timeline: tl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteReportHTML(&out, c, tl); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	// A fixed run keeps its latency over time, with no rate chart.
+	if !strings.Contains(page, `id="verdict">PASS<`) || !strings.Contains(page, `id="latency-over-time"`) || strings.Contains(page, `id="rate-latency"`) {
+		t.Errorf("fixed-run report:\n%.2000s", page)
+	}
+	if pts := tl.Points(600); len(pts) < 3 || !strings.Contains(page, `class="p99"`) {
+		t.Errorf("%d points over 1.2s", len(pts))
+	}
+	checkSVGs(t, page)
+
+	// Per method: one chart per method, its found rate in the summary,
+	// the method names over their steps (no timeline: steps end to end).
+	pm := &Capacity{Target: "cart", Mode: "search", Objectives: []string{"p99<300ms"}, Pass: true, SustainableRPS: 100}
+	for i, name := range []string{"GET /a", "POST /b"} {
+		steps := []Step{
+			{Target: name, Phase: "grow", Rate: 50, Requests: 250, Duration: 5, Pass: true, Latency: LatencyMS{P50: 10, P99: 20}},
+			{Target: name, Phase: "grow", Rate: 100, Requests: 500, Duration: 5, Pass: true, Latency: LatencyMS{P50: 10, P99: 40}},
+			{Target: name, Phase: "grow", Rate: 200, Requests: 200, Duration: 1, Aborted: true, Reason: "p99 900ms >= 300ms", Latency: LatencyMS{P50: 200, P99: 900}},
+		}
+		pm.Methods = append(pm.Methods, MethodCapacity{Name: name, SustainableRPS: float64(100 * (i + 1)), Pass: true, Steps: steps})
+		pm.Steps = append(pm.Steps, steps...)
+	}
+	out.Reset()
+	if err := WriteReportHTML(&out, pm, nil); err != nil {
+		t.Fatal(err)
+	}
+	page = out.String()
+	for _, want := range []string{`id="found-rate-1">100 rps<`, `id="found-rate-2">200 rps<`, `id="method-1"`, `id="method-2-objective"`, `class="method-label">GET /a<`, `class="method-label">POST /b<`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("per-method report lacks %s", want)
+		}
+	}
+	if n := checkSVGs(t, page); n != 4 {
+		t.Errorf("%d charts, want errors, time and one per method", n)
+	}
+}
