@@ -652,6 +652,8 @@ func loadtestDocument(c *loadtest.Capacity, wide bool) report.Document {
 			fitTable(&t, MaxTableWidth, 3)
 		}
 		doc.Blocks = append(doc.Blocks, t)
+	}
+	if perMethodSearch(c) {
 		// One table and one chart per method, in the order they ran.
 		for _, m := range c.Methods {
 			doc.Blocks = append(doc.Blocks, stepsTable("Steps: "+m.Name, m.Steps, wide))
@@ -683,6 +685,17 @@ func loadtestDocument(c *loadtest.Capacity, wide bool) report.Document {
 		doc.Blocks = append(doc.Blocks, report.Note{Text: "FAIL " + c.Reason, Level: report.Fail})
 	}
 	return doc
+}
+
+// perMethodSearch is true for --per-method: each method has its own steps
+// (a search at a mix has its methods' shares but one series of steps).
+func perMethodSearch(c *loadtest.Capacity) bool {
+	for _, m := range c.Methods {
+		if len(m.Steps) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // stepsTable is the table of a run's steps: by default the figures that

@@ -33,9 +33,13 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 <h1>%s</h1>
 `, esc(title), colPass, colFail, esc(title))
 	steps := c.Steps
+	perMethod := false // --per-method: each method has its own steps
+	for _, m := range c.Methods {
+		perMethod = perMethod || len(m.Steps) > 0
+	}
 	b.WriteString(`<p class="summary" id="summary">`)
 	switch {
-	case c.Mode == "search" && len(c.Methods) > 0:
+	case c.Mode == "search" && perMethod:
 		fmt.Fprintf(&b, `Found rate per method (each searched alone) meeting %s:`, esc(strings.Join(c.Objectives, ", ")))
 		for i, m := range c.Methods {
 			cls := "pass"
@@ -75,7 +79,7 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 		b.WriteString("<p class=\"note\">⚠ interrupted: the figures cover what was measured before the stop</p>\n")
 	}
 
-	if c.Mode == "search" && len(c.Methods) == 0 && len(chartPoints(steps)) > 0 {
+	if c.Mode == "search" && !perMethod && len(chartPoints(steps)) > 0 {
 		b.WriteString("<h2>Latency against rate</h2>\n")
 		b.WriteString(rateChart("rate-latency", "Latency against requested rate", steps, c.Objectives, c.SustainableRPS, c.KneeRPS, confirmSteps(c)))
 		b.WriteString("\n")
@@ -86,9 +90,23 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 		b.WriteString("\n")
 	}
 	b.WriteString("<h2>Latency over time</h2>\n")
-	b.WriteString(timelineChart(c, tl))
+	b.WriteString(timelineChart(c, tl, perMethod))
 	b.WriteString("\n")
+	if !perMethod && len(c.Methods) > 0 { // a mix: the methods share the steps above
+		b.WriteString("<h2>Methods</h2>\n<table id=\"methods\"><thead><tr><th class=\"l\">Method</th><th>Sustainable RPS</th><th class=\"l\">Verdict</th></tr></thead><tbody>")
+		for _, m := range c.Methods {
+			v, cls := "pass", "pass"
+			if !m.Pass {
+				v, cls = "FAIL "+m.Reason, "fail"
+			}
+			fmt.Fprintf(&b, "\n<tr><td class=\"l\">%s</td><td>%s</td><td class=\"l %s\">%s</td></tr>", esc(m.Name), fmtRate(m.SustainableRPS), cls, esc(v))
+		}
+		b.WriteString("\n</tbody></table>\n")
+	}
 	for i, m := range c.Methods {
+		if !perMethod {
+			break
+		}
 		fmt.Fprintf(&b, "<h2>%s</h2>\n<p>Found rate %s rps", esc(m.Name), fmtRate(m.SustainableRPS))
 		if m.KneeRPS > 0 {
 			fmt.Fprintf(&b, ", knee %s rps", fmtRate(m.KneeRPS))
@@ -219,7 +237,7 @@ func errorChart(steps []Step, objectives []string) string {
 // timelineChart draws latency over the whole run: p50 and p99 per time
 // bucket (or per step without a timeline), each step as a band coloured by
 // its verdict, and the latency objectives.
-func timelineChart(c *Capacity, tl *Timeline) string {
+func timelineChart(c *Capacity, tl *Timeline, perMethod bool) string {
 	tsteps := tl.Steps()
 	if len(tsteps) == 0 { // no timeline: lay the steps end to end
 		at := 0.0
@@ -243,13 +261,13 @@ func timelineChart(c *Capacity, tl *Timeline) string {
 	top := latencyRange(p99s, objs)
 	p := newPlot(780, 380, 0, end, 0, top)
 	p.top = 60
-	if len(c.Methods) > 0 {
+	if perMethod {
 		p.top = 84 // a row for the method names
 	}
 	p.axes("time since start (s)", "latency", niceTicks(0, end, 8), niceTicks(0, top, 5),
 		func(v float64) string { return trimZeros(fmt.Sprintf("%.1f", v)) }, fmtMS)
 	// Per method, its name over its run of steps.
-	if len(c.Methods) > 0 {
+	if perMethod {
 		for i := 0; i < len(tsteps); {
 			j := i
 			for j+1 < len(tsteps) && tsteps[j+1].Label == tsteps[i].Label {
@@ -269,7 +287,7 @@ func timelineChart(c *Capacity, tl *Timeline) string {
 		}
 		x0, x1 := p.X(s.Start), p.X(s.End)
 		tip := fmt.Sprintf("step %d: %s %s rps, %.1fs", i+1, s.Step.Phase, fmtRate(s.Step.Rate), s.Step.Duration)
-		if s.Label != "" && len(c.Methods) > 0 {
+		if s.Label != "" && perMethod {
 			tip += " · " + s.Label
 		}
 		tip += " — " + Verdict(s.Step)
