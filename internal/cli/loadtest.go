@@ -609,8 +609,16 @@ func loadtestDocument(c *loadtest.Capacity, wide bool) report.Document {
 		if c.KneeRPS > 0 {
 			add("Knee (latency starts to climb)", ltNum(c.KneeRPS)+" rps")
 		}
-		if c.Confirm != nil {
-			add("Confirm run", fmt.Sprintf("%s rps for %.0fs: %s", ltNum(c.Confirm.Rate), c.Confirm.Duration, loadtest.Verdict(*c.Confirm)))
+		holds := c.Holds
+		if len(holds) == 0 && c.Confirm != nil {
+			holds = []loadtest.Step{*c.Confirm}
+		}
+		if len(holds) > 0 {
+			parts := make([]string, len(holds))
+			for i, h := range holds {
+				parts[i] = fmt.Sprintf("%s rps for %.0fs: %s", ltNum(h.Rate), h.Duration, loadtest.Verdict(h))
+			}
+			add("Confirm holds", strings.Join(parts, " → "))
 		}
 	} else if len(c.Steps) == 1 {
 		st := c.Steps[0]

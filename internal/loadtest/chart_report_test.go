@@ -48,15 +48,6 @@ func reportRun(t *testing.T) (*Capacity, *Timeline, string) {
 	return c, tl, out.String()
 }
 
-func mustObjectives(t *testing.T, texts ...string) Objectives {
-	t.Helper()
-	objs, err := ParseObjectives(texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return objs.WithDefaults()
-}
-
 // checkSVGs decodes every <svg> element of page as strict XML and returns
 // how many there were.
 func checkSVGs(t *testing.T, page string) int {

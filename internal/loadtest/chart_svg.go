@@ -329,8 +329,11 @@ func (p *svgPlot) legend(items []legendItem) {
 	}
 }
 
-// confirmSteps are a result's confirm runs.
+// confirmSteps are a result's confirm runs (its holds).
 func confirmSteps(c *Capacity) []Step {
+	if len(c.Holds) > 0 {
+		return c.Holds
+	}
 	var out []Step
 	seen := false
 	for _, s := range c.Steps {
