@@ -397,6 +397,14 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkKeys(targets); err != nil {
+		return err
+	}
+	if opts.Runner == nil {
+		if err := checkTargetsListen(ctx, targets); err != nil {
+			return err
+		}
+	}
 	var mixWarnings []string
 	mixSource := ""
 	if len(opts.Weights) > 0 {
