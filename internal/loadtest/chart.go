@@ -77,7 +77,7 @@ func msDur(f float64) time.Duration { return time.Duration(f * 1e6) }
 // WriteStepsSVG: p50 and p99 latency against requested rate, the
 // objectives, the found rate, the knee and any confirm run marked.
 func WriteStepsHTML(w io.Writer, c *Capacity) error {
-	svg := rateChart("rate-latency", "Latency against requested rate", c.Steps, c.Objectives, c.SustainableRPS, c.KneeRPS, confirmSteps(c))
+	svg := strings.Join(stepCharts(c), "\n")
 	_, err := fmt.Fprintf(w, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>%s</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}</style></head>

@@ -302,3 +302,37 @@ func TestReportHTMLFixedAndPerMethod(t *testing.T) {
 		t.Errorf("%d charts, want errors, time and one per method", n)
 	}
 }
+
+func TestChartPerMethod(t *testing.T) {
+	c := &Capacity{Target: "cart", Mode: "search", Objectives: []string{"p99<300ms"}}
+	for _, name := range []string{"GET /a", "POST /b"} {
+		steps := []Step{
+			{Target: name, Phase: "grow", Rate: 50, Requests: 250, Pass: true, Latency: LatencyMS{P50: 10, P99: 20}},
+			{Target: name, Phase: "grow", Rate: 100, Requests: 100, Reason: "p99 900ms >= 300ms", Latency: LatencyMS{P50: 200, P99: 900}},
+		}
+		c.Methods = append(c.Methods, MethodCapacity{Name: name, SustainableRPS: 50, Pass: true, Steps: steps})
+		c.Steps = append(c.Steps, steps...)
+	}
+	for _, name := range []string{"c.svg", "c.html"} {
+		var out bytes.Buffer
+		if err := WriteChart(&out, name, c); err != nil {
+			t.Fatal(err)
+		}
+		doc := out.String()
+		if strings.HasSuffix(name, ".svg") {
+			dec := xml.NewDecoder(strings.NewReader(doc))
+			for {
+				if _, err := dec.Token(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("%s: not well-formed: %v", name, err)
+				}
+			}
+		}
+		for _, want := range []string{"rate: GET /a", "rate: POST /b", `id="method-1-objective"`, `id="method-2-found"`} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+}

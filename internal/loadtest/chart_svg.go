@@ -348,12 +348,48 @@ func confirmSteps(c *Capacity) []Step {
 	return out
 }
 
+// stepCharts are the rate charts of a result: one, or one per method of a
+// per-method search (each method searched alone has its own curve).
+func stepCharts(c *Capacity) []string {
+	var charts []string
+	for i, m := range c.Methods {
+		if len(m.Steps) == 0 {
+			continue
+		}
+		var confirms []Step
+		for _, s := range m.Steps {
+			if s.Phase == "confirm" {
+				confirms = append(confirms, s)
+			}
+		}
+		charts = append(charts, rateChart(fmt.Sprintf("method-%d", i+1), "Latency against requested rate: "+m.Name, m.Steps, c.Objectives, m.SustainableRPS, m.KneeRPS, confirms))
+	}
+	if len(charts) == 0 {
+		charts = append(charts, rateChart("rate-latency", "Latency against requested rate: "+c.Target, c.Steps, c.Objectives, c.SustainableRPS, c.KneeRPS, confirmSteps(c)))
+	}
+	return charts
+}
+
 // WriteStepsSVG writes the chart of p50 and p99 latency against requested
 // rate as a standalone SVG document, the objectives, the found rate, the
-// knee and any confirm run marked.
+// knee and any confirm run marked; a per-method search has one chart per
+// method, one under the other.
 func WriteStepsSVG(w io.Writer, c *Capacity) error {
-	svg := rateChart("rate-latency", "apictl loadtest: "+c.Target, c.Steps, c.Objectives, c.SustainableRPS, c.KneeRPS, confirmSteps(c))
-	_, err := io.WriteString(w, xml.Header+svg+"\n")
+	charts := stepCharts(c)
+	var err error
+	if len(charts) == 1 {
+		_, err = io.WriteString(w, xml.Header+charts[0]+"\n")
+		return err
+	}
+	const h = 400.0
+	var b strings.Builder
+	fmt.Fprintf(&b, `%s<svg xmlns="http://www.w3.org/2000/svg" width="780" height="%.0f" viewBox="0 0 780 %.0f"><title>%s</title>`,
+		xml.Header, h*float64(len(charts)), h*float64(len(charts)), esc("apictl loadtest: "+c.Target))
+	for i, ch := range charts {
+		fmt.Fprintf(&b, `<g transform="translate(0 %.0f)">%s</g>`, h*float64(i), ch)
+	}
+	b.WriteString("</svg>\n")
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 
