@@ -90,7 +90,7 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 		resources = append(resources, out.Items...)
 	}
 	sort.Slice(resources, func(i, j int) bool { return aws.ToString(resources[i].Path) < aws.ToString(resources[j].Path) })
-	undeployed, err := checkDeployment(ctx, c, id, o, resources)
+	undeployed, served, err := checkDeployment(ctx, c, id, o, resources)
 	if err != nil {
 		return nil, "", err
 	}
@@ -133,6 +133,11 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 			})
 			t := Target{Name: m + " " + path, Path: path, Method: send, URL: base + filled, Header: o.Header, Weight: 1,
 				KeyRequired: aws.ToBool(r.ResourceMethods[m].ApiKeyRequired)}
+			if served != nil { // what the stage serves, not the live definition
+				if dm, ok := served.Methods[m+" "+path]; ok {
+					t.KeyRequired = dm.APIKeyRequired
+				}
+			}
 			if send == http.MethodPost || send == http.MethodPut || send == http.MethodPatch {
 				t.Body = o.Body
 			}
@@ -158,23 +163,23 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 // embed=apisummary), warns about each difference and returns the methods
 // that are not deployed, which the stage answers with 403 and discovery
 // skips. A stage that does not exist is an error.
-func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o DiscoverOptions, resources []types.Resource) (map[string]bool, error) {
+func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o DiscoverOptions, resources []types.Resource) (map[string]bool, *deployed.Summary, error) {
 	warn := o.Warn
 	if warn == nil {
 		warn = func(string) {}
 	}
 	dc, ok := c.(deployed.Client)
 	if !ok {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sum, err := deployed.Read(ctx, dc, apiID, o.Stage)
 	if err != nil {
 		var nf *types.NotFoundException
 		if errors.As(err, &nf) && sum == nil && strings.Contains(err.Error(), "get stage") {
-			return nil, fmt.Errorf("api %s has no stage %q: %w", o.API, o.Stage, err)
+			return nil, nil, fmt.Errorf("api %s has no stage %q: %w", o.API, o.Stage, err)
 		}
 		warn(fmt.Sprintf("could not compare the methods with the deployment stage %s serves (%v): changes made since the last deployment are not served until the API is deployed again", o.Stage, err))
-		return nil, nil
+		return nil, nil, nil
 	}
 	live := map[string]deployed.Method{}
 	for _, r := range resources {
@@ -191,7 +196,7 @@ func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o Disco
 		}
 		warn(d.String())
 	}
-	return undeployed, nil
+	return undeployed, sum, nil
 }
 
 // EndpointMismatchError refuses a load test whose targets would be on
