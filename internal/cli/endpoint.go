@@ -9,14 +9,44 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/apictl/apictl/internal/awsapi"
 )
 
-// validateEndpointURL checks an --endpoint-url (or AWS_ENDPOINT_URL) before
+// validateEndpoints checks each distinct endpoint the settings resolve to
+// (awsapi's endpoint rule), naming where it came from.
+func validateEndpoints(ctx context.Context, s awsapi.Settings, getenv func(string) string) error {
+	e := s.Endpoints()
+	seen := map[string]bool{}
+	for _, u := range []string{e.APIGateway, e.APIGatewayV2, e.CloudWatch} {
+		if u == "" || seen[u] {
+			continue
+		}
+		seen[u] = true
+		source := "--endpoint-url"
+		if s.EndpointURL == "" {
+			source = "AWS_ENDPOINT_URL"
+			for _, v := range []string{awsapi.EnvEndpointURLAPIGateway, awsapi.EnvEndpointURLAPIGatewayV2, awsapi.EnvEndpointURLCloudWatch} {
+				if getenv != nil && getenv(v) == u {
+					source = v
+				}
+			}
+		}
+		if err := validateEndpointURL(ctx, u, source, source == "--endpoint-url"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateEndpointURL checks an --endpoint-url (or AWS_ENDPOINT_URL…) before
 // any AWS client uses it, so that a mistyped endpoint is said plainly
 // instead of as an SDK error after eight retries: it needs an http or https
-// scheme and a host, and something must listen there (a refused connection
-// is final; other dial errors are left to the SDK).
-func validateEndpointURL(ctx context.Context, raw, source string) error {
+// scheme and a host, and with probe something must listen there (a refused
+// connection is final; other dial errors are left to the SDK). Only the
+// flag is probed: it serves every service, while an environment variable
+// may name one a command never calls.
+func validateEndpointURL(ctx context.Context, raw, source string, probe bool) error {
 	if raw == "" {
 		return nil
 	}
@@ -28,6 +58,9 @@ func validateEndpointURL(ctx context.Context, raw, source string) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return WithHint(fmt.Errorf("%s %q: scheme %q is not http or https", source, raw, u.Scheme),
 			fmt.Sprintf("use http://%s for 'apictl sandbox serve', https:// for a remote endpoint", u.Host))
+	}
+	if !probe {
+		return nil
 	}
 	port := u.Port()
 	if port == "" {
@@ -41,7 +74,7 @@ func validateEndpointURL(ctx context.Context, raw, source string) error {
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		hint := "check the address, or start the emulator: apictl sandbox serve --addr " + u.Host
-		if !isLoopback(raw) {
+		if !awsapi.IsLoopback(raw) {
 			hint = "check the address and that the endpoint is up"
 		}
 		return WithHint(fmt.Errorf("nothing is listening at %s (%s): connection refused", raw, source), hint)

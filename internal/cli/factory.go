@@ -70,15 +70,8 @@ func newAWSFunc(settings *awsapi.Settings, getenv func(string) string) func(ctx 
 		if clients != nil {
 			return clients, nil
 		}
-		switch {
-		case settings.EndpointURL != "":
-			if err := validateEndpointURL(ctx, settings.EndpointURL, "--endpoint-url"); err != nil {
-				return nil, err
-			}
-		case getenv != nil && getenv("AWS_ENDPOINT_URL") != "":
-			if err := validateEndpointURL(ctx, getenv("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"); err != nil {
-				return nil, err
-			}
+		if err := validateEndpoints(ctx, *settings, getenv); err != nil {
+			return nil, err
 		}
 		c, err := awsapi.NewClients(ctx, *settings)
 		if err != nil {
