@@ -2,9 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
+	"net"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -29,6 +34,9 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"checkdemo": checkDemo,
+			"exitcode":  exitCode,
+			"freeport":  freePort,
+			"waitfor":   waitFor,
 		},
 	})
 }
@@ -91,5 +99,61 @@ func checkDemo(ts *testscript.TestScript, neg bool, args []string) {
 		if m.Planned < 1 || m.Verify.Throttled <= 0 {
 			ts.Fatalf("%s: planned %.0f rps, 429 share %.2f: want a throttle that answered 429 to the flood", m.Method, m.Planned, m.Verify.Throttled)
 		}
+	}
+}
+
+// exitCode runs a command like exec and checks its exit code:
+// exitcode 3 apictl loadtest … (stdout and stderr are kept for the next lines).
+func exitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// freePort sets the environment variable args[0] to a free loopback port.
+func freePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("freeport: %v", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// waitFor waits up to 60 s until something listens at args[0] (host:port).
+func waitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfor HOST:PORT")
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listens at %s after 60s: %v", args[0], err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

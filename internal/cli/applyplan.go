@@ -256,8 +256,8 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 		doc.Blocks = append(doc.Blocks, report.Note{Level: report.Warn, Text: eventualConsistencyNote})
 	}
 	if applyErr == nil {
-		doc.Blocks = append(doc.Blocks, report.Note{Level: report.OK, Text: fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted (%d write calls).",
-			ch.Summary.Create, ch.Summary.Update, ch.Summary.Delete, sumCalls(out.Calls))})
+		doc.Blocks = append(doc.Blocks, report.Note{Level: report.OK, Text: fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted (%s).",
+			ch.Summary.Create, ch.Summary.Update, ch.Summary.Delete, fmt.Sprintf("%d %s", sumCalls(out.Calls), plural(sumCalls(out.Calls), "write call", "write calls")))})
 		doc.Blocks = append(doc.Blocks, report.Note{Level: report.Info, Text: plan.BestEffortNote + " (" + plan.BestEffortURL + ")."})
 	}
 	fmt.Fprintln(opts.IO.Out)

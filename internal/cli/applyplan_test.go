@@ -238,3 +238,53 @@ func TestPlanGenerateAndValidateCommands(t *testing.T) {
 		t.Fatalf("schema: %v", err)
 	}
 }
+
+// TestApplyPlanGolden: the dry-run diff in each format, a first apply, and
+// a second one after a drift that takes one write call. The emulator's
+// random ids are replaced by their kind.
+func TestApplyPlanGolden(t *testing.T) {
+	sb, ag := planSandbox(t)
+	planFile := filepath.Join("..", "plan", "testdata", "good.yaml")
+	ctx := context.Background()
+	normalise := func(s string) string {
+		apis, _ := ag.GetRestApis(ctx, &apigateway.GetRestApisInput{})
+		for _, a := range apis.Items {
+			s = strings.ReplaceAll(s, aws.ToString(a.Id), "API_ID")
+		}
+		keys, _ := ag.GetApiKeys(ctx, &apigateway.GetApiKeysInput{})
+		for _, k := range keys.Items {
+			s = strings.ReplaceAll(s, aws.ToString(k.Id), "KEY_ID_"+aws.ToString(k.Name))
+		}
+		plans, _ := ag.GetUsagePlans(ctx, &apigateway.GetUsagePlansInput{})
+		for _, p := range plans.Items {
+			s = strings.ReplaceAll(s, aws.ToString(p.Id), "PLAN_ID_"+aws.ToString(p.Name))
+		}
+		return s
+	}
+	check := func(name string, r runResult, wantCode int) {
+		t.Helper()
+		if r.code != wantCode {
+			t.Errorf("%s: exit %d, want %d\n%s", name, r.code, wantCode, r.err)
+		}
+		goldenFile(t, filepath.Join("testdata", "applyplan", name), []byte(normalise(r.stdout)))
+	}
+	ep := []string{"--endpoint-url", sb.URL(), "-q"}
+	for _, f := range []struct{ format, ext string }{{"table", "txt"}, {"markdown", "md"}, {"json", "json"}} {
+		check("dry-run."+f.ext, runApictl(t, "", false, append(ep, "-o", f.format, "apply-plan", "-f", planFile, "--dry-run", "--detailed-exitcode")...), ExitChangesPending)
+	}
+	check("apply.txt", runApictl(t, "", false, append(ep, "apply-plan", "-f", planFile, "--auto-approve")...), ExitOK)
+	// Drift: someone lowers the stage throttle by hand.
+	apis, err := ag.GetRestApis(ctx, &apigateway.GetRestApisInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: apis.Items[0].Id, StageName: aws.String("prod"),
+		PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/*/*/throttling/rateLimit"), Value: aws.String("7")}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := runApictl(t, "", false, append(ep, "apply-plan", "-f", planFile, "--auto-approve")...)
+	check("drift.txt", r, ExitOK)
+	if !strings.Contains(r.stdout, "(1 write call)") {
+		t.Errorf("want one write call:\n%s", r.stdout)
+	}
+}

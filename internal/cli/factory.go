@@ -57,8 +57,9 @@ type globals struct {
 }
 
 // newAWSFunc builds the clients lazily and once, so commands that never talk
-// to AWS (version, plan validate) need no configuration.
-func newAWSFunc(settings *awsapi.Settings) func(ctx context.Context) (*awsapi.Clients, error) {
+// to AWS (version, plan validate) need no configuration. An endpoint URL,
+// from --endpoint-url or AWS_ENDPOINT_URL, is checked first.
+func newAWSFunc(settings *awsapi.Settings, getenv func(string) string) func(ctx context.Context) (*awsapi.Clients, error) {
 	var (
 		mu      sync.Mutex
 		clients *awsapi.Clients
@@ -68,6 +69,9 @@ func newAWSFunc(settings *awsapi.Settings) func(ctx context.Context) (*awsapi.Cl
 		defer mu.Unlock()
 		if clients != nil {
 			return clients, nil
+		}
+		if err := validateEndpoints(ctx, *settings, getenv); err != nil {
+			return nil, err
 		}
 		c, err := awsapi.NewClients(ctx, *settings)
 		if err != nil {

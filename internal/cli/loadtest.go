@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
 	"github.com/apictl/apictl/internal/awsapi"
@@ -152,7 +154,7 @@ Steps that clearly miss the objectives (errors or latency at twice the
 objective over the last second, or too many requests in flight) are aborted
 at once to protect the backend; --cool-down pauses between steps (longer
 after a step whose requests queued); --max-rate is never exceeded; --budget
-caps the attack time of the search. A rate failing below one that passed
+caps the attack time of the search (0 means the default, 1m30s). A rate failing below one that passed
 marks the backend stateful: earlier passes are re-checked.
 Exit code 3 when no rate passes (or no --confirm hold passes).
 
@@ -190,7 +192,8 @@ The first Ctrl-C stops and reports what was measured; the second exits.
 The JSON output (-o json) is an input of 'apictl plan generate'.`,
 		Example: `  apictl loadtest http://127.0.0.1:8080/pets --rate 200 --duration 30s
   apictl loadtest http://127.0.0.1:8080/pets --find-max --slo 'p99<300ms'
-  apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html plot.html
+  apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html report.html
+  apictl loadtest http://127.0.0.1:8080/pets --find-max --chart chart.svg
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --per-method -o json > lt.json
   apictl measure --api cart-api --stage prod --by method -o json > mix.json
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --mix mix.json --confirm 2m -o json > lt.json
@@ -268,8 +271,8 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.DurationVar(&opts.Attack.Drain, "drain", 0, "wait for in-flight responses after a step before counting them as errors (default: 2× the latency objective)")
 
 	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE')")
-	fl.StringVar(&opts.HTMLFile, "html", "", "write vegeta's latency-over-time HTML plot to FILE")
-	fl.StringVar(&opts.ChartFile, "chart", "", "write an HTML chart of latency against rate for the steps to FILE")
+	fl.StringVar(&opts.HTMLFile, "html", "", "write a self-contained HTML report to FILE: latency against rate with the objectives, errors per step by cause, latency over time")
+	fl.StringVar(&opts.ChartFile, "chart", "", "write the chart of latency against rate to FILE: SVG when FILE ends in .svg, else an HTML page")
 	return cmd
 }
 
@@ -496,6 +499,14 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkKeys(targets); err != nil {
+		return err
+	}
+	if opts.Runner == nil {
+		if err := checkTargetsListen(ctx, targets); err != nil {
+			return err
+		}
+	}
 	var mixWarnings []string
 	mixSource := ""
 	if len(opts.Weights) > 0 {
@@ -582,10 +593,14 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 			return err
 		}
 	}
+	var timeline *loadtest.Timeline
+	var htmlOut io.Writer
 	if opts.HTMLFile != "" {
-		if lo.HTML, err = open(opts.HTMLFile); err != nil {
+		if htmlOut, err = open(opts.HTMLFile); err != nil {
 			return err
 		}
+		timeline = loadtest.NewTimeline()
+		lo.Timeline = timeline
 	}
 
 	var c *loadtest.Capacity
@@ -624,8 +639,13 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := loadtest.WriteStepsHTML(w, c); err != nil {
+		if err := loadtest.WriteChart(w, opts.ChartFile, c); err != nil {
 			return fmt.Errorf("write %s: %w", opts.ChartFile, err)
+		}
+	}
+	if htmlOut != nil {
+		if err := loadtest.WriteReportHTML(htmlOut, c, timeline); err != nil {
+			return fmt.Errorf("write %s: %w", opts.HTMLFile, err)
 		}
 	}
 	for _, f := range files {
@@ -634,7 +654,11 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		}
 	}
 	files = nil
-	if err := opts.Render(loadtestDocument(c), c); err != nil {
+	wide := opts.Verbose != nil && opts.Verbose()
+	if err := opts.Render(loadtestDocument(c, wide), c); err != nil {
+		return err
+	}
+	if err := noAnswerError(c, opts.APIKeyEnv != ""); err != nil && !c.Interrupted {
 		return err
 	}
 	switch {
@@ -652,8 +676,13 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	return nil
 }
 
-// loadtestDocument is the human view of a load test.
-func loadtestDocument(c *loadtest.Capacity) report.Document {
+// MaxTableWidth is the width the default table view keeps to (-v for the
+// wide view).
+const MaxTableWidth = 120
+
+// loadtestDocument is the human view of a load test; wide (-v) shows every
+// figure of every step.
+func loadtestDocument(c *loadtest.Capacity, wide bool) report.Document {
 	doc := report.Document{Title: "Load test: " + c.Target}
 	kv := report.KV{}
 	add := func(k, v string) { kv.Pairs = append(kv.Pairs, report.Pair{Key: k, Value: v}) }
@@ -701,13 +730,28 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 		if c.KneeRPS > 0 {
 			add("Knee (latency starts to climb)", ltNum(c.KneeRPS)+" rps")
 		}
+		holds := c.Holds
+		if len(holds) == 0 && c.Confirm != nil {
+			holds = []loadtest.Step{*c.Confirm}
+		}
+		if len(holds) > 0 {
+			parts := make([]string, len(holds))
+			for i, h := range holds {
+				parts[i] = fmt.Sprintf("%s rps for %.0fs: %s", ltNum(h.Rate), h.Duration, loadtest.Verdict(h))
+			}
+			add("Confirm holds", strings.Join(parts, " → "))
+		}
 	} else if len(c.Steps) == 1 {
 		st := c.Steps[0]
 		add("Requested rate", ltNum(st.Rate)+" rps")
 		add("Achieved rate", fmt.Sprintf("%s rps (%s of requested)", ltNum(st.AchievedRate), ltPct(st.AchievedRate, st.Rate)))
 		add("Throughput", fmt.Sprintf("%s rps successful", ltNum(st.Throughput)))
 		add("Latency", fmt.Sprintf("p50 %s · p90 %s · p99 %s · max %s", ltMS(st.Latency.P50), ltMS(st.Latency.P90), ltMS(st.Latency.P99), ltMS(st.Latency.Max)))
-		add("Success", ltPct(st.SuccessRatio, 1))
+		errs := ltPct(1-st.SuccessRatio, 1)
+		if sum := loadtest.StatusSummary(st); sum != "" {
+			errs += " (" + sum + ")"
+		}
+		add("Errors", errs)
 	}
 	add("Attack time", fmt.Sprintf("%.1fs", c.AttackSeconds))
 	doc.Blocks = append(doc.Blocks, kv)
@@ -718,7 +762,7 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 		for _, m := range c.Methods {
 			verdict := "pass"
 			if !m.Pass {
-				verdict = "FAIL: " + m.Reason
+				verdict = "FAIL " + m.Reason
 			}
 			knee := "-"
 			if m.KneeRPS > 0 {
@@ -733,47 +777,29 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 			}
 			t.Rows = append(t.Rows, []string{m.Name, share, ltNum(m.SustainableRPS), alone, knee, verdict})
 		}
+		if !wide {
+			fitTable(&t, MaxTableWidth, 3)
+		}
 		doc.Blocks = append(doc.Blocks, t)
 	}
-
-	perMethod := len(c.Methods) > 0
-	steps := report.Table{Title: "Steps", Headers: []string{"#", "Phase", "Rate", "Achieved", "Requests", "Throughput", "Success", "p50", "p90", "p99", "Max", "Verdict"},
-		Align: []report.Alignment{report.AlignRight, report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft}}
-	if perMethod {
-		steps.Headers = append([]string{"Method"}, steps.Headers...)
-		steps.Align = append([]report.Alignment{report.AlignLeft}, steps.Align...)
-	}
-	for i, st := range c.Steps {
-		verdict := "pass"
-		if !st.Pass {
-			verdict = "FAIL"
-			if st.Reason != "" {
-				verdict += ": " + st.Reason
-			}
-		}
-		row := []string{
-			strconv.Itoa(i + 1), st.Phase, ltNum(st.Rate), ltNum(st.AchievedRate), strconv.Itoa(st.Requests),
-			ltNum(st.Throughput), ltPct(st.SuccessRatio, 1), ltMS(st.Latency.P50), ltMS(st.Latency.P90),
-			ltMS(st.Latency.P99), ltMS(st.Latency.Max), verdict,
-		}
-		if perMethod {
-			row = append([]string{st.Target}, row...)
-		}
-		steps.Rows = append(steps.Rows, row)
-	}
-	doc.Blocks = append(doc.Blocks, steps)
-	if causes := causesTable(c.Steps, perMethod); causes != nil {
-		doc.Blocks = append(doc.Blocks, *causes)
-	}
-	switch {
-	case perMethod:
+	if perMethodSearch(c) {
+		// One table and one chart per method, in the order they ran.
 		for _, m := range c.Methods {
+			doc.Blocks = append(doc.Blocks, stepsTable("Steps: "+m.Name, m.Steps, wide))
 			if len(m.Steps) > 1 {
-				doc.Blocks = append(doc.Blocks, report.Text{Title: "p99 latency by rate: " + m.Name, Text: loadtest.RateLatencyChart(m.Steps, 40)})
+				doc.Blocks = append(doc.Blocks, rateChart("p99 latency by rate: "+m.Name, m.Steps, c.Objectives))
 			}
 		}
-	case c.Mode == "search" && len(c.Steps) > 1:
-		doc.Blocks = append(doc.Blocks, report.Text{Title: "p99 latency by rate", Text: loadtest.RateLatencyChart(c.Steps, 40)})
+	} else {
+		if c.Mode == "search" || len(c.Steps) > 1 || wide {
+			doc.Blocks = append(doc.Blocks, stepsTable("Steps", c.Steps, wide))
+		}
+		if c.Mode == "search" && len(c.Steps) > 1 {
+			doc.Blocks = append(doc.Blocks, rateChart("p99 latency by rate", c.Steps, c.Objectives))
+		}
+	}
+	if causes := causesTable(c.Steps, perMethodSearch(c)); causes != nil {
+		doc.Blocks = append(doc.Blocks, *causes)
 	}
 	for _, w := range c.Warnings {
 		doc.Blocks = append(doc.Blocks, report.Note{Text: w, Level: report.Warn})
@@ -784,13 +810,156 @@ func loadtestDocument(c *loadtest.Capacity) report.Document {
 	case c.RejectedAsInvalid:
 		doc.Blocks = append(doc.Blocks, report.Note{Text: c.Reason, Level: report.Fail})
 	case c.Pass && c.Mode == "search":
-		doc.Blocks = append(doc.Blocks, report.Note{Text: fmt.Sprintf("sustainable rate: %s rps meets %s", ltNum(c.SustainableRPS), strings.Join(c.Objectives, ", ")), Level: report.OK})
+		doc.Blocks = append(doc.Blocks, report.Note{Text: fmt.Sprintf("PASS: %s rps meets %s", ltNum(c.SustainableRPS), strings.Join(c.Objectives, ", ")), Level: report.OK})
 	case c.Pass:
-		doc.Blocks = append(doc.Blocks, report.Note{Text: "objectives met", Level: report.OK})
+		doc.Blocks = append(doc.Blocks, report.Note{Text: "PASS: " + strings.Join(c.Objectives, ", ") + " met", Level: report.OK})
+	case c.Mode == "fixed" && len(c.Steps) == 1:
+		doc.Blocks = append(doc.Blocks, report.Note{Text: loadtest.Verdict(c.Steps[0]), Level: report.Fail})
 	default:
-		doc.Blocks = append(doc.Blocks, report.Note{Text: "objectives not met: " + c.Reason, Level: report.Fail})
+		doc.Blocks = append(doc.Blocks, report.Note{Text: "FAIL " + c.Reason, Level: report.Fail})
 	}
 	return doc
+}
+
+// perMethodSearch is true for --per-method: each method has its own steps
+// (a search at a mix has its methods' shares but one series of steps).
+func perMethodSearch(c *loadtest.Capacity) bool {
+	for _, m := range c.Methods {
+		if len(m.Steps) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// stepsTable is the table of a run's steps: by default the figures that
+// decide (rate, p50, p99, errors by status, the verdict once) within
+// MaxTableWidth columns; wide adds achieved rate, throughput, p90, max and
+// every status code.
+func stepsTable(title string, steps []loadtest.Step, wide bool) report.Table {
+	R, L := report.AlignRight, report.AlignLeft
+	t := report.Table{Title: title}
+	if wide {
+		t.Headers = []string{"#", "Phase", "Rate", "Achieved", "Requests", "Throughput", "Success", "p50", "p90", "p99", "Max", "Errors", "Verdict"}
+		t.Align = []report.Alignment{R, L, R, R, R, R, R, R, R, R, R, L, L}
+	} else {
+		t.Headers = []string{"Step", "Rate", "Requests", "p50", "p99", "Errors", "Verdict"}
+		t.Align = []report.Alignment{L, R, R, R, R, L, L}
+	}
+	for i, st := range steps {
+		errs := "0"
+		if st.Requests > 0 && st.SuccessRatio < 1 {
+			errs = ltPct(1-st.SuccessRatio, 1)
+			if sum := loadtest.StatusSummary(st); sum != "" {
+				errs += " " + sum
+			}
+		}
+		verdict := loadtest.Verdict(st)
+		if wide {
+			if st.Reason != "" && !st.Pass {
+				verdict = "FAIL " + st.Reason
+			}
+			t.Rows = append(t.Rows, []string{
+				strconv.Itoa(i + 1), st.Phase, ltNum(st.Rate), ltNum(st.AchievedRate), strconv.Itoa(st.Requests),
+				ltNum(st.Throughput), ltPct(st.SuccessRatio, 1), ltMS(st.Latency.P50), ltMS(st.Latency.P90),
+				ltMS(st.Latency.P99), ltMS(st.Latency.Max), errs, verdict,
+			})
+			continue
+		}
+		t.Rows = append(t.Rows, []string{
+			strconv.Itoa(i+1) + " " + st.Phase, ltNum(st.Rate), strconv.Itoa(st.Requests),
+			ltMS(st.Latency.P50), ltMS(st.Latency.P99), errs, verdict,
+		})
+	}
+	if !wide {
+		fitTable(&t, MaxTableWidth, 5, 6)
+	}
+	return t
+}
+
+// rateChart is p99 latency against rate with the latency objective: a bar
+// chart on a terminal, a mermaid xychart in markdown.
+func rateChart(title string, steps []loadtest.Step, objectives []string) report.Chart {
+	pts := make([]loadtest.Step, 0, len(steps))
+	for _, st := range steps {
+		if st.Requests > 0 {
+			pts = append(pts, st)
+		}
+	}
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].Rate < pts[j].Rate })
+	ch := report.Chart{Title: title, XLabel: "rate (rps)", YLabel: "p99 (ms)", Text: loadtest.RateLatencyChart(steps, 40)}
+	p99 := report.Series{Name: "p99 latency (ms)"}
+	for _, st := range pts {
+		ch.X = append(ch.X, ltNum(st.Rate))
+		p99.Values = append(p99.Values, st.Latency.P99)
+	}
+	ch.Series = append(ch.Series, p99)
+	if objs, err := loadtest.ParseObjectives(objectives); err == nil {
+		for _, o := range objs {
+			if o.Kind != loadtest.KindLatency {
+				continue
+			}
+			line := report.Series{Name: "objective " + o.Text}
+			for range pts {
+				line.Values = append(line.Values, float64(o.Latency)/1e6)
+			}
+			ch.Series = append(ch.Series, line)
+		}
+	}
+	return ch
+}
+
+// fitTable shortens the cells of the given columns (the longest first,
+// ending them with "…") until the table, as the table format draws it
+// (borders and one space of padding each side), is at most width columns.
+func fitTable(t *report.Table, width int, cols ...int) {
+	colW := func(c int) int {
+		w := lipgloss.Width(t.Headers[c])
+		for _, r := range t.Rows {
+			if c < len(r) {
+				w = max(w, lipgloss.Width(r[c]))
+			}
+		}
+		return w
+	}
+	total := func() int {
+		n := len(t.Headers) + 1
+		for c := range t.Headers {
+			n += colW(c) + 2
+		}
+		return n
+	}
+	for over := total() - width; over > 0; over = total() - width {
+		widest, ww := -1, 0
+		for _, c := range cols {
+			if w := colW(c); w > ww && w > lipgloss.Width(t.Headers[c])+1 {
+				widest, ww = c, w
+			}
+		}
+		if widest < 0 {
+			return
+		}
+		limit := max(ww-over, lipgloss.Width(t.Headers[widest])+1)
+		// Cut only the one column to the width of the next widest, at most.
+		for _, c := range cols {
+			if w := colW(c); c != widest && w < ww && w > limit {
+				limit = w
+			}
+		}
+		for _, r := range t.Rows {
+			if widest < len(r) && lipgloss.Width(r[widest]) > limit {
+				r[widest] = truncate(r[widest], limit)
+			}
+		}
+	}
+}
+
+func truncate(s string, w int) string {
+	rs := []rune(s)
+	if len(rs) <= w {
+		return s
+	}
+	return string(rs[:max(w-1, 0)]) + "…"
 }
 
 func ltNum(f float64) string {
@@ -823,7 +992,7 @@ type loadtestCapacity = loadtest.Capacity
 
 // renderCapacity renders a load test result as `apictl loadtest` does (the demo uses it).
 func renderCapacity(w io.Writer, o report.Options, c *loadtest.Capacity) error {
-	return report.Render(w, o, loadtestDocument(c), c)
+	return report.Render(w, o, loadtestDocument(c, false), c)
 }
 
 // pathParams reads --path-params and --path-param into one map.

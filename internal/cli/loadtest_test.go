@@ -214,7 +214,7 @@ func TestLoadtestObjectivesMissedExitsThree(t *testing.T) {
 	if ExitCode(err) != ExitObjectivesMiss || !errors.Is(err, ErrObjectivesNotMet) {
 		t.Fatalf("exit %d err %v", ExitCode(err), err)
 	}
-	if !strings.Contains(out, "objectives not met") || !strings.Contains(out, "429 Too Many Requests") && !strings.Contains(out, "errors 100%") {
+	if !strings.Contains(out, "FAIL errors 100% > 1%") || !strings.Contains(out, "429×") {
 		t.Errorf("report:\n%s", out)
 	}
 	var buf bytes.Buffer
@@ -242,7 +242,7 @@ func TestLoadtestFindMaxPerMethodTable(t *testing.T) {
 	if strings.Contains(out, "POST /items") {
 		t.Errorf("--methods GET let POST through:\n%s", out)
 	}
-	if !strings.Contains(stderr, "step 1 grow") {
+	if !strings.Contains(stderr, "step 1 GET /cart/profile/{userId} grow") || !strings.Contains(stderr, "GET /items grow") {
 		t.Errorf("no progress on stderr: %q", stderr)
 	}
 	if chart, _ := os.ReadFile(filepath.Join(dir, "chart.html")); !bytes.Contains(chart, []byte("<svg")) {
@@ -297,6 +297,7 @@ func TestLoadtestGolden(t *testing.T) {
 	}{
 		{"search", []string{"http://127.0.0.1:9/pets", "--find-max", "--cool-down", "0", "--slo", "p99<300ms"}},
 		{"fixed-fail", []string{"http://127.0.0.1:9/pets", "--rate", "500", "--duration", "5s"}},
+		{"search-16", []string{"http://127.0.0.1:9/pets", "--find-max", "--cool-down", "0", "--slo", "p99<300ms", "--start-rate", "0.5", "--precision", "0.005", "--budget", "10m", "--confirm", "30s"}},
 	} {
 		for _, format := range []string{"table", "markdown", "json"} {
 			f, tio := NewTestFactory(t)
@@ -317,7 +318,14 @@ func TestLoadtestGolden(t *testing.T) {
 			if tc.name == "fixed-fail" && ExitCode(err) != ExitObjectivesMiss {
 				t.Errorf("%s %s: exit %d (%v), want 3", tc.name, format, ExitCode(err), err)
 			}
-			if tc.name == "search" && err != nil {
+			if format == "table" {
+				for i, line := range strings.Split(tio.Out.String(), "\n") {
+					if w := len([]rune(line)); w > MaxTableWidth {
+						t.Errorf("%s: line %d is %d columns wide, want at most %d:\n%s", tc.name, i+1, w, MaxTableWidth, line)
+					}
+				}
+			}
+			if strings.HasPrefix(tc.name, "search") && err != nil {
 				t.Errorf("%s %s: %v", tc.name, format, err)
 			}
 			ext := map[string]string{"table": "txt", "markdown": "md", "json": "json"}[format]
@@ -422,5 +430,27 @@ func TestLoadtestMixFromMeasure(t *testing.T) {
 	_, _, err = runLoadtest(t, "--endpoint-url", sb.URL(), "loadtest", "--api", "cart", "--stage", "prod", "--path-param", "userId=1", "--find-max", "--mix", bad)
 	if err == nil || !strings.Contains(err.Error(), "DELETE /nope not among the API's methods") {
 		t.Fatalf("err = %v, want the missing method named", err)
+	}
+}
+
+// TestLoadtestEvery403IsAnError: a run in which every answer is 403 measured
+// nothing about capacity: exit 1 with the cause and the --api-key-env hint,
+// not exit 3; the report is still printed.
+func TestLoadtestEvery403IsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"Forbidden"}`, http.StatusForbidden)
+	}))
+	defer srv.Close()
+	out, _, err := runLoadtest(t, "loadtest", srv.URL, "--rate", "30", "--duration", "1s", "-q")
+	if ExitCode(err) != ExitError || errors.Is(err, ErrObjectivesNotMet) {
+		t.Fatalf("exit %d err %v", ExitCode(err), err)
+	}
+	var buf bytes.Buffer
+	PrintError(&buf, err)
+	if !strings.Contains(buf.String(), "apictl: error: every response was 401/403") || !strings.Contains(buf.String(), "hint: the method needs an API key: pass it with --api-key-env NAME") {
+		t.Errorf("stderr:\n%s", buf.String())
+	}
+	if !strings.Contains(out, "403×") {
+		t.Errorf("report:\n%s", out)
 	}
 }

@@ -157,6 +157,11 @@ func TestMeasureCommandGolden(t *testing.T) {
 				t.Errorf("stderr without a terminal or -v: %q", tio.ErrOut)
 			}
 			goldenFile(t, filepath.Join("testdata", "measure", "shop-prod."+format+".golden"), []byte(out))
+			for i, line := range strings.Split(out, "\n") {
+				if w := len([]rune(line)); format == "table" && w > MaxTableWidth {
+					t.Errorf("line %d is %d columns wide, want at most %d", i+1, w, MaxTableWidth)
+				}
+			}
 		})
 	}
 	// The JSON is what plan generate reads back.

@@ -287,6 +287,8 @@ func planGenerateRun(opts *PlanGenerateOptions) error {
 	switch {
 	case opts.Output().Format == report.FormatJSON:
 		return opts.Render(report.Document{}, out)
+	case opts.OutFile == "" && opts.Output().Format == report.FormatMarkdown:
+		return opts.Render(report.Document{Blocks: []report.Block{report.Text{Text: string(y), Lang: "yaml"}}}, out)
 	case opts.OutFile == "":
 		_, err := opts.IO.Out.Write(y)
 		return err

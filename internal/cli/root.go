@@ -77,7 +77,7 @@ func newFactory(sys System) *Factory {
 		Now:     time.Now,
 		Getenv:  getenv,
 	}
-	f.AWS = newAWSFunc(settings)
+	f.AWS = newAWSFunc(settings, getenv)
 	return f
 }
 

@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/apictl/apictl/internal/demo"
 	"github.com/apictl/apictl/internal/report"
 	"github.com/apictl/apictl/internal/sandbox"
 )
@@ -24,6 +28,8 @@ type SandboxServeOptions struct {
 	AWSLimits    bool
 	AccountRate  float64
 	AccountBurst int
+	// Seed names fixtures to create at start: "demo", the README tour's cart-api.
+	Seed string
 
 	// Ready, when set, is called with the base URL once the server listens
 	// (tests use it to find the port).
@@ -75,6 +81,7 @@ on stderr.`,
 		Example: `  apictl sandbox serve
   apictl sandbox serve --addr 127.0.0.1:0 -o json
   apictl sandbox serve --aws-limits --account-rate 10000 --account-burst 5000
+  apictl sandbox serve --seed demo            # the README tour's cart-api
 
   # in another terminal
   export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
@@ -92,6 +99,12 @@ on stderr.`,
 			if opts.Region == "" {
 				opts.Region = "us-east-1"
 			}
+			if opts.Seed != "" && opts.Seed != "demo" {
+				return FlagErrorf("--seed %q: the only seed is demo", opts.Seed)
+			}
+			if opts.Seed != "" && (opts.AWSLimits || opts.AccountRate > 0 || cmd.Flags().Changed("sandbox-region")) {
+				return FlagErrorf("--seed demo runs the demo's emulator as it is: drop --aws-limits, --account-rate and --sandbox-region")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -104,6 +117,7 @@ on stderr.`,
 	fl.BoolVar(&opts.AWSLimits, "aws-limits", false, "enforce AWS control-plane rate limits (UpdateUsagePlan 1 per 20 s, CreateApiKey 5/s, UpdateStage)")
 	fl.Float64Var(&opts.AccountRate, "account-rate", 0, "account-level data-plane throttle in requests/s (AWS default 10000; default off)")
 	fl.IntVar(&opts.AccountBurst, "account-burst", 0, "account-level data-plane burst (AWS default 5000; default off)")
+	fl.StringVar(&opts.Seed, "seed", "", "create fixtures at start: 'demo' is the README tour's cart-api (stage prod, a day of metrics, API key "+demo.TourKey+")")
 	return cmd
 }
 
@@ -126,11 +140,23 @@ func sandboxServeRun(ctx context.Context, opts *SandboxServeOptions) error {
 	if opts.AccountRate > 0 {
 		so.AccountThrottle = &sandbox.RateLimit{Rate: opts.AccountRate, Burst: opts.AccountBurst}
 	}
-	sb := sandbox.New(so)
-	url, err := sb.Start(opts.Addr)
-	if err != nil {
-		return &HintError{Err: err, Hint: "is another sandbox running? pick another port with --addr 127.0.0.1:0"}
+	var sb *sandbox.Sandbox
+	seeded := ""
+	if opts.Seed == "demo" {
+		w, err := demo.Seed(ctx, opts.Addr)
+		if err != nil {
+			return &HintError{Err: err, Hint: "is another sandbox running? pick another port with --addr 127.0.0.1:0"}
+		}
+		sb = w.Sandbox
+		seeded = fmt.Sprintf("Seeded: REST API %s, stage %s (%s); a simulated last day of metrics;\nAPI key for load tests: export CART_KEY=%s (then --api-key-env CART_KEY)\n",
+			w.APIName, w.Stage, strings.Join(methodKeys(w.Methods), ", "), demo.TourKey)
+	} else {
+		sb = sandbox.New(so)
+		if _, err := sb.Start(opts.Addr); err != nil {
+			return &HintError{Err: err, Hint: "is another sandbox running? pick another port with --addr 127.0.0.1:0"}
+		}
 	}
+	url := usableURL(sb.URL())
 	ep := sandboxEndpoint{
 		Endpoint:  url,
 		Region:    opts.Region,
@@ -146,6 +172,12 @@ func sandboxServeRun(ctx context.Context, opts *SandboxServeOptions) error {
 	if err := printSandboxEndpoint(opts.IO.Out, opts.Output().Format, ep, opts.Quiet != nil && opts.Quiet()); err != nil {
 		_ = sb.Close()
 		return err
+	}
+	if seeded != "" && opts.Output().Format != report.FormatJSON && (opts.Quiet == nil || !opts.Quiet()) {
+		fmt.Fprint(opts.IO.Out, "\n"+seeded)
+	}
+	if listen := sb.URL(); listen != url {
+		fmt.Fprintf(opts.IO.ErrOut, "listening on %s (every interface); this machine reaches it at %s\n", strings.TrimPrefix(listen, "http://"), url)
 	}
 	if opts.Ready != nil {
 		opts.Ready(url)
@@ -184,4 +216,28 @@ Data plane: %[3]s (API key in header x-api-key)
 State is in memory. Press Ctrl-C to stop.
 `, ep.Endpoint, ep.Region, ep.DataPlane)
 	return err
+}
+
+// usableURL turns the URL of a listener on every interface (0.0.0.0, ::)
+// into one a client can use: the loopback address with the same port.
+func usableURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsUnspecified() {
+		return raw
+	}
+	// A listener on every interface also listens on IPv4's loopback.
+	u.Host = net.JoinHostPort("127.0.0.1", u.Port())
+	return u.String()
+}
+
+func methodKeys(ms []demo.Method) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Key()
+	}
+	return out
 }

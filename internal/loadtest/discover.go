@@ -102,13 +102,29 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 		resources = append(resources, out.Items...)
 	}
 	sort.Slice(resources, func(i, j int) bool { return aws.ToString(resources[i].Path) < aws.ToString(resources[j].Path) })
-	undeployed, err := checkDeployment(ctx, c, id, o, resources)
+	undeployed, served, err := checkDeployment(ctx, c, id, o, resources)
 	if err != nil {
 		return nil, "", err
 	}
 	out, err := buildDiscovered(ctx, c, id, resources, undeployed, o)
 	if err != nil {
 		return nil, "", err
+	}
+	// Whether each method needs an API key, as the stage serves it (its
+	// deployment), else as defined now.
+	keyRequired := map[string]bool{}
+	for _, r := range resources {
+		for verb, m := range r.ResourceMethods {
+			keyRequired[verb+" "+aws.ToString(r.Path)] = aws.ToBool(m.ApiKeyRequired)
+		}
+	}
+	if served != nil {
+		for k, dm := range served.Methods {
+			keyRequired[k] = dm.APIKeyRequired
+		}
+	}
+	for i := range out {
+		out[i].KeyRequired = keyRequired[out[i].Name]
 	}
 	return out, id, nil
 }
@@ -118,23 +134,23 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 // embed=apisummary), warns about each difference and returns the methods
 // that are not deployed, which the stage answers with 403 and discovery
 // skips. A stage that does not exist is an error.
-func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o DiscoverOptions, resources []types.Resource) (map[string]bool, error) {
+func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o DiscoverOptions, resources []types.Resource) (map[string]bool, *deployed.Summary, error) {
 	warn := o.Warn
 	if warn == nil {
 		warn = func(string) {}
 	}
 	dc, ok := c.(deployed.Client)
 	if !ok {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sum, err := deployed.Read(ctx, dc, apiID, o.Stage)
 	if err != nil {
 		var nf *types.NotFoundException
 		if errors.As(err, &nf) && sum == nil && strings.Contains(err.Error(), "get stage") {
-			return nil, fmt.Errorf("api %s has no stage %q: %w", o.API, o.Stage, err)
+			return nil, nil, fmt.Errorf("api %s has no stage %q: %w", o.API, o.Stage, err)
 		}
 		warn(fmt.Sprintf("could not compare the methods with the deployment stage %s serves (%v): changes made since the last deployment are not served until the API is deployed again", o.Stage, err))
-		return nil, nil
+		return nil, nil, nil
 	}
 	live := map[string]deployed.Method{}
 	for _, r := range resources {
@@ -151,7 +167,7 @@ func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o Disco
 		}
 		warn(d.String())
 	}
-	return undeployed, nil
+	return undeployed, sum, nil
 }
 
 // EndpointMismatchError refuses a load test whose targets would be on

@@ -172,6 +172,10 @@ func ParseObjective(text string) (Objective, error) {
 	if err != nil {
 		return Objective{}, fmt.Errorf("objective %q: %w", text, err)
 	}
+	if o.Kind == KindErrors && r >= 1 && !strings.HasSuffix(value, "%") {
+		// errors<1 would allow every request to fail: a missing % sign.
+		return Objective{}, fmt.Errorf("objective %q: did you mean %s%s%%? (a bare number is a fraction: 0.01 = 1%%)", text, name+op, value)
+	}
 	o.Ratio = r
 	return o, nil
 }

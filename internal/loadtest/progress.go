@@ -15,6 +15,9 @@ type Progress struct {
 	tty bool
 	// PlainInterval is the period of the plain (non-tty) lines during a step (default 5s).
 	PlainInterval time.Duration
+	// NameTarget puts the step's target (the method of a per-method
+	// search) in every line.
+	NameTarget bool
 
 	mu        sync.Mutex
 	live      bool // a live line is on screen (tty)
@@ -60,8 +63,12 @@ func (p *Progress) Update(s Snapshot) {
 		errPct = float64(s.Errors) / float64(s.Completed)
 	}
 	left := max(s.Duration-s.Elapsed, 0)
-	line := fmt.Sprintf("step %d · %s · %s rps · %s/%s · sent %d · p99 %s · errors %s · in flight %d · ETA %s",
-		p.n, p.phase, fmtRate(p.rate), roundDur(s.Elapsed), roundDur(s.Duration), s.Sent,
+	name := ""
+	if p.NameTarget && p.label != "" {
+		name = p.label + " · "
+	}
+	line := fmt.Sprintf("step %d · %s%s · %s rps · %s/%s · sent %d · p99 %s · errors %s · in flight %d · ETA %s",
+		p.n, name, p.phase, fmtRate(p.rate), roundDur(s.Elapsed), roundDur(s.Duration), s.Sent,
 		fmtDur(s.WindowP99), fmtPct(errPct), s.InFlight, roundDur(left))
 	if p.budget > 0 && p.phase != "fixed" {
 		line += fmt.Sprintf(" · budget left %s", roundDur(max(p.budget-s.Elapsed, 0)))
@@ -86,13 +93,14 @@ func (p *Progress) StepEnd(st Step) {
 	p.clear()
 	verdict := "PASS"
 	if !st.Pass {
-		verdict = "FAIL"
-		if st.Reason != "" {
-			verdict += " " + st.Reason
-		}
+		verdict = Verdict(st)
 	}
-	fmt.Fprintf(p.w, "step %d %-7s %6s rps  %5.1fs  %7d req  achieved %s rps  p99 %s  errors %s  %s\n",
-		p.n, st.Phase, fmtRate(st.Rate), st.Duration, st.Requests, fmtRate(st.AchievedRate),
+	name := ""
+	if p.NameTarget && p.label != "" {
+		name = p.label + " "
+	}
+	fmt.Fprintf(p.w, "step %d %s%-7s %6s rps  %5.1fs  %7d req  achieved %s rps  p99 %s  errors %s  %s\n",
+		p.n, name, st.Phase, fmtRate(st.Rate), st.Duration, st.Requests, fmtRate(st.AchievedRate),
 		fmtDur(time.Duration(st.Latency.P99*1e6)), fmtPct(1-st.SuccessRatio), verdict)
 }
 

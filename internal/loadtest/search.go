@@ -119,6 +119,9 @@ type Options struct {
 	Results io.Writer
 	// HTML, when set, receives vegeta's latency-over-time plot at the end.
 	HTML io.Writer
+	// Timeline, when set, records latency over time and where each step
+	// ran, for WriteReportHTML.
+	Timeline *Timeline
 	// Runner replaces the vegeta engine (tests).
 	Runner StepRunner
 	// Sleep waits out cool-downs (default: a timer honouring ctx; tests pass a no-op).
@@ -164,6 +167,9 @@ func newSession(opts Options) *session {
 		if opts.HTML != nil {
 			s.plot = plot.New(plot.Title("apictl loadtest"), plot.Downsample(4000))
 			s.engine.AddSink(s.plot.Add)
+		}
+		if opts.Timeline != nil {
+			s.engine.AddSink(opts.Timeline.Add)
 		}
 	}
 	s.progress = NewProgress(opts.Progress, opts.ProgressTTY)
@@ -217,6 +223,7 @@ func (s *session) run(ctx context.Context, phase string, rate float64, d time.Du
 	}
 	s.progress.StepStart(s.nsteps, label, phase, rate, d, s.budget-s.used)
 	spec.OnProgress = func(snap Snapshot) { s.progress.Update(snap) }
+	began := time.Now()
 	st, err := s.runner.RunStep(ctx, spec)
 	if err != nil {
 		s.progress.Clear()
@@ -227,6 +234,9 @@ func (s *session) run(ctx context.Context, phase string, rate float64, d time.Du
 	evaluate(&st, s.objs)
 	s.classifyGateway(&st, targets)
 	st.rejected = classifyCauses(&st, s.objs)
+	if s.opts.Timeline != nil {
+		s.opts.Timeline.addStep(began, label, st)
+	}
 	s.progress.StepEnd(st)
 	return st, nil
 }
@@ -317,6 +327,9 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 	cfg = cfg.withDefaults()
 	s := newSession(opts)
 	s.gateway = cfg.Gateway
+	if perMethod && s.progress != nil {
+		s.progress.NameTarget = true
+	}
 	c := newCapacity(targets, "search", s.objs)
 	c.ConfirmRequestedS = cfg.Confirm.Seconds()
 	if !perMethod {

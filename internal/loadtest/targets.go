@@ -30,6 +30,9 @@ type Target struct {
 	// data feed (see RequestTemplate and Targets.Prepare); URL, Header
 	// and Body are then the first row's request and the shared parts.
 	Template *RequestTemplate
+	// KeyRequired is true when the discovered method needs an API key
+	// (apiKeyRequired): without x-api-key every request is answered 403.
+	KeyRequired bool
 }
 
 // Label returns Name, or "METHOD URL" when Name is empty.

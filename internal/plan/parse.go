@@ -59,7 +59,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 		if err.Error() == "EOF" {
 			return nil, Errors{{File: name, Pos: Pos{1, 1}, Msg: "empty plan file"}}
 		}
-		return nil, Errors{yamlSyntaxError(name, err)}
+		return nil, Errors{yamlSyntaxError(name, err, data)}
 	}
 	p := &Plan{File: name}
 	d := &decoder{file: name}
@@ -73,10 +73,25 @@ func Parse(name string, data []byte) (*Plan, error) {
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func yamlSyntaxError(name string, err error) *Error {
+// yamlParserErrors are the messages of the YAML parser (not its scanner),
+// whose "line N" yaml.v3 counts from 0: the line is one more.
+var yamlParserErrors = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected <document start>": true,
+	"did not find expected key": true, "did not find expected node content": true,
+	"found undefined tag handle": true, "found duplicate %TAG directive": true,
+	"found duplicate %YAML directive": true, "found incompatible YAML document": true,
+}
+
+func yamlSyntaxError(name string, err error, data []byte) *Error {
 	msg := err.Error()
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if yamlParserErrors[m[2]] {
+			line++
+		}
+		// An error at the end of the stream is on the last line.
+		line = max(min(line, bytes.Count(bytes.TrimRight(data, "\n"), []byte("\n"))+1), 1)
 		return &Error{File: name, Pos: Pos{line, 1}, Msg: "invalid YAML: " + m[2]}
 	}
 	return &Error{File: name, Pos: Pos{1, 1}, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}

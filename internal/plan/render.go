@@ -58,7 +58,7 @@ func (c *Changes) Text() string {
 
 // Document renders the changes for people.
 func (c *Changes) Document(title string) report.Document {
-	doc := report.Document{Title: title, Blocks: []report.Block{report.Text{Text: c.Text()}}}
+	doc := report.Document{Title: title, Blocks: []report.Block{report.Text{Text: c.Text(), Lang: "diff"}}}
 	for _, n := range c.Notes {
 		doc.Blocks = append(doc.Blocks, report.Note{Text: n, Level: report.Info})
 	}

@@ -130,6 +130,17 @@ func TestLedgerRaisableQuotaLimits(t *testing.T) {
 	if err := mustValidate(t, "a: [b"); err == nil || !strings.HasPrefix(err.Error(), "p.yaml:1:1: invalid YAML") {
 		t.Errorf("syntax error = %v", err)
 	}
+	// The line of the construct at fault, for scanner and parser errors alike.
+	for _, c := range []struct{ doc, want string }{
+		{"api: a\nstage:\n  rate: [10\n", "p.yaml:3:1: invalid YAML: did not find expected ',' or ']'"},
+		{"api: a\nstage:\n  rate: 10\n   burst: 5\n", "p.yaml:4:1: invalid YAML: mapping values are not allowed"},
+		{"api: a\nstages:\n  - prod\n  x: 1\n", "p.yaml:3:1: invalid YAML: did not find expected '-' indicator"},
+		{"api: a\nstage: {rate: 1\n", "p.yaml:2:1: invalid YAML: did not find expected ',' or '}'"},
+	} {
+		if err := mustValidate(t, c.doc); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: error = %v, want %q", c.doc, err, c.want)
+		}
+	}
 }
 
 // TestSchemaKnowsEveryField walks the Go model and checks each YAML field

@@ -48,8 +48,8 @@ type Document struct {
 	Blocks []Block
 }
 
-// Block is one part of a Document: *KV, *Table, *Note or *Text (or their
-// values).
+// Block is one part of a Document: *KV, *Table, *Note, *Text or *Chart (or
+// their values).
 type Block interface{ isBlock() }
 
 // Pair is one key/value line.
@@ -100,12 +100,34 @@ type Note struct {
 type Text struct {
 	Title string
 	Text  string
+	// Lang names the text's language ("yaml", "diff"): markdown fences it
+	// as such, and a diff is coloured like terraform's on a terminal.
+	Lang string
+}
+
+// Series is one named line of a Chart.
+type Series struct {
+	Name   string
+	Values []float64
+}
+
+// Chart is a line chart of Series against the X labels. Markdown draws it
+// as a mermaid xychart-beta (GitHub renders it); the table format shows
+// Text, a terminal rendering of the same figures.
+type Chart struct {
+	Title  string
+	XLabel string
+	YLabel string
+	X      []string
+	Series []Series
+	Text   string
 }
 
 func (KV) isBlock()    {}
 func (Table) isBlock() {}
 func (Note) isBlock()  {}
 func (Text) isBlock()  {}
+func (Chart) isBlock() {}
 
 // Render writes doc (table or markdown) or data (json) to w.
 func Render(w io.Writer, opts Options, doc Document, data any) error {
@@ -142,6 +164,8 @@ func deref(b Block) Block {
 	case *Note:
 		return *v
 	case *Text:
+		return *v
+	case *Chart:
 		return *v
 	}
 	return b

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,5 +136,74 @@ func TestSparkline(t *testing.T) {
 func TestUnknownFormat(t *testing.T) {
 	if err := Render(&bytes.Buffer{}, Options{Format: "xml"}, Document{}, nil); err == nil {
 		t.Fatal("want error for unknown format")
+	}
+}
+
+func TestMarkdownFencesFoldsAndCharts(t *testing.T) {
+	rows := make([][]string, DetailsRows+1)
+	for i := range rows {
+		rows[i] = []string{strconv.Itoa(i + 1)}
+	}
+	doc := Document{Blocks: []Block{
+		Text{Title: "Plan", Text: "stage:\n  throttle: 5\n", Lang: "yaml"},
+		Text{Text: "  ~ stage \"prod\"\n      + throttle.rate: 100\n      - x: 1\nPlan: 0 to create, 1 to update, 0 to delete.", Lang: "diff"},
+		Table{Title: "Short", Headers: []string{"#"}, Rows: rows[:2]},
+		Table{Title: "Long", Headers: []string{"#"}, Rows: rows},
+		Chart{Title: "p99 by rate", XLabel: "rate", YLabel: "ms", X: []string{"10", "20"},
+			Series: []Series{{Name: "p99", Values: []float64{25, 120.04}}, {Name: "objective p99<300ms", Values: []float64{300, 300}}}, Text: "terminal chart"},
+	}}
+	var b strings.Builder
+	if err := Render(&b, Options{Format: FormatMarkdown}, doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"```yaml\nstage:\n  throttle: 5\n```",
+		"```diff\n!   stage \"prod\"\n+       throttle.rate: 100\n-       x: 1\nPlan:",
+		"### Long\n\n<details><summary>11 rows</summary>\n\n| # |",
+		"| 11 |\n\n</details>\n",
+		"```mermaid\nxychart-beta\n    title \"p99 by rate\"\n    x-axis \"rate\" [\"10\", \"20\"]\n    y-axis \"ms\" 0 --> 500\n    line [25, 120]\n    line [300, 300]\n```",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Count(md, "<details>") != 1 {
+		t.Errorf("only the long table folds:\n%s", md)
+	}
+	b.Reset()
+	if err := Render(&b, Options{Format: FormatTable}, doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "terminal chart") || strings.Contains(b.String(), "mermaid") {
+		t.Errorf("table view of the chart:\n%s", b.String())
+	}
+}
+
+func TestTableColoursVerdictsAndDiffs(t *testing.T) {
+	doc := Document{Blocks: []Block{
+		Table{Headers: []string{"Verdict"}, Rows: [][]string{{"pass"}, {"FAIL p99 641ms > 300ms"}}},
+		Text{Text: "  + add\n  ~ change\n  - remove\nPlan: 1 to create", Lang: "diff"},
+		Note{Text: strings.Repeat("word ", 40), Level: Info},
+	}}
+	var plain, colour strings.Builder
+	if err := Render(&plain, Options{Format: FormatTable}, doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := Render(&colour, Options{Format: FormatTable, Color: true}, doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Errorf("escapes with colour off")
+	}
+	for _, want := range []string{"\x1b[32m  + add", "\x1b[33m  ~ change", "\x1b[31m  - remove", "92mpass", "91mFAIL p99 641ms > 300ms"} {
+		if !strings.Contains(colour.String(), want) {
+			t.Errorf("coloured output lacks %q:\n%q", want, colour.String())
+		}
+	}
+	for _, line := range strings.Split(plain.String(), "\n") {
+		if len([]rune(line)) > TextWidth {
+			t.Errorf("note line of %d columns", len([]rune(line)))
+		}
 	}
 }

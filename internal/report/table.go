@@ -12,7 +12,7 @@ import (
 
 type styles struct {
 	title, key, header, info, warn, ok, fail lipgloss.Style
-	border                                   lipgloss.Style
+	border, add, change, remove              lipgloss.Style
 }
 
 func newStyles(w io.Writer, color bool) (*lipgloss.Renderer, styles) {
@@ -31,6 +31,9 @@ func newStyles(w io.Writer, color bool) (*lipgloss.Renderer, styles) {
 		ok:     r.NewStyle().Foreground(lipgloss.Color("10")),
 		fail:   r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
 		border: r.NewStyle().Foreground(lipgloss.Color("8")),
+		add:    r.NewStyle().Foreground(lipgloss.Color("2")),
+		change: r.NewStyle().Foreground(lipgloss.Color("3")),
+		remove: r.NewStyle().Foreground(lipgloss.Color("1")),
 	}
 }
 
@@ -76,13 +79,27 @@ func renderTable(w io.Writer, doc Document, color bool) error {
 					if col < len(b.Align) && b.Align[col] == AlignRight {
 						s = s.Align(lipgloss.Right)
 					}
+					if row >= 0 && row < len(b.Rows) && col < len(b.Rows[row]) {
+						s = verdictStyle(s, b.Rows[row][col])
+					}
 					return s
 				})
 			out.WriteString(t.Render() + "\n")
 		case Note:
 			style := map[NoteLevel]lipgloss.Style{Info: st.info, Warn: st.warn, OK: st.ok, Fail: st.fail}[b.Level]
-			out.WriteString(style.Render(notePrefix[b.Level]+" "+b.Text) + "\n")
+			for _, line := range wrap(notePrefix[b.Level]+" "+b.Text, TextWidth, "  ") {
+				out.WriteString(style.Render(line) + "\n")
+			}
 		case Text:
+			if b.Title != "" {
+				out.WriteString(st.title.Render(b.Title) + "\n")
+			}
+			text := strings.TrimRight(b.Text, "\n")
+			if b.Lang == "diff" && color {
+				text = colorDiff(text, st)
+			}
+			out.WriteString(text + "\n")
+		case Chart:
 			if b.Title != "" {
 				out.WriteString(st.title.Render(b.Title) + "\n")
 			}
@@ -93,4 +110,55 @@ func renderTable(w io.Writer, doc Document, color bool) error {
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
+}
+
+// verdictStyle colours a verdict cell as terraform colours its results:
+// "pass"/"PASS" green, "FAIL…" red and bold.
+func verdictStyle(s lipgloss.Style, cell string) lipgloss.Style {
+	switch {
+	case strings.HasPrefix(cell, "FAIL"):
+		return s.Foreground(lipgloss.Color("9")).Bold(true)
+	case cell == "pass" || cell == "PASS" || strings.HasPrefix(cell, "PASS "):
+		return s.Foreground(lipgloss.Color("10"))
+	}
+	return s
+}
+
+// colorDiff colours a terraform-style diff by the sign of each line:
+// + green, ~ yellow, - red.
+func colorDiff(text string, st styles) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		switch t := strings.TrimLeft(l, " "); {
+		case strings.HasPrefix(t, "+"):
+			lines[i] = st.add.Render(l)
+		case strings.HasPrefix(t, "~"):
+			lines[i] = st.change.Render(l)
+		case strings.HasPrefix(t, "-/+"), strings.HasPrefix(t, "-"):
+			lines[i] = st.remove.Render(l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TextWidth is the width notes are wrapped to in the table format.
+const TextWidth = 120
+
+// wrap breaks s into lines of at most width runes at spaces; lines after
+// the first start with indent. A word longer than width stays whole.
+func wrap(s string, width int, indent string) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Split(s, " ") {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) > width:
+			lines = append(lines, line)
+			line = indent + word
+		default:
+			line += " " + word
+		}
+	}
+	return append(lines, line)
 }
