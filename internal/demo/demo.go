@@ -180,8 +180,23 @@ func (c *Config) step(n int, title string) {
 	fmt.Fprintf(c.Progress, "\n━━ %d. %s\n", n, title)
 }
 
+// showCommand prints args as a command a shell runs as shown: an argument
+// with characters the shell treats specially ('p99<250ms') is single-quoted.
 func (c *Config) showCommand(args []string) {
-	fmt.Fprintf(c.Progress, "$ apictl %s\n", strings.Join(args, " "))
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	fmt.Fprintf(c.Progress, "$ apictl %s\n", strings.Join(quoted, " "))
+}
+
+// shellQuote single-quotes s when a POSIX shell would not take it as one
+// literal word.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,/:@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
 // Run runs the demo and returns its summary; w is the world it ran in,
