@@ -74,13 +74,13 @@ func TestSavedPlanAppliesExactlyTheSavedChanges(t *testing.T) {
 	want := map[string]int{}
 	want["UpdateStage"] = len(dry.Changes.Stages)
 	for _, c := range dry.Changes.UsagePlans {
-		want[map[string]string{"create": "CreateUsagePlan", "update": "UpdateUsagePlan"}[c.Action]]++
+		want[map[string]string{"create": "CreateUsagePlan", "update": "UpdateUsagePlan"}[string(c.Action)]]++
 	}
 	for _, c := range dry.Changes.APIKeys {
-		want[map[string]string{"create": "CreateApiKey", "update": "UpdateApiKey"}[c.Action]]++
+		want[map[string]string{"create": "CreateApiKey", "update": "UpdateApiKey"}[string(c.Action)]]++
 	}
 	for _, c := range dry.Changes.PlanKeys {
-		want[map[string]string{"create": "CreateUsagePlanKey", "delete": "DeleteUsagePlanKey"}[c.Action]]++
+		want[map[string]string{"create": "CreateUsagePlanKey", "delete": "DeleteUsagePlanKey"}[string(c.Action)]]++
 	}
 	if got := mutatingCalls(sb.Calls()); !sameCounts(got, want) {
 		t.Fatalf("apply --from made %v, want one call per saved change %v", got, want)

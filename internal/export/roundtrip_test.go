@@ -199,7 +199,7 @@ func parseTerraform(src []byte) (*plan.Plan, error) {
 		return nil, diags
 	}
 	body := f.Body.(*hclsyntax.Body)
-	p := &plan.Plan{APIVersion: plan.APIVersion, Kind: plan.Kind}
+	p := &plan.Plan{APIVersion: plan.APIVersion, Kind: plan.DocumentKind}
 	stageOfVar := map[string]string{}
 	planByLabel := map[string]*plan.UsagePlan{}
 	keyByLabel := map[string]string{}
@@ -487,7 +487,7 @@ func parseCloudFormation(src []byte) (*plan.Plan, error) {
 		return nil, fmt.Errorf("AWSTemplateFormatVersion %q", tpl.Version)
 	}
 	m := tpl.Metadata.Apictl
-	p := &plan.Plan{APIVersion: plan.APIVersion, Kind: plan.Kind, API: m.Api, Type: m.Type}
+	p := &plan.Plan{APIVersion: plan.APIVersion, Kind: plan.DocumentKind, API: m.Api, Type: m.Type}
 	stage := &plan.StageSettings{}
 	for i, s := range m.Stages {
 		p.Stages = append(p.Stages, s.StageName)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,9 +14,7 @@ import (
 
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -75,6 +74,7 @@ func (k CreatedKey) Value() string { return k.value }
 type executor struct {
 	c      Client
 	opts   ApplyOptions
+	getenv func(string) string
 	res    *Result
 	last   map[string]time.Time
 	planID map[string]string
@@ -206,255 +206,79 @@ func (e *executor) progress(format string, args ...any) {
 	}
 }
 
-// Apply makes the changes, in an order API Gateway accepts: stages; key
-// removals from plans; replaced keys deleted; keys created and updated;
-// usage plans created and updated; keys added to plans; pruned plans
-// detached and deleted; pruned keys deleted. It stops at the first error:
-// the state left behind converges when the plan is applied again.
+// phase is one step of Apply: every change of one kind whose action is
+// listed (nil: any), in the order of the list of changes.
+type phase struct {
+	kind    Kind
+	actions []Action
+	apply   func(e *executor, ctx context.Context, ch *Changes, x *Change) error
+}
+
+// applyPhases is the order of Apply, one API Gateway accepts: a key leaves
+// a usage plan before it joins another; a replaced key is deleted before
+// its new value is created; keys and plans exist before a key joins a plan;
+// a pruned plan loses its keys before it is deleted, and a pruned key its
+// memberships. Each step is in the file of its kind.
+var applyPhases = []phase{
+	{KindStage, nil, (*executor).applyStage},
+	{KindPlanKey, []Action{ActionDelete}, (*executor).removePlanKey},
+	{KindAPIKey, []Action{ActionReplace, ActionCreate, ActionUpdate}, (*executor).applyAPIKey},
+	{KindUsagePlan, []Action{ActionCreate, ActionUpdate}, (*executor).applyUsagePlan},
+	{KindPlanKey, []Action{ActionCreate}, (*executor).addPlanKey},
+	{KindUsagePlan, []Action{ActionDelete}, (*executor).deleteUsagePlan},
+	{KindAPIKey, []Action{ActionDelete}, (*executor).deleteAPIKey},
+}
+
+func (ph phase) selects(x *Change) bool {
+	return ph.actions == nil || slices.Contains(ph.actions, x.Action)
+}
+
+// Apply makes the changes in the order of applyPhases (an HTTP API has
+// stages only). It stops at the first error: the state left behind
+// converges when the plan is applied again.
 func Apply(ctx context.Context, c Client, ch *Changes, opts ApplyOptions) (*Result, error) {
 	if opts.Sleep == nil {
 		opts.Sleep = defaultSleep
 	}
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	e := &executor{c: c, opts: opts, res: &Result{Calls: map[string]int{}, Done: []string{}}, last: map[string]time.Time{},
+	e := &executor{c: c, opts: opts, getenv: opts.Getenv, res: &Result{Calls: map[string]int{}, Done: []string{}}, last: map[string]time.Time{},
 		planID: map[string]string{}, keyID: map[string]string{}}
-	res := e.res
-	done := func(c *Change) { res.Done = append(res.Done, describe(c)) }
+	if e.getenv == nil {
+		e.getenv = func(string) string { return "" }
+	}
 	for _, x := range ch.UsagePlans {
-		if x.planID != "" {
-			e.planID[x.Name] = x.planID
+		if x.Apply.PlanID != "" {
+			e.planID[x.Name] = x.Apply.PlanID
 		}
 	}
 	for _, x := range ch.PlanKeys {
-		if x.planID != "" && x.Plan != "" {
-			e.planID[x.Plan] = x.planID
+		if x.Apply.PlanID != "" && x.Plan != "" {
+			e.planID[x.Plan] = x.Apply.PlanID
 		}
 	}
-
-	// 1. Stages.
-	for _, x := range ch.Stages {
-		var err error
-		if ch.APIType == TypeHTTP {
-			err = e.applyHTTPStage(ctx, ch, x)
-		} else {
-			err = e.call(ctx, "UpdateStage", "update stage "+x.Name, func(ctx context.Context) error {
-				_, err := c.REST.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(ch.APIID), StageName: aws.String(x.Name), PatchOperations: x.ops})
-				return err
-			})
-		}
-		if err != nil {
-			return res, err
-		}
-		done(x)
-	}
-	if ch.APIType == TypeHTTP {
-		return res, nil
-	}
-	// 2. Key removals from plans.
-	for _, x := range ch.PlanKeys {
-		if x.Action != ActionDelete {
+	for _, ph := range applyPhases {
+		if ch.APIType == TypeHTTP && ph.kind != KindStage {
 			continue
 		}
-		err := e.call(ctx, "DeleteUsagePlanKey", fmt.Sprintf("remove key %q from usage plan %q", x.Key, x.Plan), func(ctx context.Context) error {
-			_, err := c.REST.DeleteUsagePlanKey(ctx, &apigateway.DeleteUsagePlanKeyInput{UsagePlanId: aws.String(x.planID), KeyId: aws.String(x.keyID)})
-			if awsapi.IsNotFound(err) {
-				return nil // already gone
+		for _, x := range ch.List(ph.kind) {
+			if !ph.selects(x) {
+				continue
 			}
-			return err
-		})
-		if err != nil {
-			return res, err
-		}
-		done(x)
-	}
-	// 3-4. Keys.
-	for _, x := range ch.APIKeys {
-		switch x.Action {
-		case ActionReplace:
-			if err := e.deleteKey(ctx, x); err != nil {
-				return res, err
+			if err := ph.apply(e, ctx, ch, x); err != nil {
+				return e.res, err
 			}
-			fallthrough
-		case ActionCreate:
-			in := *x.createKey
-			if x.fromEnv != "" {
-				v := getenv(x.fromEnv)
-				if v == "" {
-					return res, fmt.Errorf("create API key %q: environment variable %s is not set", x.Name, x.fromEnv)
-				}
-				in.Value = aws.String(v)
-			}
-			var out *apigateway.CreateApiKeyOutput
-			err := e.call(ctx, "CreateApiKey", fmt.Sprintf("create API key %q", x.Name), func(ctx context.Context) error {
-				var err error
-				out, err = c.REST.CreateApiKey(ctx, &in)
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
-			e.keyID[x.Name] = aws.ToString(out.Id)
-			res.CreatedKeys = append(res.CreatedKeys, CreatedKey{Name: x.Name, ID: aws.ToString(out.Id), value: aws.ToString(out.Value)})
-			done(x)
-		case ActionUpdate:
-			err := e.call(ctx, "UpdateApiKey", fmt.Sprintf("update API key %q", x.Name), func(ctx context.Context) error {
-				_, err := c.REST.UpdateApiKey(ctx, &apigateway.UpdateApiKeyInput{ApiKey: aws.String(x.keyID), PatchOperations: x.ops})
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
-			done(x)
+			e.res.Done = append(e.res.Done, describe(x))
 		}
 	}
-	// 5. Usage plans created and updated.
-	for _, x := range ch.UsagePlans {
-		switch x.Action {
-		case ActionCreate:
-			var out *apigateway.CreateUsagePlanOutput
-			err := e.call(ctx, "CreateUsagePlan", fmt.Sprintf("create usage plan %q", x.Name), func(ctx context.Context) error {
-				var err error
-				out, err = c.REST.CreateUsagePlan(ctx, x.createPlan)
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
-			e.planID[x.Name] = aws.ToString(out.Id)
-			done(x)
-		case ActionUpdate:
-			err := e.call(ctx, "UpdateUsagePlan", fmt.Sprintf("update usage plan %q", x.Name), func(ctx context.Context) error {
-				_, err := c.REST.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: aws.String(x.planID), PatchOperations: x.ops})
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
-			done(x)
-		}
-	}
-	// 6. Keys added to plans.
-	for _, x := range ch.PlanKeys {
-		if x.Action != ActionCreate {
-			continue
-		}
-		planID, keyID := x.planID, x.keyID
-		if planID == "" {
-			planID = e.planID[x.Plan]
-		}
-		if id, ok := e.keyID[x.Key]; ok {
-			keyID = id
-		}
-		if planID == "" || keyID == "" {
-			return res, fmt.Errorf("add key %q to usage plan %q: unresolved id (plan %q, key %q)", x.Key, x.Plan, planID, keyID)
-		}
-		err := e.call(ctx, "CreateUsagePlanKey", fmt.Sprintf("add key %q to usage plan %q", x.Key, x.Plan), func(ctx context.Context) error {
-			_, err := c.REST.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: aws.String(planID), KeyId: aws.String(keyID), KeyType: aws.String("API_KEY")})
-			return err
-		})
-		if err != nil {
-			return res, err
-		}
-		done(x)
-	}
-	// 7. Pruned plans: detach every stage, then delete.
-	for _, x := range ch.UsagePlans {
-		if x.Action != ActionDelete {
-			continue
-		}
-		if len(x.detach) > 0 {
-			var ops []types.PatchOperation
-			for _, ref := range x.detach {
-				ops = append(ops, types.PatchOperation{Op: types.OpRemove, Path: aws.String("/apiStages"), Value: aws.String(ref)})
-			}
-			err := e.call(ctx, "UpdateUsagePlan", fmt.Sprintf("detach stages of usage plan %q", x.Name), func(ctx context.Context) error {
-				_, err := c.REST.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: aws.String(x.planID), PatchOperations: ops})
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
-		}
-		err := e.call(ctx, "DeleteUsagePlan", fmt.Sprintf("delete usage plan %q", x.Name), func(ctx context.Context) error {
-			_, err := c.REST.DeleteUsagePlan(ctx, &apigateway.DeleteUsagePlanInput{UsagePlanId: aws.String(x.planID)})
-			return err
-		})
-		if err != nil {
-			return res, err
-		}
-		done(x)
-	}
-	// 8. Pruned keys.
-	for _, x := range ch.APIKeys {
-		if x.Action != ActionDelete {
-			continue
-		}
-		if err := e.deleteKey(ctx, x); err != nil {
-			return res, err
-		}
-		done(x)
-	}
-	return res, nil
+	return e.res, nil
 }
 
-func (e *executor) deleteKey(ctx context.Context, x *Change) error {
-	return e.call(ctx, "DeleteApiKey", fmt.Sprintf("delete API key %q", x.Name), func(ctx context.Context) error {
-		_, err := e.c.REST.DeleteApiKey(ctx, &apigateway.DeleteApiKeyInput{ApiKey: aws.String(x.keyID)})
-		if awsapi.IsNotFound(err) {
-			return nil
-		}
-		return err
-	})
-}
-
-func (e *executor) applyHTTPStage(ctx context.Context, ch *Changes, x *Change) error {
-	if x.httpUpdate != nil {
-		err := e.call(ctx, "UpdateStage", "update stage "+x.Name, func(ctx context.Context) error {
-			_, err := e.c.HTTP.UpdateStage(ctx, x.httpUpdate)
-			return err
-		})
-		if err != nil {
-			return err
-		}
+// sdkPatchOps returns the SDK form of patch operations.
+func sdkPatchOps(ops []PatchOp) []types.PatchOperation {
+	var out []types.PatchOperation
+	for _, op := range ops {
+		out = append(out, types.PatchOperation{Op: types.Op(op.Op), Path: aws.String(op.Path), Value: op.Value, From: op.From})
 	}
-	for _, rk := range x.httpDelete {
-		err := e.call(ctx, "DeleteRouteSettings", fmt.Sprintf("delete route settings %s of stage %s", rk, x.Name), func(ctx context.Context) error {
-			_, err := e.c.HTTP.DeleteRouteSettings(ctx, &apigatewayv2.DeleteRouteSettingsInput{ApiId: aws.String(ch.APIID), StageName: aws.String(x.Name), RouteKey: aws.String(rk)})
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func describe(c *Change) string {
-	switch c.Kind {
-	case "plan_key":
-		if c.Action == ActionCreate {
-			return fmt.Sprintf("added key %q to usage plan %q", c.Key, c.Plan)
-		}
-		return fmt.Sprintf("removed key %q from usage plan %q", c.Key, c.Plan)
-	default:
-		past := map[string]string{ActionCreate: "created", ActionUpdate: "updated", ActionDelete: "deleted", ActionReplace: "replaced"}[c.Action]
-		return fmt.Sprintf("%s %s %q", past, kindLabel(c.Kind), c.Name)
-	}
-}
-
-func kindLabel(kind string) string {
-	switch kind {
-	case "usage_plan":
-		return "usage plan"
-	case "api_key":
-		return "API key"
-	case "plan_key":
-		return "plan key"
-	}
-	return kind
+	return out
 }
 
 // MutatingOps lists the API operations Apply may call, sorted.

@@ -122,8 +122,8 @@ func TestComputeFromScratch(t *testing.T) {
 		t.Fatalf("changes: %d stages, %d plans, %d keys, %d plan keys", len(ch.Stages), len(ch.UsagePlans), len(ch.APIKeys), len(ch.PlanKeys))
 	}
 	var paths []string
-	for _, op := range ch.Stages[0].ops {
-		paths = append(paths, string(op.Op)+" "+aws.ToString(op.Path)+"="+aws.ToString(op.Value))
+	for _, op := range ch.Stages[0].Apply.Ops {
+		paths = append(paths, op.Op+" "+op.Path+"="+aws.ToString(op.Value))
 	}
 	got := strings.Join(paths, "\n")
 	for _, want := range []string{"replace /*/*/throttling/rateLimit=100", "replace /~1cart~1profile~1{userId}/GET/throttling/burstLimit=20",
@@ -138,8 +138,8 @@ func TestComputeFromScratch(t *testing.T) {
 	if !strings.Contains(txt, "(from $ALICE_KEY)") || !strings.Contains(txt, "Plan: 6 to create, 1 to update, 0 to delete.") {
 		t.Errorf("unexpected text")
 	}
-	if ch.UsagePlans[0].createPlan.ApiStages[0].Throttle["/cart/profile/{userId}/GET"].RateLimit != 20 {
-		t.Errorf("create plan input = %+v", ch.UsagePlans[0].createPlan)
+	if ch.UsagePlans[0].Apply.CreatePlan.APIStages[0].Throttle["/cart/profile/{userId}/GET"].Rate != 20 {
+		t.Errorf("create plan input = %+v", ch.UsagePlans[0].Apply.CreatePlan)
 	}
 }
 
@@ -162,15 +162,15 @@ func TestComputeOneMethodThrottle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ch.Stages) != 1 || len(ch.Stages[0].ops) != 1 || aws.ToString(ch.Stages[0].ops[0].Path) != "/~1cart~1profile~1{userId}/GET/throttling/rateLimit" {
+	if len(ch.Stages) != 1 || len(ch.Stages[0].Apply.Ops) != 1 || ch.Stages[0].Apply.Ops[0].Path != "/~1cart~1profile~1{userId}/GET/throttling/rateLimit" {
 		t.Errorf("stage ops = %+v", ch.Stages)
 	}
-	if len(ch.UsagePlans) != 1 || len(ch.UsagePlans[0].ops) != 1 {
+	if len(ch.UsagePlans) != 1 || len(ch.UsagePlans[0].Apply.Ops) != 1 {
 		t.Fatalf("plan changes = %+v", ch.UsagePlans)
 	}
-	op := ch.UsagePlans[0].ops[0]
-	if aws.ToString(op.Path) != "/apiStages/api1:prod/throttle" || aws.ToString(op.Value) != `{"/cart/profile/{userId}/GET":{"burstLimit":11,"rateLimit":20}}` {
-		t.Errorf("plan op = %s %s", aws.ToString(op.Path), aws.ToString(op.Value))
+	op := ch.UsagePlans[0].Apply.Ops[0]
+	if op.Path != "/apiStages/api1:prod/throttle" || aws.ToString(op.Value) != `{"/cart/profile/{userId}/GET":{"burstLimit":11,"rateLimit":20}}` {
+		t.Errorf("plan op = %s %s", op.Path, aws.ToString(op.Value))
 	}
 	if !strings.Contains(ch.Text(), "~ GET /cart/profile/{userId} throttle.rate: 40 → 41") {
 		t.Errorf("text:\n%s", ch.Text())
@@ -210,8 +210,8 @@ func TestComputePruneAndKeyMove(t *testing.T) {
 	if ch.Summary.Delete != 3 { // plan, its key membership, the key
 		t.Fatalf("prune:\n%s", ch.Text())
 	}
-	if len(ch.UsagePlans[0].detach) != 1 {
-		t.Errorf("detach = %v", ch.UsagePlans[0].detach)
+	if len(ch.UsagePlans[0].Apply.Detach) != 1 {
+		t.Errorf("detach = %v", ch.UsagePlans[0].Apply.Detach)
 	}
 }
 

@@ -605,7 +605,7 @@ func Generate(in GenerateInput) (*Plan, []byte, error) {
 	head += "\nCheck with: apictl plan validate -f FILE; apply with: apictl apply-plan -f FILE"
 	root.HeadComment = head
 	g.add(root, "apiVersion", g.str(APIVersion), "")
-	g.add(root, "kind", g.str(Kind), "")
+	g.add(root, "kind", g.str(DocumentKind), "")
 	g.add(root, "api", g.str(in.API), "")
 	g.add(root, "type", g.str(typ), "")
 	g.add(root, "stages", g.flowSeq(g.str(in.Stage)), "")

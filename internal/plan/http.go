@@ -186,67 +186,144 @@ func ComputeHTTP(p *Plan, live *LiveHTTP, opts DiffOptions) (*Changes, error) {
 			Fix: "fix the route keys in the plan; routes of the API: " + listOrNone(have)}
 	}
 	for _, name := range dedupe(p.Stages) {
-		ls := live.Stages[name]
-		c := &Change{Action: ActionUpdate, Kind: "stage", Name: name}
-		in := &apigatewayv2.UpdateStageInput{ApiId: aws.String(live.APIID), StageName: aws.String(name)}
-		var fields []*Field
-		inPlan := map[string]bool{}
-		if p.Stage != nil {
-			def := ls.Default
-			fs := applyDesired(&def, "default route", desiredThrottle(p.Stage.Throttle), p.Stage.DetailedMetrics, true)
-			if len(fs) > 0 {
-				in.DefaultRouteSettings = &def
-				fields = append(fields, fs...)
-			}
-			routes := map[string]v2types.RouteSettings{}
-			for k, v := range ls.Routes {
-				routes[k] = v
-			}
-			changed := false
-			for _, m := range p.Stage.Methods {
-				inPlan[m.Key] = true
-				rs, exists := routes[m.Key]
-				want, metrics := desiredThrottle(m.Throttle), m.DetailedMetrics
-				if !exists {
-					// A new route setting gets every governed field,
-					// the default route's where the plan sets none.
-					want, metrics = newRouteSetting(p.Stage, def, want, metrics)
-				}
-				fs := applyDesired(&rs, m.Key, want, metrics, exists)
-				routes[m.Key] = rs
-				if len(fs) > 0 {
-					changed = true
-					fields = append(fields, fs...)
-				}
-			}
-			if changed {
-				in.RouteSettings = routes
-			}
-		}
-		c.Fields = fields
-		if len(fields) > 0 {
-			c.httpUpdate = in
-		}
-		if opts.Prune {
-			var extra []string
-			for k, rs := range ls.Routes {
-				if !inPlan[k] && routeThrottle(rs) != nil {
-					extra = append(extra, k)
-				}
-			}
-			sort.Strings(extra)
-			for _, k := range extra {
-				c.httpDelete = append(c.httpDelete, k)
-				c.Fields = append(c.Fields, &Field{Path: k, Old: sp(fmtThrottle(routeThrottle(ls.Routes[k])))})
-				if c.httpUpdate != nil && c.httpUpdate.RouteSettings != nil {
-					delete(c.httpUpdate.RouteSettings, k)
-				}
-			}
-		}
-		if c.httpUpdate != nil || len(c.httpDelete) > 0 {
+		if c := httpStageChange(p.Stage, live.APIID, name, live.Stages[name], opts.Prune); c != nil {
 			ch.Stages = append(ch.Stages, c)
 		}
 	}
 	ch.count()
 	return ch, nil
+}
+
+// RouteSettings are the settings of an HTTP API route (or a stage's
+// default route), as plain data.
+type RouteSettings struct {
+	DataTraceEnabled       *bool    `json:"data_trace_enabled,omitempty"`
+	DetailedMetricsEnabled *bool    `json:"detailed_metrics_enabled,omitempty"`
+	LoggingLevel           string   `json:"logging_level,omitempty"`
+	ThrottlingBurstLimit   *int32   `json:"throttling_burst_limit,omitempty"`
+	ThrottlingRateLimit    *float64 `json:"throttling_rate_limit,omitempty"`
+}
+
+// HTTPStageUpdate is what the UpdateStage of an HTTP API stage is called
+// with: the default route settings and every route setting, live ones
+// included (the call replaces the map).
+type HTTPStageUpdate struct {
+	APIID                string                   `json:"api_id"`
+	StageName            string                   `json:"stage_name"`
+	DefaultRouteSettings *RouteSettings           `json:"default_route_settings,omitempty"`
+	RouteSettings        map[string]RouteSettings `json:"route_settings,omitempty"`
+}
+
+func routeSettingsOf(rs v2types.RouteSettings) RouteSettings {
+	return RouteSettings{DataTraceEnabled: rs.DataTraceEnabled, DetailedMetricsEnabled: rs.DetailedMetricsEnabled,
+		LoggingLevel: string(rs.LoggingLevel), ThrottlingBurstLimit: rs.ThrottlingBurstLimit, ThrottlingRateLimit: rs.ThrottlingRateLimit}
+}
+
+func (r RouteSettings) sdk() v2types.RouteSettings {
+	return v2types.RouteSettings{DataTraceEnabled: r.DataTraceEnabled, DetailedMetricsEnabled: r.DetailedMetricsEnabled,
+		LoggingLevel: v2types.LoggingLevel(r.LoggingLevel), ThrottlingBurstLimit: r.ThrottlingBurstLimit, ThrottlingRateLimit: r.ThrottlingRateLimit}
+}
+
+// httpStageChange diffs the HTTP API stage name (live: ls) against the planned settings
+// st (possibly nil): nil when nothing changes.
+func httpStageChange(st *StageSettings, apiID, name string, ls *LiveHTTPStage, prune bool) *Change {
+	c := &Change{Action: ActionUpdate, Kind: KindStage, Name: name}
+	in := &HTTPStageUpdate{APIID: apiID, StageName: name}
+	var fields []*Field
+	inPlan := map[string]bool{}
+	if st != nil {
+		def := ls.Default
+		fs := applyDesired(&def, "default route", desiredThrottle(st.Throttle), st.DetailedMetrics, true)
+		if len(fs) > 0 {
+			rs := routeSettingsOf(def)
+			in.DefaultRouteSettings = &rs
+			fields = append(fields, fs...)
+		}
+		routes := map[string]v2types.RouteSettings{}
+		for k, v := range ls.Routes {
+			routes[k] = v
+		}
+		changed := false
+		for _, m := range st.Methods {
+			inPlan[m.Key] = true
+			rs, exists := routes[m.Key]
+			want, metrics := desiredThrottle(m.Throttle), m.DetailedMetrics
+			if !exists {
+				// A new route setting gets every governed field, the
+				// default route's where the plan sets none.
+				want, metrics = newRouteSetting(st, def, want, metrics)
+			}
+			fs := applyDesired(&rs, m.Key, want, metrics, exists)
+			routes[m.Key] = rs
+			if len(fs) > 0 {
+				changed = true
+				fields = append(fields, fs...)
+			}
+		}
+		if changed {
+			in.RouteSettings = map[string]RouteSettings{}
+			for k, v := range routes {
+				in.RouteSettings[k] = routeSettingsOf(v)
+			}
+		}
+	}
+	c.Fields = fields
+	if len(fields) > 0 {
+		c.Apply.HTTPUpdate = in
+	}
+	if prune {
+		var extra []string
+		for k, rs := range ls.Routes {
+			if !inPlan[k] && routeThrottle(rs) != nil {
+				extra = append(extra, k)
+			}
+		}
+		sort.Strings(extra)
+		for _, k := range extra {
+			c.Apply.HTTPDelete = append(c.Apply.HTTPDelete, k)
+			c.Fields = append(c.Fields, &Field{Path: k, Old: sp(fmtThrottle(routeThrottle(ls.Routes[k])))})
+			if c.Apply.HTTPUpdate != nil && c.Apply.HTTPUpdate.RouteSettings != nil {
+				delete(c.Apply.HTTPUpdate.RouteSettings, k)
+			}
+		}
+	}
+	if c.Apply.HTTPUpdate == nil && len(c.Apply.HTTPDelete) == 0 {
+		return nil
+	}
+	return c
+}
+
+// applyHTTPStage updates an HTTP API stage: one UpdateStage with its route
+// settings, then one DeleteRouteSettings per pruned route setting.
+func (e *executor) applyHTTPStage(ctx context.Context, ch *Changes, x *Change) error {
+	if u := x.Apply.HTTPUpdate; u != nil {
+		in := &apigatewayv2.UpdateStageInput{ApiId: aws.String(u.APIID), StageName: aws.String(u.StageName)}
+		if u.DefaultRouteSettings != nil {
+			rs := u.DefaultRouteSettings.sdk()
+			in.DefaultRouteSettings = &rs
+		}
+		if u.RouteSettings != nil {
+			in.RouteSettings = map[string]v2types.RouteSettings{}
+			for k, v := range u.RouteSettings {
+				in.RouteSettings[k] = v.sdk()
+			}
+		}
+		err := e.call(ctx, "UpdateStage", "update stage "+x.Name, func(ctx context.Context) error {
+			_, err := e.c.HTTP.UpdateStage(ctx, in)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, rk := range x.Apply.HTTPDelete {
+		err := e.call(ctx, "DeleteRouteSettings", fmt.Sprintf("delete route settings %s of stage %s", rk, x.Name), func(ctx context.Context) error {
+			_, err := e.c.HTTP.DeleteRouteSettings(ctx, &apigatewayv2.DeleteRouteSettingsInput{ApiId: aws.String(ch.APIID), StageName: aws.String(x.Name), RouteKey: aws.String(rk)})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -23,8 +23,8 @@ func TestLedgerNewMethodSettingWrittenExplicitly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var paths []string
-	for _, op := range ch.Stages[0].ops {
-		paths = append(paths, aws.ToString(op.Path))
+	for _, op := range ch.Stages[0].Apply.Ops {
+		paths = append(paths, op.Path)
 	}
 	for _, want := range []string{"/~1/GET/throttling/rateLimit", "/~1/GET/throttling/burstLimit", "/~1/GET/metrics/enabled",
 		"/~1cart~1profile~1{userId}/GET/metrics/enabled"} {

@@ -27,8 +27,8 @@ import (
 // APIVersion is the only plan file version this package understands.
 const APIVersion = "apictl/v1"
 
-// Kind is the kind of a plan document.
-const Kind = "Plan"
+// DocumentKind is the kind of a plan document.
+const DocumentKind = "Plan"
 
 // API types a plan can target.
 const (

@@ -7,7 +7,7 @@ import (
 	"github.com/apictl/apictl/internal/report"
 )
 
-var actionSign = map[string]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-", ActionReplace: "-/+"}
+var actionSign = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-", ActionReplace: "-/+"}
 
 // Text renders the changes terraform-style: "+ create", "~ update" with
 // "old → new", "- delete", "-/+ replace". Key values never appear.
@@ -21,8 +21,8 @@ func (c *Changes) Text() string {
 	section := func(list []*Change) {
 		for _, x := range list {
 			b.WriteString("\n")
-			head := fmt.Sprintf("  %s %s %q", actionSign[x.Action], kindLabel(x.Kind), x.Name)
-			if x.Kind == "plan_key" {
+			head := fmt.Sprintf("  %s %s %q", actionSign[x.Action], x.Kind.Label(), x.Name)
+			if x.Kind == KindPlanKey {
 				verb := "add key %q to usage plan %q"
 				if x.Action == ActionDelete {
 					verb = "remove key %q from usage plan %q"

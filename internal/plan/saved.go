@@ -7,15 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
-	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 )
 
 // SavedFormat is the format tag of a saved plan file.
@@ -46,15 +39,7 @@ type Saved struct {
 	Changes     *savedChanges `json:"changes"`
 }
 
-// PatchOp is one JSON-Patch-like operation of an API Gateway update, as
-// plain data.
-type PatchOp struct {
-	Op    string  `json:"op"`
-	Path  string  `json:"path"`
-	Value *string `json:"value,omitempty"`
-	From  *string `json:"from,omitempty"`
-}
-
+// savedChanges are Changes whose lists carry what Apply needs too.
 type savedChanges struct {
 	*Changes
 	Stages     []*savedChange `json:"stages"`
@@ -63,157 +48,26 @@ type savedChanges struct {
 	PlanKeys   []*savedChange `json:"plan_keys"`
 }
 
-// savedChange carries a Change's exported fields and, as plain data, what
-// Apply needs from its unexported ones.
+// savedChange is a Change with its ApplyData (hidden from the change's own
+// JSON view) alongside its fields.
 type savedChange struct {
 	*Change
-	Ops        []PatchOp        `json:"ops,omitempty"`
-	CreatePlan *savedPlanInput  `json:"create_plan,omitempty"`
-	CreateKey  *savedKeyInput   `json:"create_key,omitempty"`
-	FromEnv    string           `json:"from_env,omitempty"`
-	Detach     []string         `json:"detach,omitempty"`
-	PlanID     string           `json:"plan_id,omitempty"`
-	KeyID      string           `json:"key_id,omitempty"`
-	HTTPUpdate *savedHTTPUpdate `json:"http_update,omitempty"`
-	HTTPDelete []string         `json:"http_delete,omitempty"`
-}
-
-// savedChangeFields are the fields of Change a saved plan carries; a test
-// fails when Change gains one this file does not know.
-var savedChangeFields = []string{"Action", "Kind", "Name", "ID", "Plan", "Key", "Reason", "Fields",
-	"ops", "createPlan", "createKey", "fromEnv", "detach", "planID", "keyID", "httpUpdate", "httpDelete"}
-
-type savedThrottle struct {
-	Rate  float64 `json:"rate"`
-	Burst int32   `json:"burst"`
-}
-
-type savedPlanInput struct {
-	Name        string            `json:"name"`
-	Description *string           `json:"description,omitempty"`
-	Throttle    *savedThrottle    `json:"throttle,omitempty"`
-	Quota       *QuotaValue       `json:"quota,omitempty"`
-	APIStages   []savedAPIStage   `json:"api_stages,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-}
-
-type savedAPIStage struct {
-	APIID    string                   `json:"api_id"`
-	Stage    string                   `json:"stage"`
-	Throttle map[string]savedThrottle `json:"throttle,omitempty"`
-}
-
-type savedKeyInput struct {
-	Name        string            `json:"name"`
-	Description *string           `json:"description,omitempty"`
-	CustomerID  *string           `json:"customer_id,omitempty"`
-	Enabled     bool              `json:"enabled"`
-	Tags        map[string]string `json:"tags,omitempty"`
-}
-
-type savedRouteSettings struct {
-	DataTraceEnabled       *bool    `json:"data_trace_enabled,omitempty"`
-	DetailedMetricsEnabled *bool    `json:"detailed_metrics_enabled,omitempty"`
-	LoggingLevel           string   `json:"logging_level,omitempty"`
-	ThrottlingBurstLimit   *int32   `json:"throttling_burst_limit,omitempty"`
-	ThrottlingRateLimit    *float64 `json:"throttling_rate_limit,omitempty"`
-}
-
-type savedHTTPUpdate struct {
-	APIID                string                        `json:"api_id"`
-	StageName            string                        `json:"stage_name"`
-	DefaultRouteSettings *savedRouteSettings           `json:"default_route_settings,omitempty"`
-	RouteSettings        map[string]savedRouteSettings `json:"route_settings,omitempty"`
+	*ApplyData
 }
 
 // NewSaved records changes computed from the plan text planYAML against
 // live state with the given fingerprint (see Fingerprint).
 func NewSaved(ch *Changes, planFile string, planYAML []byte, prune bool, fingerprint string, now time.Time) (*Saved, error) {
-	sc := &savedChanges{Changes: ch}
-	for _, l := range []struct {
-		in  []*Change
-		out *[]*savedChange
-	}{{ch.Stages, &sc.Stages}, {ch.UsagePlans, &sc.UsagePlans}, {ch.APIKeys, &sc.APIKeys}, {ch.PlanKeys, &sc.PlanKeys}} {
-		*l.out = []*savedChange{}
-		for _, c := range l.in {
-			s, err := saveChange(c)
-			if err != nil {
-				return nil, fmt.Errorf("save %s %q: %w", c.Kind, c.Name, err)
-			}
-			*l.out = append(*l.out, s)
+	save := func(list []*Change) []*savedChange {
+		out := []*savedChange{}
+		for _, c := range list {
+			out = append(out, &savedChange{Change: c, ApplyData: &c.Apply})
 		}
+		return out
 	}
+	sc := &savedChanges{Changes: ch, Stages: save(ch.Stages), UsagePlans: save(ch.UsagePlans), APIKeys: save(ch.APIKeys), PlanKeys: save(ch.PlanKeys)}
 	return &Saved{Format: SavedFormat, CreatedAt: now.UTC(), PlanFile: planFile, PlanYAML: string(planYAML), Prune: prune,
 		Region: ch.region, Fingerprint: fingerprint, Changes: sc}, nil
-}
-
-func saveChange(c *Change) (*savedChange, error) {
-	s := &savedChange{Change: c, FromEnv: c.fromEnv, Detach: c.detach, PlanID: c.planID, KeyID: c.keyID, HTTPDelete: c.httpDelete}
-	for _, op := range c.ops {
-		s.Ops = append(s.Ops, PatchOp{Op: string(op.Op), Path: aws.ToString(op.Path), Value: op.Value, From: op.From})
-	}
-	if in := c.createPlan; in != nil {
-		probe := *in
-		probe.Name, probe.Description, probe.Tags, probe.Throttle, probe.Quota, probe.ApiStages = nil, nil, nil, nil, nil, nil
-		if !reflect.DeepEqual(probe, apigateway.CreateUsagePlanInput{}) {
-			return nil, errors.New("a usage plan input with fields other than name, description, throttle, quota, stages and tags cannot be saved")
-		}
-		sp := &savedPlanInput{Name: aws.ToString(in.Name), Description: in.Description, Tags: in.Tags}
-		if in.Throttle != nil {
-			sp.Throttle = &savedThrottle{in.Throttle.RateLimit, in.Throttle.BurstLimit}
-		}
-		if in.Quota != nil {
-			sp.Quota = &QuotaValue{Limit: int(in.Quota.Limit), Period: string(in.Quota.Period), Offset: int(in.Quota.Offset)}
-		}
-		for _, as := range in.ApiStages {
-			sa := savedAPIStage{APIID: aws.ToString(as.ApiId), Stage: aws.ToString(as.Stage)}
-			if as.Throttle != nil {
-				sa.Throttle = map[string]savedThrottle{}
-				for k, t := range as.Throttle {
-					sa.Throttle[k] = savedThrottle{t.RateLimit, t.BurstLimit}
-				}
-			}
-			sp.APIStages = append(sp.APIStages, sa)
-		}
-		s.CreatePlan = sp
-	}
-	if in := c.createKey; in != nil {
-		// The value is set from the environment at apply time only.
-		if in.Value != nil || in.GenerateDistinctId || len(in.StageKeys) > 0 {
-			return nil, errors.New("an API key input with a value or stage keys cannot be saved")
-		}
-		s.CreateKey = &savedKeyInput{Name: aws.ToString(in.Name), Description: in.Description, CustomerID: in.CustomerId, Enabled: in.Enabled, Tags: in.Tags}
-	}
-	if in := c.httpUpdate; in != nil {
-		probe := *in
-		probe.ApiId, probe.StageName, probe.DefaultRouteSettings, probe.RouteSettings = nil, nil, nil, nil
-		if !reflect.DeepEqual(probe, apigatewayv2.UpdateStageInput{}) {
-			return nil, errors.New("an HTTP stage update with fields other than route settings cannot be saved")
-		}
-		hu := &savedHTTPUpdate{APIID: aws.ToString(in.ApiId), StageName: aws.ToString(in.StageName)}
-		if in.DefaultRouteSettings != nil {
-			rs := saveRouteSettings(*in.DefaultRouteSettings)
-			hu.DefaultRouteSettings = &rs
-		}
-		if in.RouteSettings != nil {
-			hu.RouteSettings = map[string]savedRouteSettings{}
-			for k, v := range in.RouteSettings {
-				hu.RouteSettings[k] = saveRouteSettings(v)
-			}
-		}
-		s.HTTPUpdate = hu
-	}
-	return s, nil
-}
-
-func saveRouteSettings(rs v2types.RouteSettings) savedRouteSettings {
-	return savedRouteSettings{DataTraceEnabled: rs.DataTraceEnabled, DetailedMetricsEnabled: rs.DetailedMetricsEnabled,
-		LoggingLevel: string(rs.LoggingLevel), ThrottlingBurstLimit: rs.ThrottlingBurstLimit, ThrottlingRateLimit: rs.ThrottlingRateLimit}
-}
-
-func (r savedRouteSettings) sdk() v2types.RouteSettings {
-	return v2types.RouteSettings{DataTraceEnabled: r.DataTraceEnabled, DetailedMetricsEnabled: r.DetailedMetricsEnabled,
-		LoggingLevel: v2types.LoggingLevel(r.LoggingLevel), ThrottlingBurstLimit: r.ThrottlingBurstLimit, ThrottlingRateLimit: r.ThrottlingRateLimit}
 }
 
 func (s *savedChange) change() *Change {
@@ -221,47 +75,8 @@ func (s *savedChange) change() *Change {
 	if c == nil {
 		c = &Change{}
 	}
-	c.fromEnv, c.detach, c.planID, c.keyID, c.httpDelete = s.FromEnv, s.Detach, s.PlanID, s.KeyID, s.HTTPDelete
-	c.ops = nil
-	for _, op := range s.Ops {
-		c.ops = append(c.ops, types.PatchOperation{Op: types.Op(op.Op), Path: aws.String(op.Path), Value: op.Value, From: op.From})
-	}
-	if sp := s.CreatePlan; sp != nil {
-		in := &apigateway.CreateUsagePlanInput{Name: aws.String(sp.Name), Description: sp.Description, Tags: sp.Tags}
-		if sp.Throttle != nil {
-			in.Throttle = &types.ThrottleSettings{RateLimit: sp.Throttle.Rate, BurstLimit: sp.Throttle.Burst}
-		}
-		if sp.Quota != nil {
-			in.Quota = &types.QuotaSettings{Limit: int32(sp.Quota.Limit), Period: types.QuotaPeriodType(sp.Quota.Period), Offset: int32(sp.Quota.Offset)}
-		}
-		for _, sa := range sp.APIStages {
-			as := types.ApiStage{ApiId: aws.String(sa.APIID), Stage: aws.String(sa.Stage)}
-			if sa.Throttle != nil {
-				as.Throttle = map[string]types.ThrottleSettings{}
-				for k, t := range sa.Throttle {
-					as.Throttle[k] = types.ThrottleSettings{RateLimit: t.Rate, BurstLimit: t.Burst}
-				}
-			}
-			in.ApiStages = append(in.ApiStages, as)
-		}
-		c.createPlan = in
-	}
-	if sk := s.CreateKey; sk != nil {
-		c.createKey = &apigateway.CreateApiKeyInput{Name: aws.String(sk.Name), Description: sk.Description, CustomerId: sk.CustomerID, Enabled: sk.Enabled, Tags: sk.Tags}
-	}
-	if hu := s.HTTPUpdate; hu != nil {
-		in := &apigatewayv2.UpdateStageInput{ApiId: aws.String(hu.APIID), StageName: aws.String(hu.StageName)}
-		if hu.DefaultRouteSettings != nil {
-			rs := hu.DefaultRouteSettings.sdk()
-			in.DefaultRouteSettings = &rs
-		}
-		if hu.RouteSettings != nil {
-			in.RouteSettings = map[string]v2types.RouteSettings{}
-			for k, v := range hu.RouteSettings {
-				in.RouteSettings[k] = v.sdk()
-			}
-		}
-		c.httpUpdate = in
+	if s.ApplyData != nil {
+		c.Apply = *s.ApplyData
 	}
 	return c
 }
@@ -459,8 +274,8 @@ func Fingerprint(l *Live) string {
 func FingerprintHTTP(l *LiveHTTP) string {
 	// Maps marshal with sorted keys: the JSON is canonical.
 	type stage struct {
-		Default savedRouteSettings            `json:"default"`
-		Routes  map[string]savedRouteSettings `json:"routes"`
+		Default RouteSettings            `json:"default"`
+		Routes  map[string]RouteSettings `json:"routes"`
 	}
 	c := struct {
 		APIID, APIName string
@@ -468,9 +283,9 @@ func FingerprintHTTP(l *LiveHTTP) string {
 		Stages         map[string]stage
 	}{l.APIID, l.APIName, l.Routes, map[string]stage{}}
 	for name, st := range l.Stages {
-		s := stage{Default: saveRouteSettings(st.Default), Routes: map[string]savedRouteSettings{}}
+		s := stage{Default: routeSettingsOf(st.Default), Routes: map[string]RouteSettings{}}
 		for k, v := range st.Routes {
-			s.Routes[k] = saveRouteSettings(v)
+			s.Routes[k] = routeSettingsOf(v)
 		}
 		c.Stages[name] = s
 	}

@@ -75,11 +75,11 @@ func (v *validator) root() {
 			v.at(p.Src.Of("apiVersion"), "unsupported apiVersion %q (want %q)", p.APIVersion, APIVersion)
 		}
 	}
-	if p.Kind != Kind {
+	if p.Kind != DocumentKind {
 		if p.Kind == "" {
-			v.at(p.Src.Pos, "missing kind (want %q)", Kind)
+			v.at(p.Src.Pos, "missing kind (want %q)", DocumentKind)
 		} else {
-			v.at(p.Src.Of("kind"), "unsupported kind %q (want %q)", p.Kind, Kind)
+			v.at(p.Src.Of("kind"), "unsupported kind %q (want %q)", p.Kind, DocumentKind)
 		}
 	}
 	if strings.TrimSpace(p.API) == "" {

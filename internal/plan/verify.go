@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // VerifyOptions tune Verify.
@@ -118,8 +116,8 @@ func (e *NotAppliedError) Fields() []string {
 // was not taken.
 func notTaken(apiType string, c *Change) []string {
 	op, status := writeOf(apiType, c)
-	what := kindLabel(c.Kind) + " " + fmt.Sprintf("%q", c.Name)
-	if c.Kind == "plan_key" {
+	what := c.Kind.Label() + " " + fmt.Sprintf("%q", c.Name)
+	if c.Kind == KindPlanKey {
 		what = fmt.Sprintf("key %q in usage plan %q", c.Key, c.Plan)
 	}
 	switch c.Action {
@@ -147,8 +145,8 @@ func notTaken(apiType string, c *Change) []string {
 func patchPaths(c *Change) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, op := range c.ops {
-		p := aws.ToString(op.Path)
+	for _, op := range c.Apply.Ops {
+		p := op.Path
 		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)
@@ -160,18 +158,18 @@ func patchPaths(c *Change) []string {
 // writeOf is the API operation that makes change c and its success status.
 func writeOf(apiType string, c *Change) (string, int) {
 	switch c.Kind {
-	case "stage":
-		if apiType == TypeHTTP && c.httpUpdate == nil {
+	case KindStage:
+		if apiType == TypeHTTP && c.Apply.HTTPUpdate == nil {
 			return "DeleteRouteSettings", 204
 		}
 		return "UpdateStage", 200
-	case "plan_key":
+	case KindPlanKey:
 		if c.Action == ActionDelete {
 			return "DeleteUsagePlanKey", 202
 		}
 		return "CreateUsagePlanKey", 201
 	}
-	noun := map[string]string{"usage_plan": "UsagePlan", "api_key": "ApiKey"}[c.Kind]
+	noun := map[Kind]string{KindUsagePlan: "UsagePlan", KindAPIKey: "ApiKey"}[c.Kind]
 	switch c.Action {
 	case ActionCreate, ActionReplace:
 		return "Create" + noun, 201
