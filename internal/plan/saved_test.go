@@ -2,6 +2,8 @@ package plan
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -160,6 +162,56 @@ func TestReadSavedRejectsOtherFormats(t *testing.T) {
 	for _, in := range []string{`{}`, `{"format":"apictl/saved-changes/v0","changes":{}}`, `not json`} {
 		if _, err := ReadSaved([]byte(in)); err == nil {
 			t.Errorf("ReadSaved(%s) accepted", in)
+		}
+	}
+}
+
+// TestSavedV1FilesStillRead reads saved plans written before Change became
+// plain data (by the v1 code, from the inputs below): they give the changes
+// Compute gives today, and saving those changes again writes the same file.
+func TestSavedV1FilesStillRead(t *testing.T) {
+	p := goodPlan(t)
+	rest, err := Compute(p, liveFor(p), DiffOptions{Getenv: env, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp, err := Check("http.yaml", []byte("apiVersion: apictl/v1\nkind: Plan\napi: items-api\ntype: http\nstages: [prod]\nstage:\n  throttle: {rate: 100, burst: 50}\n  detailedMetrics: true\n  methods:\n    GET /items: {throttle: {rate: 40, burst: 20}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := &LiveHTTP{APIID: "h1", APIName: "items-api", Routes: map[string]bool{"GET /items": true, "POST /items": true},
+		Stages: map[string]*LiveHTTPStage{"prod": {Name: "prod", Routes: map[string]v2types.RouteSettings{
+			"POST /items": {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelOff},
+			"GET /items":  {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelInfo}}}}}
+	http, err := ComputeHTTP(hp, live, DiffOptions{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file, planFile, fingerprint string
+		want                        *Changes
+	}{{"saved-rest-v1.json", "plan.yaml", "sha256:x", rest}, {"saved-http-v1.json", "http.yaml", "sha256:y", http}} {
+		data, err := os.ReadFile(filepath.Join("testdata", "saved", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ReadSaved(data)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		tc.want.region = s.Region
+		if got := s.ChangeSet(); !reflect.DeepEqual(got, tc.want) {
+			a, _ := json.MarshalIndent(tc.want, "", " ")
+			b, _ := json.MarshalIndent(got, "", " ")
+			t.Errorf("%s: read back\n%s\nwant\n%s", tc.file, b, a)
+		}
+		again, err := NewSaved(tc.want, tc.planFile, []byte("apiVersion: apictl/v1\n"), true, tc.fingerprint, s.CreatedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := json.MarshalIndent(again, "", "  ")
+		if string(out) != string(data) {
+			t.Errorf("%s: saving the same changes now writes another file:\n%s", tc.file, out)
 		}
 	}
 }
