@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 )
 
@@ -175,6 +176,20 @@ func TestSavedV1FilesStillRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := converged(t, p)
+	old, _ := normalisePlan(types.UsagePlan{Id: aws.String("p3"), Name: aws.String("legacy"), Tags: map[string]string{ManagedTag: "true"},
+		ApiStages: []types.ApiStage{{ApiId: aws.String("api1"), Stage: aws.String("prod")}}}, "api1")
+	old.Keys = []LivePlanKey{{ID: "k9", Name: "old"}}
+	l.UsagePlans = append(l.UsagePlans, old)
+	l.APIKeys = append(l.APIKeys, &LiveKey{ID: "k9", Name: "old", Enabled: true, Tags: map[string]string{ManagedTag: "true"}})
+	f := false
+	l.APIKeys[0].ValueMatches = &f
+	l.APIKeys[1].Enabled = !l.APIKeys[1].Enabled
+	l.UsagePlans[0].Quota.Limit++
+	prune, err := Compute(p, l, DiffOptions{Getenv: env, Prune: true}) // replace, update, delete, detach
+	if err != nil {
+		t.Fatal(err)
+	}
 	hp, err := Check("http.yaml", []byte("apiVersion: apictl/v1\nkind: Plan\napi: items-api\ntype: http\nstages: [prod]\nstage:\n  throttle: {rate: 100, burst: 50}\n  detailedMetrics: true\n  methods:\n    GET /items: {throttle: {rate: 40, burst: 20}}\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +205,7 @@ func TestSavedV1FilesStillRead(t *testing.T) {
 	for _, tc := range []struct {
 		file, planFile, fingerprint string
 		want                        *Changes
-	}{{"saved-rest-v1.json", "plan.yaml", "sha256:x", rest}, {"saved-http-v1.json", "http.yaml", "sha256:y", http}} {
+	}{{"saved-rest-v1.json", "plan.yaml", "sha256:x", rest}, {"saved-rest-prune-v1.json", "plan.yaml", "sha256:z", prune}, {"saved-http-v1.json", "http.yaml", "sha256:y", http}} {
 		data, err := os.ReadFile(filepath.Join("testdata", "saved", tc.file))
 		if err != nil {
 			t.Fatal(err)
