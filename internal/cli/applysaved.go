@@ -44,7 +44,12 @@ func applyPlanChanges(ctx context.Context, opts *ApplyPlanOptions) (*plan.Change
 		}
 		saved, err := plan.ReadSaved(data)
 		if err != nil {
-			return nil, nil, planSource{}, WithHint(fmt.Errorf("%s: %w", opts.From, err), "save a plan with: apictl apply-plan -f plan.yaml --dry-run --out changes.json")
+			hint := "save a plan with: apictl apply-plan -f plan.yaml --dry-run --out changes.json"
+			var fe *plan.SavedFormatError
+			if errors.As(err, &fe) && fe.Format != "" {
+				hint = "save it again with: apictl apply-plan -f plan.yaml --dry-run --out " + opts.From
+			}
+			return nil, nil, planSource{}, WithHint(fmt.Errorf("%s: %w", opts.From, err), hint)
 		}
 		clients, err := opts.AWS(ctx)
 		if err != nil {
@@ -102,12 +107,14 @@ func applyPlanChanges(ctx context.Context, opts *ApplyPlanOptions) (*plan.Change
 		if err != nil {
 			return nil, nil, planSource{}, fmt.Errorf("%s: %w", opts.File, err)
 		}
+		noteUnpruned(ch)
 		return ch, clients, src, nil
 	}
 	ch, fp, err := plan.ReadFingerprint(ctx, c, p, dopts)
 	if err != nil {
 		return nil, nil, planSource{}, fmt.Errorf("%s: %w", opts.File, err)
 	}
+	noteUnpruned(ch)
 	now := opts.Now
 	if now == nil {
 		return nil, nil, planSource{}, errors.New("apply-plan: no clock")

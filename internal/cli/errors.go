@@ -93,9 +93,15 @@ func PrintError(w io.Writer, err error) {
 	fmt.Fprintf(w, "apictl: error: %s\n", err)
 	seen := map[string]bool{}
 	for e := err; e != nil; e = errors.Unwrap(e) {
-		if h, ok := e.(hinter); ok && h.Hint() != "" && !seen[h.Hint()] {
-			seen[h.Hint()] = true
-			fmt.Fprintf(w, "hint: %s\n", h.Hint())
+		if h, ok := e.(hinter); ok {
+			hint := h.Hint()
+			if worded, ok := flagHint(e); ok {
+				hint = worded
+			}
+			if hint != "" && !seen[hint] {
+				seen[hint] = true
+				fmt.Fprintf(w, "hint: %s\n", hint)
+			}
 		}
 		if he, ok := e.(*HintError); ok && he.Hint != "" && !seen[he.Hint] {
 			seen[he.Hint] = true

@@ -101,7 +101,7 @@ func (d *differ) checkKeyValue(name, fromEnv string) bool {
 	return true
 }
 
-// pruneAPIKeys deletes (or, without Prune, notes) the managed keys of this
+// pruneAPIKeys deletes (or, without Prune, lists in Unpruned) the managed keys of this
 // API that the plan no longer lists.
 func (d *differ) pruneAPIKeys() {
 	apiKeyIDs := map[string]bool{} // keys in plans of this API
@@ -117,7 +117,7 @@ func (d *differ) pruneAPIKeys() {
 			continue
 		}
 		if !d.opts.Prune {
-			d.notes = append(d.notes, fmt.Sprintf("managed API key %q (%s) is not in the plan; --prune deletes it", lk.Name, lk.ID))
+			d.ch.Unpruned = append(d.ch.Unpruned, Resource{KindAPIKey, lk.Name, lk.ID})
 			continue
 		}
 		d.ch.APIKeys = append(d.ch.APIKeys, &Change{Action: ActionDelete, Kind: KindAPIKey, Name: lk.Name, ID: lk.ID, Apply: ApplyData{KeyID: lk.ID}})

@@ -365,8 +365,8 @@ func TestApplyOwnershipAndPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch.Empty() || len(ch.Notes) != 2 {
-		t.Fatalf("without --prune: %v\n%s", ch.Notes, ch.Text())
+	if !ch.Empty() || len(ch.Unpruned) != 2 {
+		t.Fatalf("without --prune: %v\n%s", ch.Unpruned, ch.Text())
 	}
 	f.sb.ResetCalls()
 	ch, _, err = f.apply(t, p, DiffOptions{Prune: true}, fastApply())

@@ -51,10 +51,13 @@ type Changes struct {
 	UsagePlans []*Change `json:"usage_plans"`
 	APIKeys    []*Change `json:"api_keys"`
 	PlanKeys   []*Change `json:"plan_keys"`
-	// Unmanaged lists resources apictl sees but leaves alone (e.g. managed
-	// ones absent from the plan when not pruning).
+	// Notes say what apictl sees but leaves alone.
 	Notes   []string `json:"notes,omitempty"`
 	Summary Summary  `json:"summary"`
+	// Unpruned are the managed usage plans and keys of this API absent
+	// from the plan, left alone because DiffOptions.Prune is off (RemedyPrune
+	// deletes them). The caller words them: Notes leave them out.
+	Unpruned []Resource `json:"-"`
 
 	region string
 }
@@ -130,6 +133,26 @@ type PatchOp struct {
 func replaceOp(path, value string) PatchOp { return PatchOp{Op: "replace", Path: path, Value: &value} }
 func removeOp(path string) PatchOp         { return PatchOp{Op: "remove", Path: path} }
 func addOp(path, value string) PatchOp     { return PatchOp{Op: "add", Path: path, Value: &value} }
+
+// Resource names a live resource.
+type Resource struct {
+	Kind Kind
+	Name string
+	ID   string
+}
+
+// Remedy is a way out of a problem through one of the caller's options.
+// The library names it and leaves it out of its messages; the CLI words it
+// with its flag.
+type Remedy string
+
+const (
+	// RemedyPrune is DiffOptions.Prune: delete the managed usage plans and
+	// keys of the API that the plan does not list.
+	RemedyPrune Remedy = "prune"
+	// RemedyTarget is another region or endpoint for the Client.
+	RemedyTarget Remedy = "target"
+)
 
 // Field is one changed attribute. Old is absent on create, New on delete.
 type Field struct {

@@ -86,6 +86,7 @@ type differ struct {
 	ch     *Changes
 
 	problems, hints, notes []string
+	remedy                 Remedy // a way out of the problems through an option
 
 	plansByName map[string][]*LivePlan
 	planByID    map[string]*LivePlan
@@ -197,7 +198,7 @@ func (d *differ) owned(kind Kind, name string, managed []bool, ids []string) (mi
 // result ends Compute: every problem found, or the changes with their notes.
 func (d *differ) result() (*Changes, error) {
 	if len(d.problems) > 0 {
-		return nil, &LiveError{Msg: strings.Join(dedupe(d.problems), "; "), Fix: strings.Join(dedupe(d.hints), "; ")}
+		return nil, &LiveError{Msg: strings.Join(dedupe(d.problems), "; "), Fix: strings.Join(dedupe(d.hints), "; "), Remedy: d.remedy}
 	}
 	if len(d.p.UsagePlans) > 0 && len(d.live.KeyRequired) == 0 && d.live.KeyRequired != nil {
 		d.notes = append(d.notes, "no method of the API requires an API key (apiKeyRequired), so usage plan throttles and quotas do not apply to any request yet")

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -200,8 +201,9 @@ func TestComputePruneAndKeyMove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch.Empty() || len(ch.Notes) != 2 {
-		t.Fatalf("without prune: want notes only, got %v\n%s", ch.Notes, ch.Text())
+	want := []Resource{{KindUsagePlan, "legacy", "p3"}, {KindAPIKey, "old", "k9"}}
+	if !ch.Empty() || !reflect.DeepEqual(ch.Unpruned, want) || len(ch.Notes) != 0 {
+		t.Fatalf("without prune: want %v unpruned, got %v (notes %v)\n%s", want, ch.Unpruned, ch.Notes, ch.Text())
 	}
 	ch, err = Compute(p, l, DiffOptions{Getenv: env, Prune: true})
 	if err != nil {

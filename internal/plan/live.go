@@ -144,6 +144,9 @@ type ReadOptions struct {
 type LiveError struct {
 	Msg string
 	Fix string
+	// Remedy is a further way out through an option of the caller's, which
+	// the caller words (the CLI with its flag); Fix leaves it out.
+	Remedy Remedy
 }
 
 func (e *LiveError) Error() string { return e.Msg }
@@ -330,7 +333,7 @@ func apiLookupError(err error, what, otherType string) error {
 	switch {
 	case errors.As(err, &nf):
 		return &LiveError{Msg: err.Error(),
-			Fix: fmt.Sprintf("check --region/--endpoint-url and the api: field (%s here: %s); %s", what, awsapi.DescribeAPIs(nf.Have, 10), otherType)}
+			Fix: fmt.Sprintf("check the api: field (%s here: %s); %s", what, awsapi.DescribeAPIs(nf.Have, 10), otherType), Remedy: RemedyTarget}
 	case errors.As(err, &amb):
 		return &LiveError{Msg: err.Error(), Fix: "set api: to one of their ids: " + strings.Join(amb.IDs(), ", ")}
 	}

@@ -91,11 +91,11 @@ func (d *differ) planKeyClashes() {
 			}
 			for _, s := range sortedKeys(lp.Stages) {
 				if other, clash := stages[d.live.APIID+":"+s]; clash {
-					hint := "a key can be in one usage plan per API stage: remove it from the other plan"
+					d.problem(fmt.Sprintf("API key %q is already in usage plan %q (%s) for stage %s, so it cannot join plan %q", kn, lp.Name, lp.ID, s, other),
+						"a key can be in one usage plan per API stage: remove it from the other plan")
 					if lp.Managed() {
-						hint += " (or pass --prune to delete that managed plan)"
+						d.remedy = RemedyPrune // pruning deletes that managed plan
 					}
-					d.problem(fmt.Sprintf("API key %q is already in usage plan %q (%s) for stage %s, so it cannot join plan %q", kn, lp.Name, lp.ID, s, other), hint)
 				}
 			}
 		}

@@ -18,6 +18,14 @@ const SavedFormat = "apictl/saved-changes/v1"
 // longer is the one the saved changes were computed from.
 var ErrLiveStateChanged = errors.New("live state changed since the plan was saved: run the plan again")
 
+// SavedFormatError is a saved plan file of another format (or none): it
+// must be saved again.
+type SavedFormatError struct{ Format string }
+
+func (e *SavedFormatError) Error() string {
+	return fmt.Sprintf("read saved plan: format %q, want %q", e.Format, SavedFormat)
+}
+
 // Saved is a saved plan, terraform-style: the exact changes `apply-plan
 // --dry-run --out FILE` computed, the plan they came from and a fingerprint
 // of the live state they were computed against. It is plain data (JSON);
@@ -88,7 +96,7 @@ func ReadSaved(data []byte) (*Saved, error) {
 		return nil, fmt.Errorf("read saved plan: %w", err)
 	}
 	if s.Format != SavedFormat {
-		return nil, fmt.Errorf("read saved plan: format %q, want %q (save it again with apply-plan --dry-run --out)", s.Format, SavedFormat)
+		return nil, &SavedFormatError{Format: s.Format}
 	}
 	if s.Changes == nil || s.Changes.Changes == nil {
 		return nil, errors.New("read saved plan: no changes")

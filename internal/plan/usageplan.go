@@ -98,7 +98,7 @@ func newUsagePlanChange(u UsagePlan, apiID string, wantStages []string, wantMeth
 	return c
 }
 
-// pruneUsagePlans deletes (or, without Prune, notes) the managed usage
+// pruneUsagePlans deletes (or, without Prune, lists in Unpruned) the managed usage
 // plans of this API that the plan no longer lists, and their keys'
 // memberships.
 func (d *differ) pruneUsagePlans() {
@@ -107,7 +107,7 @@ func (d *differ) pruneUsagePlans() {
 			continue
 		}
 		if !d.opts.Prune {
-			d.notes = append(d.notes, fmt.Sprintf("managed usage plan %q (%s) is not in the plan; --prune deletes it", lp.Name, lp.ID))
+			d.ch.Unpruned = append(d.ch.Unpruned, Resource{KindUsagePlan, lp.Name, lp.ID})
 			continue
 		}
 		c := &Change{Action: ActionDelete, Kind: KindUsagePlan, Name: lp.Name, ID: lp.ID, Apply: ApplyData{PlanID: lp.ID}}
