@@ -87,3 +87,58 @@ func TestApplyPlanWordsPlanRemediesWithFlags(t *testing.T) {
 		t.Errorf("old saved format: code %d\n%s", r.code, r.err)
 	}
 }
+
+// TestRefusalHintsNameTheFlags: plan generate's refusals come from the plan
+// library without flags; the CLI's hint names them, once each, and --force.
+func TestRefusalHintsNameTheFlags(t *testing.T) {
+	for reason, want := range map[plan.RefusalReason]string{
+		plan.RefusalFixedRate:      "find the capacity with apictl loadtest --find-max --mix m.json",
+		plan.RefusalInterrupted:    "run the search again to its end",
+		plan.RefusalNoPassingRate:  "check the objectives (--slo) and --start-rate",
+		plan.RefusalConfirmFailed:  "give the search more --budget so --confirm can step down",
+		plan.RefusalOtherAPI:       "load-test the API the plan is for",
+		plan.RefusalOtherStage:     "load-test the stage the plan is for, or pass --stage prod",
+		plan.RefusalGatewayLimited: "(loadtest --invoke-url URL of that stage) or with a load-test key (--api-key-env)",
+	} {
+		var lt plan.LoadtestResult
+		rs := []plan.Refusal{}
+		for _, r := range plan.CheckLoadtest(refusalFixture(reason, &lt), "cart-api", "test") {
+			if r.Reason == reason {
+				rs = append(rs, r, r) // twice: the hint says it once
+			}
+		}
+		if len(rs) == 0 {
+			t.Fatalf("%s: test setup: CheckLoadtest gives no such refusal", reason)
+		}
+		var b strings.Builder
+		PrintError(&b, &plan.RefusalError{Source: "lt.json", Refusals: rs})
+		got := b.String()
+		if !strings.Contains(got, "\nhint: ") || !strings.Contains(got, want) || strings.Count(got, want) != 1 ||
+			!strings.HasSuffix(got, "; --force writes the plan anyway, with a warning comment in it\n") {
+			t.Errorf("%s: want the hint to say %q once, then --force:\n%s", reason, want, got)
+		}
+	}
+}
+
+// refusalFixture returns a load test result of stage prod that CheckLoadtest
+// refuses for reason (among others).
+func refusalFixture(reason plan.RefusalReason, lt *plan.LoadtestResult) *plan.LoadtestResult {
+	pass := true
+	*lt = plan.LoadtestResult{API: "cart-api", Stage: "prod", Mode: "search", SustainableRPS: 100, Pass: &pass}
+	switch reason {
+	case plan.RefusalFixedRate:
+		lt.Mode = "fixed"
+	case plan.RefusalInterrupted:
+		lt.Interrupted = true
+	case plan.RefusalNoPassingRate:
+		lt.SustainableRPS = 0
+	case plan.RefusalConfirmFailed:
+		lt.Confirm = &plan.LoadtestStep{Rate: 100}
+	case plan.RefusalOtherAPI:
+		lt.API = "billing-api"
+	case plan.RefusalGatewayLimited:
+		lt.LimitedBy = plan.LimitedByGatewayThrottle
+		lt.GatewayThrottle = &plan.GatewayThrottle{Rate: 100, Burst: 10, Source: "stage prod */*"}
+	}
+	return lt
+}

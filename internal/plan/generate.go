@@ -154,10 +154,26 @@ func (m LoadtestMethod) Key() string {
 	return strings.ToUpper(m.Method) + " " + m.Path
 }
 
+// RefusalReason says why a load test result is no ground for a plan.
+type RefusalReason string
+
+// Reasons of a Refusal.
+const (
+	RefusalFixedRate      RefusalReason = "fixed-rate"      // not a capacity search
+	RefusalInterrupted    RefusalReason = "interrupted"     // the search did not end
+	RefusalNoPassingRate  RefusalReason = "no-passing-rate" // the search found no rate meeting the objectives
+	RefusalConfirmFailed  RefusalReason = "confirm-failed"  // the confirm hold did not sustain the rate
+	RefusalOtherAPI       RefusalReason = "other-api"       // the result measured another API
+	RefusalOtherStage     RefusalReason = "other-stage"     // the result measured another stage (Refusal.Stage)
+	RefusalGatewayLimited RefusalReason = "gateway-limited" // a throttle of API Gateway, not the backend, limited the search
+)
+
 // Refusal is one reason a load test result is no ground for a plan.
 type Refusal struct {
+	Reason  RefusalReason
 	Problem string // what is wrong, lowercase
-	Hint    string // what to do about it
+	Hint    string // what to do about it, naming no CLI flag (the CLI words its own from Reason)
+	Stage   string // the stage the result measured (RefusalOtherStage)
 }
 
 // RefusalError is returned by Generate when the load test result must not be
@@ -183,7 +199,7 @@ func (e *RefusalError) Hint() string {
 			hs = append(hs, r.Hint)
 		}
 	}
-	hs = append(hs, "--force writes the plan anyway, with a warning comment in it")
+	hs = append(hs, "forcing (GenerateInput.Force) writes the plan anyway, with a warning comment in it")
 	return strings.Join(hs, "; ")
 }
 
@@ -195,32 +211,32 @@ func (e *RefusalError) Hint() string {
 func CheckLoadtest(lt *LoadtestResult, api, stage string) []Refusal {
 	var rs []Refusal
 	if lt.Mode == "fixed" {
-		rs = append(rs, Refusal{"it is a fixed-rate run, not a capacity search",
-			"find the capacity with apictl loadtest --find-max --mix m.json"})
+		rs = append(rs, Refusal{Reason: RefusalFixedRate, Problem: "it is a fixed-rate run, not a capacity search",
+			Hint: "find the capacity with a load test search over the mix of methods"})
 	}
 	if lt.Interrupted {
-		rs = append(rs, Refusal{"the search was interrupted before it ended",
-			"run the search again to its end"})
+		rs = append(rs, Refusal{Reason: RefusalInterrupted, Problem: "the search was interrupted before it ended",
+			Hint: "run the search again to its end"})
 	}
 	if lt.Mode != "fixed" && ((lt.Pass != nil && !*lt.Pass && !confirmFailed(lt)) || lt.SustainableRPS <= 0) {
-		rs = append(rs, Refusal{"the search found no passing rate",
-			"check the objectives (--slo) and --start-rate, and that the backend answers at a low rate"})
+		rs = append(rs, Refusal{Reason: RefusalNoPassingRate, Problem: "the search found no passing rate",
+			Hint: "check the objectives and the start rate, and that the backend answers at a low rate"})
 	}
 	if confirmFailed(lt) {
 		held := ""
 		if lt.Confirm != nil && lt.Confirm.Rate > 0 {
 			held = fmt.Sprintf(" at %s RPS", fmtNum(round2(lt.Confirm.Rate)))
 		}
-		rs = append(rs, Refusal{"its --confirm hold" + held + " failed: the rate was not sustained",
-			"give the search more --budget so --confirm can step down to a rate that holds"})
+		rs = append(rs, Refusal{Reason: RefusalConfirmFailed, Problem: "its confirm hold" + held + " failed: the rate was not sustained",
+			Hint: "give the search more time so its confirm hold can step down to a rate that holds"})
 	}
 	if lt.API != "" && api != "" && lt.API != api {
-		rs = append(rs, Refusal{fmt.Sprintf("it measured API %q, not %q", lt.API, api),
-			"load-test the API the plan is for (if one is the other's id, name the API the same way in both commands)"})
+		rs = append(rs, Refusal{Reason: RefusalOtherAPI, Problem: fmt.Sprintf("it measured API %q, not %q", lt.API, api),
+			Hint: "load-test the API the plan is for (if one is the other's id, name the API the same way in both commands)"})
 	}
 	if lt.Stage != "" && stage != "" && lt.Stage != stage {
-		rs = append(rs, Refusal{fmt.Sprintf("it measured stage %q, not %q", lt.Stage, stage),
-			"load-test the stage the plan is for, or pass --stage " + lt.Stage})
+		rs = append(rs, Refusal{Reason: RefusalOtherStage, Problem: fmt.Sprintf("it measured stage %q, not %q", lt.Stage, stage),
+			Hint: "load-test the stage the plan is for, or plan for stage " + lt.Stage, Stage: lt.Stage})
 	}
 	var limited []string
 	if lt.LimitedBy == LimitedByGatewayThrottle {
@@ -246,8 +262,8 @@ func CheckLoadtest(lt *LoadtestResult, api, stage string) []Refusal {
 		}
 	}
 	for _, l := range limited {
-		rs = append(rs, Refusal{l,
-			"a gateway-limited result never lowers a throttle: measure past it, on a test stage without the throttle (loadtest --invoke-url URL of that stage) or with a load-test key (--api-key-env) whose usage plan allows more"})
+		rs = append(rs, Refusal{Reason: RefusalGatewayLimited, Problem: l,
+			Hint: "a gateway-limited result never lowers a throttle: measure past it, on a test stage without the throttle or with a load-test key whose usage plan allows more"})
 	}
 	return rs
 }

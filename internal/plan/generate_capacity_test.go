@@ -168,44 +168,44 @@ func TestGenerateNamesUntestedMethods(t *testing.T) {
 
 // refusalCase edits the mix result into one plan generate must refuse.
 type refusalCase struct {
-	name  string
-	edit  func(*LoadtestResult)
-	want  string // in the error
-	hint  string // in the hint
-	stage string // --stage (default prod)
+	name   string
+	edit   func(*LoadtestResult)
+	want   string // in the error
+	reason RefusalReason
+	stage  string // --stage (default prod)
 }
 
 var refusalCases = []refusalCase{
 	{name: "fixed-rate run", edit: func(lt *LoadtestResult) { lt.Mode = "fixed" },
-		want: "fixed-rate run", hint: "--find-max"},
+		want: "fixed-rate run", reason: RefusalFixedRate},
 	{name: "interrupted", edit: func(lt *LoadtestResult) { lt.Interrupted = true },
-		want: "interrupted", hint: "run the search again"},
+		want: "interrupted", reason: RefusalInterrupted},
 	{name: "no passing rate", edit: func(lt *LoadtestResult) { f := false; lt.Pass = &f; lt.SustainableRPS = 0; lt.ConfirmRequestedS = 0 },
-		want: "no passing rate", hint: "--slo"},
+		want: "no passing rate", reason: RefusalNoPassingRate},
 	{name: "failed confirm", edit: func(lt *LoadtestResult) {
 		f := false
 		lt.Pass, lt.Confirmed, lt.Confirm = &f, false, &LoadtestStep{Rate: 300}
-	}, want: "--confirm hold at 300 RPS failed", hint: "--budget"},
+	}, want: "confirm hold at 300 RPS failed", reason: RefusalConfirmFailed},
 	{name: "failed confirm, older result", edit: func(lt *LoadtestResult) {
 		lt.ConfirmRequestedS, lt.Confirmed, lt.Confirm = 0, false, &LoadtestStep{Rate: 300}
-	}, want: "--confirm hold at 300 RPS failed"},
+	}, want: "confirm hold at 300 RPS failed", reason: RefusalConfirmFailed},
 	{name: "another API", edit: func(lt *LoadtestResult) { lt.API = "billing-api" },
-		want: `measured API "billing-api", not "cart-api"`},
+		want: `measured API "billing-api", not "cart-api"`, reason: RefusalOtherAPI},
 	{name: "another stage", edit: func(lt *LoadtestResult) {}, stage: "test",
-		want: `measured stage "prod", not "test"`, hint: "--stage prod"},
+		want: `measured stage "prod", not "test"`, reason: RefusalOtherStage},
 	{name: "gateway-limited", edit: func(lt *LoadtestResult) {
 		lt.LimitedBy = LimitedByGatewayThrottle
 		lt.GatewayThrottle = &GatewayThrottle{Rate: 240, Burst: 24, Source: "stage prod */*"}
-	}, want: "limited by the gateway's own throttle stage prod */* (rate 240 RPS, burst 24)", hint: "--invoke-url"},
+	}, want: "limited by the gateway's own throttle stage prod */* (rate 240 RPS, burst 24)", reason: RefusalGatewayLimited},
 	{name: "gateway-limited method", edit: func(lt *LoadtestResult) {
 		lt.Methods[1].LimitedBy = LimitedByGatewayThrottle
 		lt.Methods[1].GatewayThrottle = &GatewayThrottle{Rate: 96, Burst: 9, Source: "stage prod POST /orders"}
-	}, want: "POST /orders was limited by the gateway's own throttle stage prod POST /orders (rate 96 RPS, burst 9)", hint: "load-test key"},
+	}, want: "POST /orders was limited by the gateway's own throttle stage prod POST /orders (rate 96 RPS, burst 9)", reason: RefusalGatewayLimited},
 	{name: "gateway 429s blamed on the backend", edit: func(lt *LoadtestResult) {
 		lt.Steps = []LoadtestStep{{Phase: "grow", Rate: 100, Pass: true}, {Phase: "grow", Rate: 400, Pass: false},
 			{Phase: "bisect", Rate: 320, Pass: false, Gateway429: 37}, {Phase: "confirm", Rate: 50, Pass: false, Gateway429: 5}}
 		lt.Steps[2].ByTarget = []LoadtestTargetStep{{Target: "POST /orders", Gateway429: 37}}
-	}, want: "API Gateway itself answered 37 requests 429 in the lowest failing step (320 RPS): the live throttle of POST /orders (37)", hint: "--invoke-url"},
+	}, want: "API Gateway itself answered 37 requests 429 in the lowest failing step (320 RPS): the live throttle of POST /orders (37)", reason: RefusalGatewayLimited},
 }
 
 func TestGenerateRefusals(t *testing.T) {
@@ -226,10 +226,10 @@ func TestGenerateRefusals(t *testing.T) {
 			if !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "refusing to plan from lt.json: ") {
 				t.Errorf("error %q lacks %q", err, c.want)
 			}
-			if !strings.Contains(re.Hint(), c.hint) || !strings.Contains(re.Hint(), "--force") {
-				t.Errorf("hint %q lacks %q or --force", re.Hint(), c.hint)
+			if strings.Contains(re.Hint(), "--") || !strings.Contains(re.Hint(), re.Refusals[0].Hint) {
+				t.Errorf("hint %q names a CLI flag, or lacks the refusal's own", re.Hint())
 			}
-			if len(re.Refusals) != 1 {
+			if len(re.Refusals) != 1 || re.Refusals[0].Reason != c.reason {
 				t.Errorf("refusals = %+v, want just this one", re.Refusals)
 			}
 			// --force plans anyway and says why in the YAML.
