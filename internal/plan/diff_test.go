@@ -192,11 +192,7 @@ func TestComputeOwnership(t *testing.T) {
 func TestComputePruneAndKeyMove(t *testing.T) {
 	p := goodPlan(t)
 	l := converged(t, p)
-	old, _ := normalisePlan(types.UsagePlan{Id: aws.String("p3"), Name: aws.String("legacy"), Tags: map[string]string{ManagedTag: "true"},
-		ApiStages: []types.ApiStage{{ApiId: aws.String("api1"), Stage: aws.String("prod")}}}, "api1")
-	old.Keys = []LivePlanKey{{ID: "k9", Name: "old"}}
-	l.UsagePlans = append(l.UsagePlans, old)
-	l.APIKeys = append(l.APIKeys, &LiveKey{ID: "k9", Name: "old", Enabled: true, Tags: map[string]string{ManagedTag: "true"}})
+	addLegacyPlan(l)
 	ch, err := Compute(p, l, DiffOptions{Getenv: env})
 	if err != nil {
 		t.Fatal(err)

@@ -26,21 +26,7 @@ func TestApplyHTTPAPI(t *testing.T) {
 	if _, err := v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := Check("http.yaml", []byte(`apiVersion: apictl/v1
-kind: Plan
-api: items-api
-type: http
-stages: [prod]
-stage:
-  throttle: {rate: 100, burst: 50}
-  detailedMetrics: true
-  methods:
-    GET /items: {throttle: {rate: 40, burst: 20}}
-    POST /items: {throttle: {rate: 10.5, burst: 5}, detailedMetrics: false}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := itemsHTTPPlan(t, "POST /items: {throttle: {rate: 10.5, burst: 5}, detailedMetrics: false}")
 	f.sb.ResetCalls()
 	ch, _, err := f.apply(t, p, DiffOptions{}, fastApply())
 	if err != nil {

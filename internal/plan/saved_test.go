@@ -97,23 +97,8 @@ func TestSavedRoundTripREST(t *testing.T) {
 }
 
 func TestSavedRoundTripHTTP(t *testing.T) {
-	p, err := Check("http.yaml", []byte(`apiVersion: apictl/v1
-kind: Plan
-api: items-api
-type: http
-stages: [prod]
-stage:
-  throttle: {rate: 100, burst: 50}
-  detailedMetrics: true
-  methods:
-    GET /items: {throttle: {rate: 40, burst: 20}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := &LiveHTTP{APIID: "h1", APIName: "items-api", Routes: map[string]bool{"GET /items": true, "POST /items": true},
-		Stages: map[string]*LiveHTTPStage{"prod": {Name: "prod", Routes: map[string]v2types.RouteSettings{
-			"POST /items": {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelOff}}}}}
+	p, live := itemsHTTP(t, map[string]v2types.RouteSettings{
+		"POST /items": {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelOff}})
 	ch, err := ComputeHTTP(p, live, DiffOptions{Prune: true})
 	if err != nil {
 		t.Fatal(err)
@@ -177,11 +162,7 @@ func TestSavedV1FilesStillRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := converged(t, p)
-	old, _ := normalisePlan(types.UsagePlan{Id: aws.String("p3"), Name: aws.String("legacy"), Tags: map[string]string{ManagedTag: "true"},
-		ApiStages: []types.ApiStage{{ApiId: aws.String("api1"), Stage: aws.String("prod")}}}, "api1")
-	old.Keys = []LivePlanKey{{ID: "k9", Name: "old"}}
-	l.UsagePlans = append(l.UsagePlans, old)
-	l.APIKeys = append(l.APIKeys, &LiveKey{ID: "k9", Name: "old", Enabled: true, Tags: map[string]string{ManagedTag: "true"}})
+	addLegacyPlan(l)
 	f := false
 	l.APIKeys[0].ValueMatches = &f
 	l.APIKeys[1].Enabled = !l.APIKeys[1].Enabled
@@ -190,14 +171,9 @@ func TestSavedV1FilesStillRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hp, err := Check("http.yaml", []byte("apiVersion: apictl/v1\nkind: Plan\napi: items-api\ntype: http\nstages: [prod]\nstage:\n  throttle: {rate: 100, burst: 50}\n  detailedMetrics: true\n  methods:\n    GET /items: {throttle: {rate: 40, burst: 20}}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := &LiveHTTP{APIID: "h1", APIName: "items-api", Routes: map[string]bool{"GET /items": true, "POST /items": true},
-		Stages: map[string]*LiveHTTPStage{"prod": {Name: "prod", Routes: map[string]v2types.RouteSettings{
-			"POST /items": {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelOff},
-			"GET /items":  {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelInfo}}}}}
+	hp, live := itemsHTTP(t, map[string]v2types.RouteSettings{
+		"POST /items": {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelOff},
+		"GET /items":  {ThrottlingRateLimit: aws.Float64(3), ThrottlingBurstLimit: aws.Int32(1), LoggingLevel: v2types.LoggingLevelInfo}})
 	http, err := ComputeHTTP(hp, live, DiffOptions{Prune: true})
 	if err != nil {
 		t.Fatal(err)
@@ -229,4 +205,47 @@ func TestSavedV1FilesStillRead(t *testing.T) {
 			t.Errorf("%s: saving the same changes now writes another file:\n%s", tc.file, out)
 		}
 	}
+}
+
+// itemsHTTP is an HTTP API plan for items-api and the live state of that
+// API with the given route settings on stage prod.
+func itemsHTTP(t *testing.T, routes map[string]v2types.RouteSettings) (*Plan, *LiveHTTP) {
+	return itemsHTTPPlan(t), &LiveHTTP{APIID: "h1", APIName: "items-api", Routes: map[string]bool{"GET /items": true, "POST /items": true},
+		Stages: map[string]*LiveHTTPStage{"prod": {Name: "prod", Routes: routes}}}
+}
+
+// addLegacyPlan adds to l a managed usage plan "legacy" (p3) of the API on
+// stage prod with a managed key "old" (k9), neither in goodPlan.
+func addLegacyPlan(l *Live) {
+	old, _ := normalisePlan(types.UsagePlan{Id: aws.String("p3"), Name: aws.String("legacy"), Tags: map[string]string{ManagedTag: "true"},
+		ApiStages: []types.ApiStage{{ApiId: aws.String("api1"), Stage: aws.String("prod")}}}, "api1")
+	old.Keys = []LivePlanKey{{ID: "k9", Name: "old"}}
+	l.UsagePlans = append(l.UsagePlans, old)
+	l.APIKeys = append(l.APIKeys, &LiveKey{ID: "k9", Name: "old", Enabled: true, Tags: map[string]string{ManagedTag: "true"}})
+}
+
+// itemsHTTPPlan is an HTTP API plan for stage prod of items-api: a stage
+// throttle, detailed metrics, GET /items throttled and the methods given
+// ("POST /items: {…}").
+func itemsHTTPPlan(t *testing.T, methods ...string) *Plan {
+	t.Helper()
+	text := `apiVersion: apictl/v1
+kind: Plan
+api: items-api
+type: http
+stages: [prod]
+stage:
+  throttle: {rate: 100, burst: 50}
+  detailedMetrics: true
+  methods:
+    GET /items: {throttle: {rate: 40, burst: 20}}
+`
+	for _, m := range methods {
+		text += "    " + m + "\n"
+	}
+	p, err := Check("http.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
