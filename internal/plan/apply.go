@@ -259,7 +259,7 @@ func Apply(ctx context.Context, c Client, ch *Changes, opts ApplyOptions) (*Resu
 		if ch.APIType == TypeHTTP && ph.kind != KindStage {
 			continue
 		}
-		for _, x := range ch.List(ph.kind) {
+		for _, x := range ch.list(ph.kind) {
 			if !ph.selects(x) {
 				continue
 			}

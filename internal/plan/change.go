@@ -74,8 +74,8 @@ func (c *Changes) Empty() bool {
 	return len(c.Stages)+len(c.UsagePlans)+len(c.APIKeys)+len(c.PlanKeys) == 0
 }
 
-// List returns the changes of one kind.
-func (c *Changes) List(k Kind) []*Change {
+// list returns the changes of one kind.
+func (c *Changes) list(k Kind) []*Change {
 	switch k {
 	case KindStage:
 		return c.Stages

@@ -50,8 +50,33 @@ func NewApplyClient(c *awsapi.Clients) Client {
 
 // Diff reads the live state the plan touches and computes the changes.
 func Diff(ctx context.Context, c Client, p *Plan, opts DiffOptions) (*Changes, error) {
-	ch, _, err := ReadFingerprint(ctx, c, p, opts)
+	ch, _, err := diff(ctx, c, p, opts)
 	return ch, err
+}
+
+// diff reads the live state the plan touches and computes the changes;
+// fingerprint digests the live state read (see Fingerprint).
+func diff(ctx context.Context, c Client, p *Plan, opts DiffOptions) (ch *Changes, fingerprint func() string, err error) {
+	if p.EffectiveType() == TypeHTTP {
+		if c.HTTP == nil {
+			return nil, nil, fmt.Errorf("diff plan: no API Gateway v2 client for an HTTP API plan")
+		}
+		live, err := ReadLiveHTTP(ctx, c.HTTP, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		ch, err := ComputeHTTP(p, live, opts)
+		return ch, func() string { return FingerprintHTTP(live) }, err
+	}
+	if c.REST == nil {
+		return nil, nil, fmt.Errorf("diff plan: no API Gateway client")
+	}
+	live, err := ReadLive(ctx, c.REST, c.Region, p, ReadOptions{Getenv: opts.Getenv})
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err = Compute(p, live, opts)
+	return ch, func() string { return Fingerprint(live) }, err
 }
 
 // Compute diffs a REST plan against live state. It is pure: no calls. Each

@@ -132,32 +132,11 @@ func (s *Saved) ChangeSet() *Changes {
 // ReadFingerprint reads the live state a plan touches, as Diff does, and
 // returns its fingerprint with the changes computed from it.
 func ReadFingerprint(ctx context.Context, c Client, p *Plan, opts DiffOptions) (*Changes, string, error) {
-	if p.EffectiveType() == TypeHTTP {
-		if c.HTTP == nil {
-			return nil, "", fmt.Errorf("diff plan: no API Gateway v2 client for an HTTP API plan")
-		}
-		live, err := ReadLiveHTTP(ctx, c.HTTP, p)
-		if err != nil {
-			return nil, "", err
-		}
-		ch, err := ComputeHTTP(p, live, opts)
-		if err != nil {
-			return nil, "", err
-		}
-		return ch, FingerprintHTTP(live), nil
-	}
-	if c.REST == nil {
-		return nil, "", fmt.Errorf("diff plan: no API Gateway client")
-	}
-	live, err := ReadLive(ctx, c.REST, c.Region, p, ReadOptions{Getenv: opts.Getenv})
+	ch, fingerprint, err := diff(ctx, c, p, opts)
 	if err != nil {
 		return nil, "", err
 	}
-	ch, err := Compute(p, live, opts)
-	if err != nil {
-		return nil, "", err
-	}
-	return ch, Fingerprint(live), nil
+	return ch, fingerprint(), nil
 }
 
 // Check re-reads the live state of the saved plan and fails with
