@@ -130,9 +130,21 @@ type PatchOp struct {
 	From  *string `json:"from,omitempty"`
 }
 
-func replaceOp(path, value string) PatchOp { return PatchOp{Op: "replace", Path: path, Value: &value} }
-func removeOp(path string) PatchOp         { return PatchOp{Op: "remove", Path: path} }
-func addOp(path, value string) PatchOp     { return PatchOp{Op: "add", Path: path, Value: &value} }
+// Operations of a PatchOp (API Gateway's PatchOperation op).
+const (
+	PatchAdd     = "add"
+	PatchRemove  = "remove"
+	PatchReplace = "replace"
+)
+
+func replaceOp(path, value string) PatchOp {
+	return PatchOp{Op: PatchReplace, Path: path, Value: &value}
+}
+func removeOp(path string) PatchOp     { return PatchOp{Op: PatchRemove, Path: path} }
+func addOp(path, value string) PatchOp { return PatchOp{Op: PatchAdd, Path: path, Value: &value} }
+
+// detachOp detaches stage ref ("apiId:stage") from a usage plan.
+func detachOp(ref string) PatchOp { return PatchOp{Op: PatchRemove, Path: "/apiStages", Value: &ref} }
 
 // Resource names a live resource.
 type Resource struct {

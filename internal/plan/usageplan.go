@@ -238,7 +238,7 @@ func planUpdateOps(c *Change, lp *LivePlan, u UsagePlan, apiID string, wantStage
 	}
 	sort.Strings(detach)
 	for _, s := range detach {
-		op(PatchOp{Op: "remove", Path: "/apiStages", Value: aws.String(apiID + ":" + s)})
+		op(detachOp(apiID + ":" + s))
 		field(&Field{Path: "stage " + s, Old: sp(fmtMethodMap(lp.Stages[s]))})
 	}
 	if want == nil && lp.Throttle != nil {
@@ -311,7 +311,7 @@ func (e *executor) deleteUsagePlan(ctx context.Context, _ *Changes, x *Change) e
 	if len(x.Apply.Detach) > 0 {
 		var ops []PatchOp
 		for _, ref := range x.Apply.Detach {
-			ops = append(ops, PatchOp{Op: "remove", Path: "/apiStages", Value: aws.String(ref)})
+			ops = append(ops, detachOp(ref))
 		}
 		if err := e.updateUsagePlan(ctx, fmt.Sprintf("detach stages of usage plan %q", x.Name), x.Apply.PlanID, ops); err != nil {
 			return err
