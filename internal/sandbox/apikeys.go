@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-func apiKeyView(k *apiKey, includeValue bool) map[string]any {
+// view is the key as GetApiKey answers it; the value only with
+// includeValue.
+func (k *apiKey) view(includeValue bool) map[string]any {
 	stageKeys := k.StageKeys
 	if stageKeys == nil {
 		stageKeys = []string{}
@@ -32,7 +34,7 @@ func apiKeyView(k *apiKey, includeValue bool) map[string]any {
 	return out
 }
 
-func (s *Sandbox) createAPIKey(r *http.Request) (int, any, *apiError) {
+func (s *Sandbox) createAPIKey(c *call) (int, any, *apiError) {
 	var in struct {
 		Name        string            `json:"name"`
 		Description string            `json:"description"`
@@ -45,7 +47,7 @@ func (s *Sandbox) createAPIKey(r *http.Request) (int, any, *apiError) {
 			StageName string `json:"stageName"`
 		} `json:"stageKeys"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if len(s.state.keys) >= maxAPIKeys {
@@ -73,11 +75,11 @@ func (s *Sandbox) createAPIKey(r *http.Request) (int, any, *apiError) {
 	s.state.keys[k.ID] = k
 	s.state.keyByValue[k.Value] = k
 	s.state.keyOrder = append(s.state.keyOrder, k.ID)
-	return http.StatusCreated, apiKeyView(k, true), nil
+	return http.StatusCreated, k.view(true), nil
 }
 
-func (s *Sandbox) getAPIKeys(r *http.Request) (int, any, *apiError) {
-	q := r.URL.Query()
+func (s *Sandbox) getAPIKeys(c *call) (int, any, *apiError) {
+	q := c.URL.Query()
 	name, customer := q.Get("name"), q.Get("customerId")
 	include := q.Get("includeValues") == "true"
 	var ids []string
@@ -91,7 +93,7 @@ func (s *Sandbox) getAPIKeys(r *http.Request) (int, any, *apiError) {
 		}
 		ids = append(ids, id)
 	}
-	return listPage(r, ids, func(id string) any { return apiKeyView(s.state.keys[id], include) })
+	return listPage(c, ids, func(id string) any { return s.state.keys[id].view(include) })
 }
 
 func (s *Sandbox) lookupKey(id string) (*apiKey, *apiError) {
@@ -102,59 +104,54 @@ func (s *Sandbox) lookupKey(id string) (*apiKey, *apiError) {
 	return k, nil
 }
 
-func (s *Sandbox) getAPIKey(r *http.Request) (int, any, *apiError) {
-	k, e := s.lookupKey(r.PathValue("apiKey"))
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, apiKeyView(k, r.URL.Query().Get("includeValue") == "true"), nil
+func (s *Sandbox) getAPIKey(c *call) (int, any, *apiError) {
+	return 200, c.key.view(c.URL.Query().Get("includeValue") == "true"), nil
 }
 
-func (s *Sandbox) updateAPIKey(r *http.Request) (int, any, *apiError) {
-	k, e := s.lookupKey(r.PathValue("apiKey"))
+// applyPatch applies one UpdateApiKey operation: replace (or add) on
+// /enabled, /name, /description and /customerId, remove on all but /enabled.
+func (k *apiKey) applyPatch(op patchOp) *apiError {
+	if op.Op != "replace" && op.Op != "add" && !(op.Op == "remove" && op.Path != "/enabled") {
+		return badOp(op, "replace")
+	}
+	v := op.value()
+	if op.Op == "remove" {
+		v = ""
+	}
+	var e *apiError
+	switch op.Path {
+	case "/enabled":
+		k.Enabled, e = parseBool(v)
+	case "/name":
+		k.Name = v
+	case "/description":
+		k.Description = v
+	case "/customerId":
+		k.CustomerID = v
+	default:
+		e = badRequest("Invalid patch path %s", op.Path)
+	}
+	return e
+}
+
+func (s *Sandbox) updateAPIKey(c *call) (int, any, *apiError) {
+	ops, e := c.patch()
 	if e != nil {
 		return 0, nil, e
 	}
-	ops, e := decodePatch(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	work := *k
+	work := *c.key
 	for _, op := range ops {
-		if op.Op != "replace" && op.Op != "add" && !(op.Op == "remove" && op.Path != "/enabled") {
-			return 0, nil, badOp(op, "replace")
-		}
-		v := op.value()
-		if op.Op == "remove" {
-			v = ""
-		}
-		switch op.Path {
-		case "/enabled":
-			b, e := parseBool(v)
-			if e != nil {
-				return 0, nil, e
-			}
-			work.Enabled = b
-		case "/name":
-			work.Name = v
-		case "/description":
-			work.Description = v
-		case "/customerId":
-			work.CustomerID = v
-		default:
-			return 0, nil, badRequest("Invalid patch path %s", op.Path)
+		if e := work.applyPatch(op); e != nil {
+			return 0, nil, e
 		}
 	}
 	work.Updated = s.opts.Now()
-	*k = work
-	return 200, apiKeyView(k, false), nil
+	*c.key = work
+	return 200, c.key.view(false), nil
 }
 
-func (s *Sandbox) deleteAPIKey(r *http.Request) (int, any, *apiError) {
-	k, e := s.lookupKey(r.PathValue("apiKey"))
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) deleteAPIKey(c *call) (int, any, *apiError) {
+	k := c.key
 	for _, p := range s.state.plans {
 		p.KeyOrder = removeString(p.KeyOrder, k.ID)
 	}
@@ -162,4 +159,13 @@ func (s *Sandbox) deleteAPIKey(r *http.Request) (int, any, *apiError) {
 	delete(s.state.keyByValue, k.Value)
 	s.state.keyOrder = removeString(s.state.keyOrder, k.ID)
 	return http.StatusAccepted, nil, nil
+}
+
+// planKeyView is the key as GetUsagePlanKey answers it.
+func (k *apiKey) planKeyView() map[string]any {
+	out := map[string]any{"id": k.ID, "type": "API_KEY", "value": k.Value}
+	if k.Name != "" {
+		out["name"] = k.Name
+	}
+	return out
 }

@@ -20,13 +20,10 @@ type authorizer struct {
 	AuthorizerResultTTLInSeconds *int     `json:"authorizerResultTtlInSeconds,omitempty"`
 }
 
-func (s *Sandbox) createAuthorizer(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) createAuthorizer(c *call) (int, any, *apiError) {
+	a := c.api
 	var in authorizer
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if in.Name == "" {
@@ -65,24 +62,13 @@ func (s *Sandbox) createAuthorizer(r *http.Request) (int, any, *apiError) {
 	return http.StatusCreated, &in, nil
 }
 
-func (s *Sandbox) getAuthorizers(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	return listPage(r, a.AuthorizerOrder, func(id string) any { return a.Authorizers[id] })
+func (s *Sandbox) getAuthorizers(c *call) (int, any, *apiError) {
+	a := c.api
+	return listPage(c, a.AuthorizerOrder, func(id string) any { return a.Authorizers[id] })
 }
 
-func (s *Sandbox) getAuthorizer(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	au, ok := a.Authorizers[r.PathValue("authorizerId")]
-	if !ok {
-		return 0, nil, notFound("Invalid Authorizer identifier specified")
-	}
-	return 200, au, nil
+func (s *Sandbox) getAuthorizer(c *call) (int, any, *apiError) {
+	return 200, c.authorizer, nil
 }
 
 // checkMethodAuthorizer applies AWS's rule for a method's authorizer: CUSTOM

@@ -133,10 +133,7 @@ func (dp *dataPlane) resolve(r *http.Request, apiID, stageName, rest string) (*d
 	rt := &dpRoute{apiName: awsfacts.MetricAPIName(a.Name, a.ID)}
 	// The stage serves its deployment's snapshot, not the live resources:
 	// changes to resources and methods take effect on a new deployment.
-	served := a
-	if d, ok := a.Deployments[st.DeploymentID]; ok && d.snap != nil {
-		served = d.snap
-	}
+	served, _ := a.deployed(st)
 	res, params := matchResource(served, rest)
 	if res == nil {
 		return rt, http.StatusForbidden
@@ -182,8 +179,8 @@ func (dp *dataPlane) resolve(r *http.Request, apiID, stageName, rest string) (*d
 	}
 	for _, pid := range s.state.planOrder {
 		p := s.state.plans[pid]
-		as := findAPIStage(p, apiID+":"+stageName)
-		if as == nil || !containsString(p.KeyOrder, key.ID) {
+		as := p.apiStage(apiID + ":" + stageName)
+		if as == nil || !p.hasKey(key.ID) {
 			continue
 		}
 		rt.keyOK, rt.planID, rt.keyID = true, p.ID, key.ID
@@ -202,15 +199,6 @@ func (dp *dataPlane) resolve(r *http.Request, apiID, stageName, rest string) (*d
 		break
 	}
 	return rt, 0
-}
-
-func containsString(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // matchResource finds the resource whose path template matches the request

@@ -24,7 +24,7 @@ type dpResult struct {
 	body    string
 }
 
-func call(t *testing.T, method, url, apiKey string) dpResult {
+func invoke(t *testing.T, method, url, apiKey string) dpResult {
 	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
@@ -74,20 +74,20 @@ func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 	p := createPetAPI(t, ag, "pets")
 	base := sb.InvokeURL(p.ID, "prod")
 
-	wantResult(t, call(t, "GET", sb.InvokeURL("nope", "prod")+"/pets", ""), 403, "Missing Authentication Token")
-	wantResult(t, call(t, "GET", sb.InvokeURL(p.ID, "nostage")+"/pets", ""), 403, "Missing Authentication Token")
-	wantResult(t, call(t, "POST", base+"/pets/7", ""), 403, "Missing Authentication Token") // only GET on /pets/{petId}
-	wantResult(t, call(t, "GET", base+"/", ""), 500, "Internal server error")               // no backend
+	wantResult(t, invoke(t, "GET", sb.InvokeURL("nope", "prod")+"/pets", ""), 403, "Missing Authentication Token")
+	wantResult(t, invoke(t, "GET", sb.InvokeURL(p.ID, "nostage")+"/pets", ""), 403, "Missing Authentication Token")
+	wantResult(t, invoke(t, "POST", base+"/pets/7", ""), 403, "Missing Authentication Token") // only GET on /pets/{petId}
+	wantResult(t, invoke(t, "GET", base+"/", ""), 500, "Internal server error")               // no backend
 
 	def, petBE, userBE := &okBackend{}, &okBackend{}, &okBackend{}
 	sb.SetBackend(p.ID, def)
 	sb.SetMethodBackend(p.ID, "GET", "/pets/{petId}", petBE)
 	sb.SetMethodBackend(p.ID, "GET", "/users/{userId}", userBE)
-	wantResult(t, call(t, "GET", base+"/", ""), 200, "")
-	wantResult(t, call(t, "GET", base+"/pets/7", ""), 200, "")
-	wantResult(t, call(t, "GET", base+"/users/42", ""), 200, "")
-	wantResult(t, call(t, "DELETE", base+"/a/b/c", ""), 200, "") // {proxy+} ANY
-	wantResult(t, call(t, "POST", base+"/pets", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets/7", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/users/42", ""), 200, "")
+	wantResult(t, invoke(t, "DELETE", base+"/a/b/c", ""), 200, "") // {proxy+} ANY
+	wantResult(t, invoke(t, "POST", base+"/pets", ""), 200, "")
 	if def.Calls() != 3 || petBE.Calls() != 1 || userBE.Calls() != 1 {
 		t.Fatalf("backend calls: default %d, pet %d, user %d", def.Calls(), petBE.Calls(), userBE.Calls())
 	}
@@ -96,12 +96,12 @@ func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 	}
 
 	// API keys on GET /pets.
-	wantResult(t, call(t, "GET", base+"/pets", ""), 403, "Forbidden")
-	wantResult(t, call(t, "GET", base+"/pets", "not-a-key-0123456789xyz"), 403, "Forbidden")
+	wantResult(t, invoke(t, "GET", base+"/pets", ""), 403, "Forbidden")
+	wantResult(t, invoke(t, "GET", base+"/pets", "not-a-key-0123456789xyz"), 403, "Forbidden")
 	loose := must[*apigateway.CreateApiKeyOutput](t)(ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("loose"), Enabled: true}))
-	wantResult(t, call(t, "GET", base+"/pets", *loose.Value), 403, "Forbidden") // in no plan
+	wantResult(t, invoke(t, "GET", base+"/pets", *loose.Value), 403, "Forbidden") // in no plan
 	value, _ := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{})
-	wantResult(t, call(t, "GET", base+"/pets", value), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets", value), 200, "")
 	keys := must[*apigateway.GetApiKeysOutput](t)(ag.GetApiKeys(ctx, &apigateway.GetApiKeysInput{IncludeValues: aws.Bool(true)}))
 	for _, k := range keys.Items {
 		if *k.Value == value {
@@ -109,7 +109,7 @@ func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 				PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/enabled", "false")}}))
 		}
 	}
-	wantResult(t, call(t, "GET", base+"/pets", value), 403, "Forbidden") // disabled
+	wantResult(t, invoke(t, "GET", base+"/pets", value), 403, "Forbidden") // disabled
 
 	// HTTP_PROXY integration when no handler is set.
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +123,7 @@ func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 	sb.SetMethodBackend(p.ID, "GET", "/users/{userId}", nil)
 	sb.SetBackend(p.ID, nil)
 	redeploy(t, ag, p.ID, "prod") // the integration is served from the next deployment on
-	got := call(t, "GET", base+"/users/42", "")
+	got := invoke(t, "GET", base+"/users/42", "")
 	if got.status != http.StatusTeapot || !strings.Contains(got.body, `"/u/42"`) {
 		t.Fatalf("HTTP_PROXY: %d %s", got.status, got.body)
 	}
@@ -161,7 +161,7 @@ func TestDataPlaneStageThrottling(t *testing.T) {
 
 	count := func(path string, n int) (ok, throttled int) {
 		for i := 0; i < n; i++ {
-			r := call(t, "GET", base+path, "")
+			r := invoke(t, "GET", base+path, "")
 			switch {
 			case r.status == 200:
 				ok++
@@ -238,7 +238,7 @@ func TestDataPlaneUsagePlanThrottleAndQuota(t *testing.T) {
 	statuses := func(method, key string, n int) map[string]int {
 		out := map[string]int{}
 		for i := 0; i < n; i++ {
-			r := call(t, method, base+"/pets", key)
+			r := invoke(t, method, base+"/pets", key)
 			out[r.message]++
 			if r.status == 200 {
 				out["ok"]++
@@ -272,11 +272,11 @@ func TestDataPlaneAccountThrottle(t *testing.T) {
 	p := createPetAPI(t, c.APIGateway, "pets")
 	sb.SetBackend(p.ID, &okBackend{})
 	base := sb.InvokeURL(p.ID, "prod")
-	wantResult(t, call(t, "GET", base+"/", ""), 200, "")
-	wantResult(t, call(t, "GET", base+"/pets/1", ""), 200, "")
-	wantResult(t, call(t, "GET", base+"/users/1", ""), 429, "Too Many Requests")
+	wantResult(t, invoke(t, "GET", base+"/", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets/1", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/users/1", ""), 429, "Too Many Requests")
 	clock.Advance(time.Second)
-	wantResult(t, call(t, "GET", base+"/users/1", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/users/1", ""), 200, "")
 }
 
 func sumSeries(t *testing.T, st *cw.Store, metric string, dims []cw.Dimension, start time.Time) float64 {
@@ -312,11 +312,11 @@ func TestDataPlaneMetrics(t *testing.T) {
 			patch(agtypes.OpReplace, "/~1pets~1{petId}/GET/throttling/rateLimit", "1"),
 		}}))
 	for i := 0; i < 5; i++ {
-		call(t, "GET", base+"/pets/1", "") // 2 ok, 3 throttled
+		invoke(t, "GET", base+"/pets/1", "") // 2 ok, 3 throttled
 	}
-	call(t, "GET", base+"/", "")        // ok
-	call(t, "GET", base+"/users/1", "") // 503
-	call(t, "GET", base+"/pets", "")    // 403, no key
+	invoke(t, "GET", base+"/", "")        // ok
+	invoke(t, "GET", base+"/users/1", "") // 503
+	invoke(t, "GET", base+"/pets", "")    // 403, no key
 
 	st := sb.Metrics()
 	stage := []cw.Dimension{{Name: "ApiName", Value: "pets"}, {Name: "Stage", Value: "prod"}}
@@ -354,7 +354,7 @@ func TestDataPlaneMetrics(t *testing.T) {
 	// Enabling */*/metrics/enabled adds detailed metrics for every method.
 	must[*apigateway.UpdateStageOutput](t)(ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("prod"),
 		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/*/*/metrics/enabled", "true")}}))
-	call(t, "GET", base+"/", "")
+	invoke(t, "GET", base+"/", "")
 	root := []cw.Dimension{{Name: "ApiName", Value: "pets"}, {Name: "Method", Value: "GET"}, {Name: "Resource", Value: "/"}, {Name: "Stage", Value: "prod"}}
 	if got := sumSeries(t, st, "Count", root, now); got != 1 {
 		t.Errorf("Count for / after */*/metrics/enabled = %v, want 1", got)
@@ -401,16 +401,16 @@ func TestUpdateMethodAPIKeyRequired(t *testing.T) {
 	p := createPetAPI(t, ag, "pets")
 	sb.SetBackend(p.ID, &okBackend{})
 	base := sb.InvokeURL(p.ID, "prod")
-	wantResult(t, call(t, "GET", base+"/pets/1", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets/1", ""), 200, "")
 	m, err := ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET"),
 		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/apiKeyRequired", "true")}})
 	if err != nil || !*m.ApiKeyRequired {
 		t.Fatalf("UpdateMethod: %+v %v", m, err)
 	}
 	// Not served until the API is deployed again.
-	wantResult(t, call(t, "GET", base+"/pets/1", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets/1", ""), 200, "")
 	redeploy(t, ag, p.ID, "prod")
-	wantResult(t, call(t, "GET", base+"/pets/1", ""), 403, "Forbidden")
+	wantResult(t, invoke(t, "GET", base+"/pets/1", ""), 403, "Forbidden")
 	_, err = ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET"),
 		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/authorizationType", "MAGIC")}})
 	wantAPIError(t, err, "BadRequestException")

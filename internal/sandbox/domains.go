@@ -61,8 +61,7 @@ func (d *domainName) view() map[string]any {
 	return out
 }
 
-func (s *Sandbox) createDomainName(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
+func (s *Sandbox) createDomainName(c *call) (int, any, *apiError) {
 	var in struct {
 		DomainName             string `json:"domainName"`
 		CertificateArn         string `json:"certificateArn"`
@@ -76,7 +75,7 @@ func (s *Sandbox) createDomainName(r *http.Request) (int, any, *apiError) {
 			TruststoreVersion string `json:"truststoreVersion"`
 		} `json:"mutualTlsAuthentication"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if in.DomainName == "" || !strings.Contains(in.DomainName, ".") {
@@ -120,76 +119,63 @@ func (s *Sandbox) createDomainName(r *http.Request) (int, any, *apiError) {
 	return http.StatusCreated, d.view(), nil
 }
 
-func (s *Sandbox) getDomainNames(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
-	return listPage(r, s.state.domainOrder, func(id string) any { return s.state.domains[id].view() })
+func (s *Sandbox) getDomainNames(c *call) (int, any, *apiError) {
+	return listPage(c, s.state.domainOrder, func(id string) any { return s.state.domains[id].view() })
 }
 
-func (s *Sandbox) lookupDomain(r *http.Request) (*domainName, *apiError) {
-	s.state.securityState.init()
-	d, ok := s.state.domains[r.PathValue("domainName")]
-	if !ok {
-		return nil, notFound("Invalid domain name identifier specified")
+func (s *Sandbox) getDomainName(c *call) (int, any, *apiError) {
+	return 200, c.domain.view(), nil
+}
+
+// applyPatch applies one UpdateDomainName operation: replace on
+// /securityPolicy and /mutualTlsAuthentication/truststoreUri (and
+// …/truststoreVersion).
+func (d *domainName) applyPatch(op patchOp) *apiError {
+	if op.Op != "replace" {
+		return badOp(op, "replace")
 	}
-	return d, nil
+	v := op.value()
+	switch op.Path {
+	case "/securityPolicy":
+		if !validSecurityPolicy(v) {
+			return badRequest("Invalid security policy %q. Valid values are TLS_1_0, TLS_1_2", v)
+		}
+		d.SecurityPolicy = v
+	case "/mutualTlsAuthentication/truststoreUri":
+		if d.EndpointTypes[0] != "REGIONAL" {
+			return badRequest("Mutual TLS is only supported for REGIONAL domain names")
+		}
+		if v != "" && !strings.HasPrefix(v, "s3://") {
+			return badRequest("Invalid truststore URI %q: must be an s3:// URI", v)
+		}
+		d.TruststoreURI = v
+	case "/mutualTlsAuthentication/truststoreVersion":
+		d.TruststoreVersion = v
+	default:
+		return badRequest("Invalid patch path %s", op.Path)
+	}
+	return nil
 }
 
-func (s *Sandbox) getDomainName(r *http.Request) (int, any, *apiError) {
-	d, e := s.lookupDomain(r)
+func (s *Sandbox) updateDomainName(c *call) (int, any, *apiError) {
+	ops, e := c.patch()
 	if e != nil {
 		return 0, nil, e
 	}
-	return 200, d.view(), nil
-}
-
-// updateDomainName supports replace on /securityPolicy and
-// /mutualTlsAuthentication/truststoreUri (and …/truststoreVersion).
-func (s *Sandbox) updateDomainName(r *http.Request) (int, any, *apiError) {
-	d, e := s.lookupDomain(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	ops, e := decodePatch(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	work := *d
+	work := *c.domain
 	for _, op := range ops {
-		if op.Op != "replace" {
-			return 0, nil, badOp(op, "replace")
-		}
-		v := op.value()
-		switch op.Path {
-		case "/securityPolicy":
-			if !validSecurityPolicy(v) {
-				return 0, nil, badRequest("Invalid security policy %q. Valid values are TLS_1_0, TLS_1_2", v)
-			}
-			work.SecurityPolicy = v
-		case "/mutualTlsAuthentication/truststoreUri":
-			if work.EndpointTypes[0] != "REGIONAL" {
-				return 0, nil, badRequest("Mutual TLS is only supported for REGIONAL domain names")
-			}
-			if v != "" && !strings.HasPrefix(v, "s3://") {
-				return 0, nil, badRequest("Invalid truststore URI %q: must be an s3:// URI", v)
-			}
-			work.TruststoreURI = v
-		case "/mutualTlsAuthentication/truststoreVersion":
-			work.TruststoreVersion = v
-		default:
-			return 0, nil, badRequest("Invalid patch path %s", op.Path)
+		if e := work.applyPatch(op); e != nil {
+			return 0, nil, e
 		}
 	}
-	*d = work
-	return 200, d.view(), nil
+	*c.domain = work
+	return 200, c.domain.view(), nil
 }
 
-func (s *Sandbox) createBasePathMapping(r *http.Request) (int, any, *apiError) {
-	d, e := s.lookupDomain(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) createBasePathMapping(c *call) (int, any, *apiError) {
+	d := c.domain
 	var in basePathMapping
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	a, ok := s.state.apis[in.RestAPIID]
@@ -213,24 +199,9 @@ func (s *Sandbox) createBasePathMapping(r *http.Request) (int, any, *apiError) {
 	return http.StatusCreated, in, nil
 }
 
-func (s *Sandbox) getBasePathMappings(r *http.Request) (int, any, *apiError) {
-	d, e := s.lookupDomain(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	idx := make([]int, len(d.Mappings))
-	for i := range idx {
-		idx[i] = i
-	}
-	page, next, e := paginate(r, idx)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, i := range page {
-		items = append(items, d.Mappings[i])
-	}
-	return 200, listOut(items, next), nil
+func (s *Sandbox) getBasePathMappings(c *call) (int, any, *apiError) {
+	d := c.domain
+	return listPage(c, d.Mappings, func(m basePathMapping) any { return m })
 }
 
 // clientCertificate is a certificate API Gateway presents to HTTP backends.
@@ -242,33 +213,26 @@ type clientCertificate struct {
 	Expires     epoch  `json:"expirationDate"`
 }
 
-func (s *Sandbox) generateClientCertificate(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
+func (s *Sandbox) generateClientCertificate(c *call) (int, any, *apiError) {
 	var in struct {
 		Description string `json:"description"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	now := s.opts.Now()
-	c := &clientCertificate{ID: newID(6), Description: in.Description,
+	cert := &clientCertificate{ID: newID(6), Description: in.Description,
 		PEM:     "-----BEGIN CERTIFICATE-----\nc2FuZGJveA==\n-----END CERTIFICATE-----",
 		Created: epoch(now), Expires: epoch(now.Add(365 * 24 * time.Hour))}
-	s.state.clientCerts[c.ID] = c
-	s.state.certOrder = append(s.state.certOrder, c.ID)
-	return http.StatusCreated, c, nil
+	s.state.clientCerts[cert.ID] = cert
+	s.state.certOrder = append(s.state.certOrder, cert.ID)
+	return http.StatusCreated, cert, nil
 }
 
-func (s *Sandbox) getClientCertificates(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
-	return listPage(r, s.state.certOrder, func(id string) any { return s.state.clientCerts[id] })
+func (s *Sandbox) getClientCertificates(c *call) (int, any, *apiError) {
+	return listPage(c, s.state.certOrder, func(id string) any { return s.state.clientCerts[id] })
 }
 
-func (s *Sandbox) getClientCertificate(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
-	c, ok := s.state.clientCerts[r.PathValue("clientCertificateId")]
-	if !ok {
-		return 0, nil, notFound("Invalid client certificate identifier specified")
-	}
-	return 200, c, nil
+func (s *Sandbox) getClientCertificate(c *call) (int, any, *apiError) {
+	return 200, c.cert, nil
 }

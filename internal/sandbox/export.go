@@ -20,80 +20,49 @@ import (
 // or apigateway), as of the stage's deployment (changes made since are not
 // exported). The stage's server URL is the sandbox's path-style invoke URL.
 // Only exportType oas30 is emulated.
-func (s *Sandbox) getExport(w http.ResponseWriter, r *http.Request) {
-	const op = "GetExport"
-	if e := s.countCall(op); e != nil {
-		s.logCall(op, e.Status, e.Type)
-		writeError(w, e)
-		return
-	}
-	s.mu.Lock()
-	doc, e := s.exportDoc(r)
-	s.mu.Unlock()
+func (s *Sandbox) getExport(c *call) (int, any, *apiError) {
+	doc, e := s.exportDoc(c)
 	if e != nil {
-		s.logCall(op, e.Status, e.Type+": "+e.Message)
-		writeError(w, e)
-		return
+		return 0, nil, e
 	}
 	var (
 		body []byte
 		err  error
 		ct   = "application/json"
+		ext  = ".json"
 	)
 	// aws-sdk-go-v2 replaces any Accepts with "Accept: application/json"
 	// (service/apigateway/internal/customizations/accept_header.go): YAML
 	// comes only to other clients (the AWS CLI, curl).
-	switch accept := strings.Join(r.Header.Values("Accept"), ","); {
+	switch accept := strings.Join(c.Header.Values("Accept"), ","); {
 	case strings.Contains(accept, "yaml"):
-		ct = "application/yaml"
+		ct, ext = "application/yaml", ".yaml"
 		body, err = yaml.Marshal(doc)
 	case accept == "" || strings.Contains(accept, "json") || strings.Contains(accept, "*/*"):
 		body, err = json.MarshalIndent(doc, "", "  ")
 	default:
-		e := &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "Invalid accept type " + accept + ": use application/json or application/yaml"}
-		s.logCall(op, e.Status, e.Type)
-		writeError(w, e)
-		return
+		return 0, nil, badRequest("Invalid accept type %s: use application/json or application/yaml", accept)
 	}
 	if err != nil {
-		writeError(w, &apiError{Status: 500, Type: "InternalFailure", Message: err.Error()})
-		return
+		return 0, nil, &apiError{Status: 500, Type: "InternalFailure", Message: err.Error()}
 	}
-	s.logCall(op, http.StatusOK, "")
-	ext := ".json"
-	if ct == "application/yaml" {
-		ext = ".yaml"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+r.PathValue("restApiId")+"-"+r.PathValue("stageName")+"-oas30"+ext+`"`)
-	w.Header().Set("x-amzn-RequestId", newRequestID())
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	return http.StatusOK, &document{contentType: ct, filename: c.api.ID + "-" + c.stage.Name + "-oas30" + ext, body: body}, nil
 }
 
 var exportPathParam = regexp.MustCompile(`\{([^{}]+?)\+?\}`)
 
-func (s *Sandbox) exportDoc(r *http.Request) (map[string]any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return nil, e
-	}
-	st, e := lookupStage(a, r.PathValue("stageName"))
-	if e != nil {
-		return nil, e
-	}
-	if t := r.PathValue("exportType"); t != "oas30" {
+func (s *Sandbox) exportDoc(c *call) (map[string]any, *apiError) {
+	st := c.stage
+	if t := c.PathValue("exportType"); t != "oas30" {
 		return nil, badRequest("Invalid export type %q: the sandbox emulates oas30 only", t)
 	}
-	ext := strings.Join(r.URL.Query()["extensions"], ",")
+	ext := strings.Join(c.URL.Query()["extensions"], ",")
 	integrations := strings.Contains(ext, "integrations") || strings.Contains(ext, "apigateway")
 	version := st.Created
 	// The export is of the deployed API: the stage's deployment snapshot.
-	if d, ok := a.Deployments[st.DeploymentID]; ok {
+	a, d := c.api.deployed(st)
+	if d != nil {
 		version = time.Time(d.Created)
-		if d.snap != nil {
-			a = d.snap
-		}
 	}
 	models := map[string]bool{"Empty": true}
 	apiKey := false
@@ -177,7 +146,7 @@ func (s *Sandbox) exportDoc(r *http.Request) (map[string]any, *apiError) {
 	}
 	base := s.URL()
 	if base == "" {
-		base = "http://" + r.Host
+		base = "http://" + c.Host
 	}
 	return map[string]any{
 		"openapi": "3.0.1",

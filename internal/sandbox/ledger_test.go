@@ -33,7 +33,7 @@ func statuses(t *testing.T, url, key string, n int) map[int]int {
 	t.Helper()
 	got := map[int]int{}
 	for i := 0; i < n; i++ {
-		got[call(t, "GET", url, key).status]++
+		got[invoke(t, "GET", url, key).status]++
 	}
 	return got
 }
@@ -93,12 +93,12 @@ func TestLedgerThrottleOrder(t *testing.T) {
 		patch(agtypes.OpReplace, "/~1pets/GET/throttling/burstLimit", "2"))
 	keyA, _ := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{Name: aws.String("a"), Throttle: &agtypes.ThrottleSettings{RateLimit: 1, BurstLimit: 1}})
 	keyB, _ := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{Name: aws.String("b"), Throttle: &agtypes.ThrottleSettings{RateLimit: 100, BurstLimit: 100}})
-	wantResult(t, call(t, "GET", base+"/pets", keyA), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets", keyA), 200, "")
 	// Rejected by A's plan throttle, which comes first: no stage token spent.
-	wantResult(t, call(t, "GET", base+"/pets", keyA), 429, "Too Many Requests")
+	wantResult(t, invoke(t, "GET", base+"/pets", keyA), 429, "Too Many Requests")
 	// So the stage bucket still has one token for B, then none.
-	wantResult(t, call(t, "GET", base+"/pets", keyB), 200, "")
-	wantResult(t, call(t, "GET", base+"/pets", keyB), 429, "Too Many Requests")
+	wantResult(t, invoke(t, "GET", base+"/pets", keyB), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets", keyB), 429, "Too Many Requests")
 }
 
 func TestLedgerThrottleTokenBucket(t *testing.T) {
@@ -272,22 +272,22 @@ func TestLedgerDeploymentSnapshot(t *testing.T) {
 	// A new method is not served before a deployment ...
 	must[*apigateway.PutMethodOutput](t)(ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID),
 		HttpMethod: aws.String("DELETE"), AuthorizationType: aws.String("NONE")}))
-	wantResult(t, call(t, "DELETE", base+"/pets/1", ""), 403, "Missing Authentication Token")
+	wantResult(t, invoke(t, "DELETE", base+"/pets/1", ""), 403, "Missing Authentication Token")
 	// ... nor is a change to apiKeyRequired ...
 	must[*apigateway.UpdateMethodOutput](t)(ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetsID),
 		HttpMethod: aws.String("GET"), PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/apiKeyRequired", "false")}}))
-	wantResult(t, call(t, "GET", base+"/pets", ""), 403, "Forbidden")
+	wantResult(t, invoke(t, "GET", base+"/pets", ""), 403, "Forbidden")
 	// ... and a deleted method is still served.
 	must[*apigateway.DeleteMethodOutput](t)(ag.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.UserID), HttpMethod: aws.String("GET")}))
-	wantResult(t, call(t, "GET", base+"/users/1", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/users/1", ""), 200, "")
 	redeploy(t, ag, p.ID, "prod")
-	wantResult(t, call(t, "DELETE", base+"/pets/1", ""), 200, "")
-	wantResult(t, call(t, "GET", base+"/pets", ""), 200, "")
-	wantResult(t, call(t, "GET", base+"/users/1", ""), 403, "Missing Authentication Token")
+	wantResult(t, invoke(t, "DELETE", base+"/pets/1", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/users/1", ""), 403, "Missing Authentication Token")
 	// A stage pointed back at the old deployment serves the old definition.
 	deps := must[*apigateway.GetDeploymentsOutput](t)(ag.GetDeployments(ctx, &apigateway.GetDeploymentsInput{RestApiId: aws.String(p.ID)}))
 	updateStage(t, ag, p.ID, patch(agtypes.OpReplace, "/deploymentId", aws.ToString(deps.Items[0].Id)))
-	wantResult(t, call(t, "DELETE", base+"/pets/1", ""), 403, "Missing Authentication Token")
+	wantResult(t, invoke(t, "DELETE", base+"/pets/1", ""), 403, "Missing Authentication Token")
 }
 
 func TestLedgerDeploymentAPISummary(t *testing.T) {
@@ -364,7 +364,7 @@ func TestLedgerDeploymentSnapshotAWSCLI(t *testing.T) {
 	base := sb.InvokeURL(p.ID, "prod")
 	run(nil, "apigateway", "update-method", "--rest-api-id", p.ID, "--resource-id", p.PetsID, "--http-method", "GET",
 		"--patch-operations", "op=replace,path=/apiKeyRequired,value=false")
-	wantResult(t, call(t, "GET", base+"/pets", ""), 403, "Forbidden")
+	wantResult(t, invoke(t, "GET", base+"/pets", ""), 403, "Forbidden")
 	st := must[*apigateway.GetStageOutput](t)(c.APIGateway.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("prod")}))
 	var dep struct {
 		APISummary map[string]map[string]struct {
@@ -376,7 +376,7 @@ func TestLedgerDeploymentSnapshotAWSCLI(t *testing.T) {
 		t.Fatalf("apiSummary of the served deployment: %+v", dep.APISummary)
 	}
 	run(nil, "apigateway", "create-deployment", "--rest-api-id", p.ID, "--stage-name", "prod")
-	wantResult(t, call(t, "GET", base+"/pets", ""), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets", ""), 200, "")
 }
 
 func cwDims(ds []cw.Dimension) string {
@@ -400,12 +400,12 @@ func TestLedgerMetricDimensionsREST(t *testing.T) {
 	p := createPetAPI(t, c.APIGateway, "pets")
 	sb.SetBackend(p.ID, &okBackend{})
 	base := sb.InvokeURL(p.ID, "prod")
-	call(t, "GET", base+"/pets/1", "")
+	invoke(t, "GET", base+"/pets/1", "")
 	if got := listedDims(sb, "Count"); len(got) != 1 || !got["ApiName=pets,Stage=prod"] {
 		t.Fatalf("without detailed metrics: %v", got)
 	}
 	updateStage(t, c.APIGateway, p.ID, patch(agtypes.OpReplace, "/*/*/metrics/enabled", "true"))
-	call(t, "GET", base+"/pets/1", "")
+	invoke(t, "GET", base+"/pets/1", "")
 	if got := listedDims(sb, "Count"); len(got) != 2 || !got["ApiName=pets,Method=GET,Resource=/pets/{petId},Stage=prod"] {
 		t.Fatalf("with detailed metrics: %v", got)
 	}
@@ -421,7 +421,7 @@ func TestLedgerMetricApiNameASCII(t *testing.T) {
 			HttpMethod: aws.String("GET"), AuthorizationType: aws.String("NONE")}))
 		redeploy(t, ag, *api.Id, "prod")
 		sb.SetBackend(*api.Id, &okBackend{})
-		call(t, "GET", sb.InvokeURL(*api.Id, "prod")+"/", "")
+		invoke(t, "GET", sb.InvokeURL(*api.Id, "prod")+"/", "")
 		want := "caf-api"
 		if name == "宠物" {
 			want = *api.Id
@@ -441,7 +441,7 @@ func TestLedgerMetricDimensionsHTTP(t *testing.T) {
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		DefaultRouteSettings: &v2types.RouteSettings{DetailedMetricsEnabled: aws.Bool(true)}}))
 	sb.SetBackend(*api.ApiId, &okBackend{})
-	call(t, "GET", sb.InvokeURL(*api.ApiId, "prod")+"/items", "")
+	invoke(t, "GET", sb.InvokeURL(*api.ApiId, "prod")+"/items", "")
 	got := listedDims(sb, "Count")
 	if len(got) != 2 || !got["ApiId="+*api.ApiId+",Stage=prod"] || !got["ApiId="+*api.ApiId+",Route=GET /items,Stage=prod"] {
 		t.Fatalf("HTTP API dimensions: %v", got)
@@ -564,7 +564,7 @@ func TestLedgerHTTPAPIRouteThrottleKeys(t *testing.T) {
 	}
 	got := map[int]int{}
 	for i := 0; i < 6; i++ {
-		got[call(t, "POST", base+"/items", "").status]++
+		got[invoke(t, "POST", base+"/items", "").status]++
 	}
 	if got[200] != 5 || got[429] != 1 {
 		t.Fatalf("POST /items with default burst 5: %v", got)
@@ -578,17 +578,17 @@ func TestLedgerDataPlaneErrors(t *testing.T) {
 	p := createPetAPI(t, ag, "pets")
 	sb.SetBackend(p.ID, &okBackend{})
 	base := sb.InvokeURL(p.ID, "prod")
-	wantResult(t, call(t, "DELETE", base+"/pets/1", ""), 403, "Missing Authentication Token")
-	wantResult(t, call(t, "GET", base+"/pets", ""), 403, "Forbidden")
+	wantResult(t, invoke(t, "DELETE", base+"/pets/1", ""), 403, "Missing Authentication Token")
+	wantResult(t, invoke(t, "GET", base+"/pets", ""), 403, "Forbidden")
 	// A key that exists but is in no plan of the stage is refused too.
 	k := must[*apigateway.CreateApiKeyOutput](t)(ag.CreateApiKey(context.Background(), &apigateway.CreateApiKeyInput{Name: aws.String("loose"), Enabled: true}))
-	wantResult(t, call(t, "GET", base+"/pets", *k.Value), 403, "Forbidden")
+	wantResult(t, invoke(t, "GET", base+"/pets", *k.Value), 403, "Forbidden")
 	key, _ := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{Throttle: &agtypes.ThrottleSettings{RateLimit: 1, BurstLimit: 1},
 		Quota: &agtypes.QuotaSettings{Limit: 1, Period: agtypes.QuotaPeriodTypeDay}})
-	wantResult(t, call(t, "GET", base+"/pets", key), 200, "")
-	wantResult(t, call(t, "GET", base+"/pets", key), 429, "Too Many Requests")
+	wantResult(t, invoke(t, "GET", base+"/pets", key), 200, "")
+	wantResult(t, invoke(t, "GET", base+"/pets", key), 429, "Too Many Requests")
 	clock.Advance(2 * time.Second)
-	wantResult(t, call(t, "GET", base+"/pets", key), 429, "Limit Exceeded")
+	wantResult(t, invoke(t, "GET", base+"/pets", key), 429, "Limit Exceeded")
 }
 
 func TestLedgerPagination(t *testing.T) {

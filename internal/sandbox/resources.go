@@ -6,7 +6,9 @@ import (
 	"strings"
 )
 
-func resourceView(res *resource, embedMethods bool) map[string]any {
+// view is the resource as GetResource answers it; embedMethods (the
+// embed=methods query) shows each method whole instead of as {}.
+func (res *resource) view(embedMethods bool) map[string]any {
 	out := map[string]any{"id": res.ID, "path": res.Path}
 	if res.ParentID != "" {
 		out["parentId"] = res.ParentID
@@ -26,61 +28,29 @@ func resourceView(res *resource, embedMethods bool) map[string]any {
 	return out
 }
 
-func (s *Sandbox) getResources(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
+// resourceByPath finds a resource by its path template ("/pets/{petId}").
+func (a *restAPI) resourceByPath(path string) *resource {
+	for _, id := range a.ResourceOrder {
+		if a.Resources[id].Path == path {
+			return a.Resources[id]
+		}
 	}
-	embed := slices.Contains(r.URL.Query()["embed"], "methods")
-	return listPage(r, a.ResourceOrder, func(id string) any { return resourceView(a.Resources[id], embed) })
-}
-
-func lookupResource(a *restAPI, id string) (*resource, *apiError) {
-	res, ok := a.Resources[id]
-	if !ok {
-		return nil, notFound("Invalid Resource identifier specified")
-	}
-	return res, nil
-}
-
-func (s *Sandbox) getResource(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	res, e := lookupResource(a, r.PathValue("resourceId"))
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, resourceView(res, slices.Contains(r.URL.Query()["embed"], "methods")), nil
+	return nil
 }
 
 func isVariablePart(p string) bool { return strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") }
 
-func (s *Sandbox) createResource(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	parent, e := lookupResource(a, r.PathValue("parentId"))
-	if e != nil {
-		return 0, nil, e
-	}
-	var in struct {
-		PathPart string `json:"pathPart"`
-	}
-	if e := decodeBody(r, &in); e != nil {
-		return 0, nil, e
-	}
-	p := in.PathPart
+// addResource creates the child p of parent, with AWS's rules for path
+// parts and siblings.
+func (a *restAPI) addResource(parent *resource, p string) (*resource, *apiError) {
 	if p == "" || strings.Contains(p, "/") {
-		return 0, nil, badRequest("Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace")
+		return nil, badRequest("Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace")
 	}
 	if isVariablePart(p) && (len(p) < 3 || strings.Contains(p[1:len(p)-1], "{") || strings.Contains(p[1:len(p)-1], "}")) {
-		return 0, nil, badRequest("Invalid path part %q", p)
+		return nil, badRequest("Invalid path part %q", p)
 	}
 	if strings.HasSuffix(parent.PathPart, "+}") {
-		return 0, nil, badRequest("Cannot create a child of a resource with a greedy path variable: %s", parent.Path)
+		return nil, badRequest("Cannot create a child of a resource with a greedy path variable: %s", parent.Path)
 	}
 	for _, id := range a.ResourceOrder {
 		sib := a.Resources[id]
@@ -88,10 +58,10 @@ func (s *Sandbox) createResource(r *http.Request) (int, any, *apiError) {
 			continue
 		}
 		if sib.PathPart == p {
-			return 0, nil, conflict("Another resource with the same parent already has this name: %s", p)
+			return nil, conflict("Another resource with the same parent already has this name: %s", p)
 		}
 		if isVariablePart(sib.PathPart) && isVariablePart(p) {
-			return 0, nil, badRequest("A sibling (%s) of this resource already has a variable path part -- only one is allowed", sib.PathPart)
+			return nil, badRequest("A sibling (%s) of this resource already has a variable path part -- only one is allowed", sib.PathPart)
 		}
 	}
 	path := parent.Path + "/" + p
@@ -101,22 +71,14 @@ func (s *Sandbox) createResource(r *http.Request) (int, any, *apiError) {
 	res := &resource{ID: newID(10), ParentID: parent.ID, PathPart: p, Path: path, Methods: map[string]*method{}}
 	a.Resources[res.ID] = res
 	a.ResourceOrder = append(a.ResourceOrder, res.ID)
-	return http.StatusCreated, resourceView(res, false), nil
+	return res, nil
 }
 
-func (s *Sandbox) deleteResource(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	res, e := lookupResource(a, r.PathValue("resourceId"))
-	if e != nil {
-		return 0, nil, e
-	}
+// deleteResource deletes res and the subtree below it.
+func (a *restAPI) deleteResource(res *resource) *apiError {
 	if res.ID == a.RootID {
-		return 0, nil, badRequest("Cannot delete the root resource")
+		return badRequest("Cannot delete the root resource")
 	}
-	// Delete the subtree.
 	doomed := map[string]bool{res.ID: true}
 	for changed := true; changed; {
 		changed = false
@@ -136,41 +98,82 @@ func (s *Sandbox) deleteResource(r *http.Request) (int, any, *apiError) {
 		}
 	}
 	a.ResourceOrder = keep
+	return nil
+}
+
+func embedMethods(c *call) bool { return slices.Contains(c.URL.Query()["embed"], "methods") }
+
+func (s *Sandbox) getResources(c *call) (int, any, *apiError) {
+	a, embed := c.api, embedMethods(c)
+	return listPage(c, a.ResourceOrder, func(id string) any { return a.Resources[id].view(embed) })
+}
+
+func (s *Sandbox) getResource(c *call) (int, any, *apiError) {
+	return 200, c.resource.view(embedMethods(c)), nil
+}
+
+func (s *Sandbox) createResource(c *call) (int, any, *apiError) {
+	var in struct {
+		PathPart string `json:"pathPart"`
+	}
+	if e := c.decode(&in); e != nil {
+		return 0, nil, e
+	}
+	res, e := c.api.addResource(c.resource, in.PathPart)
+	if e != nil {
+		return 0, nil, e
+	}
+	return http.StatusCreated, res.view(false), nil
+}
+
+func (s *Sandbox) deleteResource(c *call) (int, any, *apiError) {
+	if e := c.api.deleteResource(c.resource); e != nil {
+		return 0, nil, e
+	}
 	return http.StatusAccepted, nil, nil
 }
 
 var validMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
 
-func (s *Sandbox) lookupMethod(r *http.Request) (*restAPI, *resource, *method, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return nil, nil, nil, e
+func validAuthorizationType(t string) bool {
+	switch t {
+	case "NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS":
+		return true
 	}
-	res, e := lookupResource(a, r.PathValue("resourceId"))
-	if e != nil {
-		return nil, nil, nil, e
-	}
-	m, ok := res.Methods[strings.ToUpper(r.PathValue("httpMethod"))]
-	if !ok {
-		return nil, nil, nil, notFound("Invalid Method identifier specified")
-	}
-	return a, res, m, nil
+	return false
 }
 
-func (s *Sandbox) putMethod(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
+// applyPatch applies one UpdateMethod operation (replace only).
+func (m *method) applyPatch(op patchOp) *apiError {
+	if op.Op != "replace" {
+		return badOp(op, "replace")
 	}
-	res, e := lookupResource(a, r.PathValue("resourceId"))
-	if e != nil {
-		return 0, nil, e
+	v := op.value()
+	var e *apiError
+	switch op.Path {
+	case "/apiKeyRequired":
+		m.APIKeyRequired, e = parseBool(v)
+	case "/authorizationType":
+		if !validAuthorizationType(v) {
+			return badRequest("Invalid authorization type %q. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS", v)
+		}
+		m.AuthorizationType = v
+	case "/authorizerId":
+		m.AuthorizerID = v
+	case "/operationName":
+		m.OperationName = v
+	default:
+		e = badRequest("Invalid patch path %s", op.Path)
 	}
-	hm := strings.ToUpper(r.PathValue("httpMethod"))
+	return e
+}
+
+func (s *Sandbox) putMethod(c *call) (int, any, *apiError) {
+	hm := c.httpMethod
 	if !slices.Contains(validMethods, hm) {
 		return 0, nil, badRequest("Invalid HttpMethod specified. Valid options are %s", strings.Join(validMethods, ","))
 	}
-	if _, ok := res.Methods[hm]; ok {
+	if _, ok := c.resource.Methods[hm]; ok {
 		return 0, nil, conflict("Method already exists for this resource")
 	}
 	var in struct {
@@ -182,108 +185,67 @@ func (s *Sandbox) putMethod(r *http.Request) (int, any, *apiError) {
 		RequestModels       map[string]string `json:"requestModels"`
 		AuthorizationScopes []string          `json:"authorizationScopes"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
-	switch in.AuthorizationType {
-	case "NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS":
-	case "":
+	switch {
+	case in.AuthorizationType == "":
 		return 0, nil, badRequest("Invalid authorization type specified: authorizationType is required")
-	default:
+	case !validAuthorizationType(in.AuthorizationType):
 		return 0, nil, badRequest("Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS")
 	}
 	m := &method{HTTPMethod: hm, AuthorizationType: in.AuthorizationType, AuthorizerID: in.AuthorizerID,
 		APIKeyRequired: in.APIKeyRequired, OperationName: in.OperationName, RequestParameters: in.RequestParameters,
 		RequestModels: in.RequestModels, AuthorizationScopes: in.AuthorizationScopes}
-	if e := checkMethodAuthorizer(a, m); e != nil {
+	if e := checkMethodAuthorizer(c.api, m); e != nil {
 		return 0, nil, e
 	}
-	res.Methods[hm] = m
+	c.resource.Methods[hm] = m
 	return http.StatusCreated, m, nil
 }
 
-func (s *Sandbox) getMethod(r *http.Request) (int, any, *apiError) {
-	_, _, m, e := s.lookupMethod(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, m, nil
+func (s *Sandbox) getMethod(c *call) (int, any, *apiError) {
+	return 200, c.method, nil
 }
 
-func (s *Sandbox) updateMethod(r *http.Request) (int, any, *apiError) {
-	a, _, m, e := s.lookupMethod(r)
+func (s *Sandbox) updateMethod(c *call) (int, any, *apiError) {
+	ops, e := c.patch()
 	if e != nil {
 		return 0, nil, e
 	}
-	ops, e := decodePatch(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	work := *m
+	work := *c.method
 	for _, op := range ops {
-		if op.Op != "replace" {
-			return 0, nil, badOp(op, "replace")
-		}
-		v := op.value()
-		switch op.Path {
-		case "/apiKeyRequired":
-			work.APIKeyRequired, e = parseBool(v)
-		case "/authorizationType":
-			switch v {
-			case "NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS":
-				work.AuthorizationType = v
-			default:
-				e = badRequest("Invalid authorization type %q. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS", v)
-			}
-		case "/authorizerId":
-			work.AuthorizerID = v
-		case "/operationName":
-			work.OperationName = v
-		default:
-			e = badRequest("Invalid patch path %s", op.Path)
-		}
-		if e != nil {
+		if e := work.applyPatch(op); e != nil {
 			return 0, nil, e
 		}
 	}
-	if e := checkMethodAuthorizer(a, &work); e != nil {
+	if e := checkMethodAuthorizer(c.api, &work); e != nil {
 		return 0, nil, e
 	}
-	*m = work
-	return 200, m, nil
+	*c.method = work
+	return 200, c.method, nil
 }
 
-func (s *Sandbox) deleteMethod(r *http.Request) (int, any, *apiError) {
-	_, res, m, e := s.lookupMethod(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	delete(res.Methods, m.HTTPMethod)
+func (s *Sandbox) deleteMethod(c *call) (int, any, *apiError) {
+	delete(c.resource.Methods, c.method.HTTPMethod)
 	return http.StatusNoContent, nil, nil
 }
 
-func (s *Sandbox) putIntegration(r *http.Request) (int, any, *apiError) {
-	_, _, m, e := s.lookupMethod(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	var in integration
-	if e := decodeBody(r, &in); e != nil {
-		return 0, nil, e
-	}
+// complete checks a PutIntegration input and fills in AWS's defaults.
+func (in *integration) complete() *apiError {
 	switch in.Type {
 	case "HTTP", "HTTP_PROXY":
 		if in.URI == "" {
-			return 0, nil, badRequest("Invalid integration URI: uri is required for %s integrations", in.Type)
+			return badRequest("Invalid integration URI: uri is required for %s integrations", in.Type)
 		}
 		if in.HTTPMethod == "" {
-			return 0, nil, badRequest("Enumeration value for HttpMethod must be non-empty: httpMethod is required for %s integrations", in.Type)
+			return badRequest("Enumeration value for HttpMethod must be non-empty: httpMethod is required for %s integrations", in.Type)
 		}
 	case "MOCK", "AWS", "AWS_PROXY":
 	case "":
-		return 0, nil, badRequest("Invalid integration type: type is required")
+		return badRequest("Invalid integration type: type is required")
 	default:
-		return 0, nil, badRequest("Invalid integration type %q: valid options are HTTP,HTTP_PROXY,AWS,AWS_PROXY,MOCK", in.Type)
+		return badRequest("Invalid integration type %q: valid options are HTTP,HTTP_PROXY,AWS,AWS_PROXY,MOCK", in.Type)
 	}
 	if in.TimeoutInMillis == 0 {
 		in.TimeoutInMillis = 29000
@@ -297,17 +259,24 @@ func (s *Sandbox) putIntegration(r *http.Request) (int, any, *apiError) {
 	if in.CacheKeyParameters == nil {
 		in.CacheKeyParameters = []string{}
 	}
-	m.Integration = &in
-	return http.StatusCreated, m.Integration, nil
+	return nil
 }
 
-func (s *Sandbox) getIntegration(r *http.Request) (int, any, *apiError) {
-	_, _, m, e := s.lookupMethod(r)
-	if e != nil {
+func (s *Sandbox) putIntegration(c *call) (int, any, *apiError) {
+	var in integration
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
-	if m.Integration == nil {
+	if e := in.complete(); e != nil {
+		return 0, nil, e
+	}
+	c.method.Integration = &in
+	return http.StatusCreated, c.method.Integration, nil
+}
+
+func (s *Sandbox) getIntegration(c *call) (int, any, *apiError) {
+	if c.method.Integration == nil {
 		return 0, nil, notFound("No integration defined for method")
 	}
-	return 200, m.Integration, nil
+	return 200, c.method.Integration, nil
 }

@@ -1,12 +1,14 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/apictl/apictl/internal/awsfacts"
 )
 
-func (s *Sandbox) restAPIView(a *restAPI) map[string]any {
+// view is the REST API as GetRestApi answers it.
+func (a *restAPI) view() map[string]any {
 	out := map[string]any{
 		"id":                        a.ID,
 		"name":                      a.Name,
@@ -26,7 +28,33 @@ func (s *Sandbox) restAPIView(a *restAPI) map[string]any {
 	return out
 }
 
-func (s *Sandbox) createRestAPI(r *http.Request) (int, any, *apiError) {
+// applyPatch applies one UpdateRestApi operation: replace on /policy, /name
+// and /description.
+func (a *restAPI) applyPatch(op patchOp) *apiError {
+	if op.Op != "replace" {
+		return badOp(op, "replace")
+	}
+	switch op.Path {
+	case "/policy":
+		p := op.value()
+		if p != "" && !json.Valid([]byte(p)) {
+			return badRequest("Invalid policy document. Please check the policy syntax and try again.")
+		}
+		a.Policy = p
+	case "/name":
+		if op.value() == "" {
+			return badRequest("Invalid REST API name specified: name must not be blank")
+		}
+		a.Name = op.value()
+	case "/description":
+		a.Description = op.value()
+	default:
+		return badRequest("Invalid patch path %s", op.Path)
+	}
+	return nil
+}
+
+func (s *Sandbox) createRestAPI(c *call) (int, any, *apiError) {
 	var in struct {
 		Name                  string            `json:"name"`
 		Description           string            `json:"description"`
@@ -36,7 +64,7 @@ func (s *Sandbox) createRestAPI(r *http.Request) (int, any, *apiError) {
 			Types []string `json:"types"`
 		} `json:"endpointConfiguration"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if in.Name == "" {
@@ -59,48 +87,43 @@ func (s *Sandbox) createRestAPI(r *http.Request) (int, any, *apiError) {
 	a.ResourceOrder = append(a.ResourceOrder, root.ID)
 	s.state.apis[a.ID] = a
 	s.state.apiOrder = append(s.state.apiOrder, a.ID)
-	return http.StatusCreated, s.restAPIView(a), nil
+	return http.StatusCreated, a.view(), nil
 }
 
-func (s *Sandbox) getRestAPIs(r *http.Request) (int, any, *apiError) {
-	return listPage(r, s.state.apiOrder, func(id string) any { return s.restAPIView(s.state.apis[id]) })
+func (s *Sandbox) getRestAPIs(c *call) (int, any, *apiError) {
+	return listPage(c, s.state.apiOrder, func(id string) any { return s.state.apis[id].view() })
 }
 
-func (s *Sandbox) lookupAPI(r *http.Request) (*restAPI, *apiError) {
-	id := r.PathValue("restApiId")
-	a, ok := s.state.apis[id]
-	if !ok {
-		return nil, notFound("Invalid API identifier specified %s:%s", s.opts.AccountID, id)
-	}
-	return a, nil
+func (s *Sandbox) getRestAPI(c *call) (int, any, *apiError) {
+	return 200, c.api.view(), nil
 }
 
-func (s *Sandbox) getRestAPI(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
+func (s *Sandbox) updateRestAPI(c *call) (int, any, *apiError) {
+	ops, e := c.patch()
 	if e != nil {
 		return 0, nil, e
 	}
-	return 200, s.restAPIView(a), nil
-}
-
-func (s *Sandbox) deleteRestAPI(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	for _, p := range s.state.plans {
-		for _, as := range p.APIStages {
-			if as.APIID == a.ID {
-				return 0, nil, badRequest("Active stages pointing to this REST API are associated with usage plan %s; remove them from the usage plan first", p.ID)
-			}
+	work := *c.api
+	for _, op := range ops {
+		if e := work.applyPatch(op); e != nil {
+			return 0, nil, e
 		}
+	}
+	*c.api = work
+	return 200, c.api.view(), nil
+}
+
+func (s *Sandbox) deleteRestAPI(c *call) (int, any, *apiError) {
+	a := c.api
+	if p := s.state.planUsing(a.ID, ""); p != nil {
+		return 0, nil, badRequest("Active stages pointing to this REST API are associated with usage plan %s; remove them from the usage plan first", p.ID)
 	}
 	delete(s.state.apis, a.ID)
 	s.state.apiOrder = removeString(s.state.apiOrder, a.ID)
 	return http.StatusAccepted, nil, nil
 }
 
-func (s *Sandbox) getAccount(r *http.Request) (int, any, *apiError) {
+func (s *Sandbox) getAccount(*call) (int, any, *apiError) {
 	out := map[string]any{"features": []string{"UsagePlans"}, "apiKeyVersion": "4"}
 	if t := s.opts.AccountThrottle; t != nil {
 		out["throttleSettings"] = throttleSettings{BurstLimit: t.Burst, RateLimit: t.Rate}

@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 )
@@ -22,14 +20,6 @@ type securityState struct {
 	certOrder    []string
 	webACLs      map[string]*webACL // by ARN
 	webACLsOrder []string
-}
-
-func (s *securityState) init() {
-	if s.domains == nil {
-		s.domains = map[string]*domainName{}
-		s.clientCerts = map[string]*clientCertificate{}
-		s.webACLs = map[string]*webACL{}
-	}
 }
 
 // restAPISecurity is the REST API's resource policy and its authorizers.
@@ -128,8 +118,6 @@ func (st *stageSecurity) applyPatch(op patchOp) *apiError {
 }
 
 func (s *Sandbox) securityRoutes(h func(pattern, op string, fn opFunc)) {
-	h("PATCH /restapis/{restApiId}", "UpdateRestApi", s.updateRestAPI)
-
 	h("POST /restapis/{restApiId}/authorizers", "CreateAuthorizer", s.createAuthorizer)
 	h("GET /restapis/{restApiId}/authorizers", "GetAuthorizers", s.getAuthorizers)
 	h("GET /restapis/{restApiId}/authorizers/{authorizerId}", "GetAuthorizer", s.getAuthorizer)
@@ -144,43 +132,6 @@ func (s *Sandbox) securityRoutes(h func(pattern, op string, fn opFunc)) {
 	h("POST /clientcertificates", "GenerateClientCertificate", s.generateClientCertificate)
 	h("GET /clientcertificates", "GetClientCertificates", s.getClientCertificates)
 	h("GET /clientcertificates/{clientCertificateId}", "GetClientCertificate", s.getClientCertificate)
-}
-
-// updateRestAPI supports replace on /policy, /name and /description.
-func (s *Sandbox) updateRestAPI(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	ops, e := decodePatch(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	work := *a
-	for _, op := range ops {
-		if op.Op != "replace" {
-			return 0, nil, badOp(op, "replace")
-		}
-		switch op.Path {
-		case "/policy":
-			p := op.value()
-			if p != "" && !json.Valid([]byte(p)) {
-				return 0, nil, badRequest("Invalid policy document. Please check the policy syntax and try again.")
-			}
-			work.Policy = p
-		case "/name":
-			if op.value() == "" {
-				return 0, nil, badRequest("Invalid REST API name specified: name must not be blank")
-			}
-			work.Name = op.value()
-		case "/description":
-			work.Description = op.value()
-		default:
-			return 0, nil, badRequest("Invalid patch path %s", op.Path)
-		}
-	}
-	*a = work
-	return 200, s.restAPIView(a), nil
 }
 
 // applyV2AccessLog sets an HTTP API stage's access log settings

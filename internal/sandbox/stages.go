@@ -3,70 +3,76 @@ package sandbox
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
-func (s *Sandbox) createDeployment(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
+// hasMethods reports whether any resource of a has a method: a deployment
+// needs one.
+func (a *restAPI) hasMethods() bool {
+	for _, res := range a.Resources {
+		if len(res.Methods) > 0 {
+			return true
+		}
 	}
+	return false
+}
+
+// view is the deployment as GetDeployment answers it; with embed=apisummary
+// it adds the summary of the resources and methods it holds.
+func (d *deployment) view(summary bool) any {
+	if !summary {
+		return d
+	}
+	out := map[string]any{"id": d.ID, "createdDate": d.Created, "apiSummary": d.snap.summary()}
+	if d.Description != "" {
+		out["description"] = d.Description
+	}
+	return out
+}
+
+func (s *Sandbox) createDeployment(c *call) (int, any, *apiError) {
+	a := c.api
 	var in struct {
 		StageName        string            `json:"stageName"`
 		StageDescription string            `json:"stageDescription"`
 		Description      string            `json:"description"`
 		Variables        map[string]string `json:"variables"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
-	hasMethod := false
-	for _, res := range a.Resources {
-		if len(res.Methods) > 0 {
-			hasMethod = true
-		}
-	}
-	if !hasMethod {
+	if !a.hasMethods() {
 		return 0, nil, badRequest("The REST API doesn't contain any methods")
 	}
-	d := &deployment{ID: newID(6), Description: in.Description, Created: epoch(s.opts.Now()), snap: snapshot(a)}
+	d := &deployment{ID: newID(6), Description: in.Description, Created: epoch(s.opts.Now()), snap: a.snapshot()}
 	a.Deployments[d.ID] = d
 	a.DeploymentOrder = append(a.DeploymentOrder, d.ID)
-	if in.StageName != "" {
-		if st, ok := a.Stages[in.StageName]; ok {
-			st.DeploymentID = d.ID
-			st.Updated = s.opts.Now()
-			for k, v := range in.Variables {
-				st.Variables[k] = v
-			}
-		} else {
-			if e := validStageName(in.StageName); e != nil {
-				return 0, nil, e
-			}
-			s.addStage(a, &stage{Name: in.StageName, DeploymentID: d.ID, Description: in.StageDescription,
-				Variables: copyMap(in.Variables)})
+	if in.StageName == "" {
+		return http.StatusCreated, d, nil
+	}
+	if st, ok := a.Stages[in.StageName]; ok {
+		st.DeploymentID = d.ID
+		st.Updated = s.opts.Now()
+		for k, v := range in.Variables {
+			st.Variables[k] = v
 		}
+	} else {
+		if e := validStageName(in.StageName); e != nil {
+			return 0, nil, e
+		}
+		a.addStage(&stage{Name: in.StageName, DeploymentID: d.ID, Description: in.StageDescription,
+			Variables: copyMap(in.Variables)}, s.opts.Now())
 	}
 	return http.StatusCreated, d, nil
 }
 
-func (s *Sandbox) getDeployments(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	return listPage(r, a.DeploymentOrder, func(id string) any { return a.Deployments[id] })
+func (s *Sandbox) getDeployments(c *call) (int, any, *apiError) {
+	a := c.api
+	return listPage(c, a.DeploymentOrder, func(id string) any { return a.Deployments[id] })
 }
 
-func (s *Sandbox) getDeployment(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	d, ok := a.Deployments[r.PathValue("deploymentId")]
-	if !ok {
-		return 0, nil, notFound("Invalid Deployment identifier specified")
-	}
-	embed := r.URL.Query()["embed"]
+func (s *Sandbox) getDeployment(c *call) (int, any, *apiError) {
+	embed := c.URL.Query()["embed"]
 	for _, e := range embed {
 		for _, v := range strings.Split(e, ",") {
 			if v != "apisummary" {
@@ -74,14 +80,7 @@ func (s *Sandbox) getDeployment(r *http.Request) (int, any, *apiError) {
 			}
 		}
 	}
-	if len(embed) == 0 {
-		return 200, d, nil
-	}
-	out := map[string]any{"id": d.ID, "createdDate": d.Created, "apiSummary": apiSummary(d.snap)}
-	if d.Description != "" {
-		out["description"] = d.Description
-	}
-	return 200, out, nil
+	return 200, c.deployment.view(len(embed) > 0), nil
 }
 
 func validStageName(n string) *apiError {
@@ -96,8 +95,7 @@ func validStageName(n string) *apiError {
 	return nil
 }
 
-func (s *Sandbox) addStage(a *restAPI, st *stage) {
-	now := s.opts.Now()
+func (a *restAPI) addStage(st *stage, now time.Time) {
 	st.Created, st.Updated = now, now
 	if st.Variables == nil {
 		st.Variables = map[string]string{}
@@ -107,7 +105,8 @@ func (s *Sandbox) addStage(a *restAPI, st *stage) {
 	a.StageOrder = append(a.StageOrder, st.Name)
 }
 
-func (s *Sandbox) stageView(a *restAPI, st *stage) map[string]any {
+// view is the stage as GetStage answers it.
+func (st *stage) view() map[string]any {
 	ms := map[string]any{}
 	for k, v := range st.MethodSettings {
 		ms[k] = v
@@ -135,11 +134,20 @@ func (s *Sandbox) stageView(a *restAPI, st *stage) map[string]any {
 	return out
 }
 
-func (s *Sandbox) createStage(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
+// clone copies st deeply enough that patching the copy leaves st as it is.
+func (st *stage) clone() *stage {
+	c := *st
+	c.Variables = copyMap(st.Variables)
+	c.MethodSettings = make(map[string]*methodSetting, len(st.MethodSettings))
+	for k, v := range st.MethodSettings {
+		ms := *v
+		c.MethodSettings[k] = &ms
 	}
+	return &c
+}
+
+func (s *Sandbox) createStage(c *call) (int, any, *apiError) {
+	a := c.api
 	var in struct {
 		StageName      string            `json:"stageName"`
 		DeploymentID   string            `json:"deploymentId"`
@@ -148,7 +156,7 @@ func (s *Sandbox) createStage(r *http.Request) (int, any, *apiError) {
 		Tags           map[string]string `json:"tags"`
 		TracingEnabled bool              `json:"tracingEnabled"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if e := validStageName(in.StageName); e != nil {
@@ -162,109 +170,57 @@ func (s *Sandbox) createStage(r *http.Request) (int, any, *apiError) {
 	}
 	st := &stage{Name: in.StageName, DeploymentID: in.DeploymentID, Description: in.Description,
 		Variables: copyMap(in.Variables), Tags: copyMap(in.Tags), TracingEnabled: in.TracingEnabled}
-	s.addStage(a, st)
-	return http.StatusCreated, s.stageView(a, st), nil
+	a.addStage(st, s.opts.Now())
+	return http.StatusCreated, st.view(), nil
 }
 
-func (s *Sandbox) getStages(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	dep := r.URL.Query().Get("deploymentId")
+func (s *Sandbox) getStages(c *call) (int, any, *apiError) {
+	a := c.api
+	dep := c.URL.Query().Get("deploymentId")
 	items := []any{}
 	for _, n := range a.StageOrder {
-		st := a.Stages[n]
-		if dep == "" || st.DeploymentID == dep {
-			items = append(items, s.stageView(a, st))
+		if st := a.Stages[n]; dep == "" || st.DeploymentID == dep {
+			items = append(items, st.view())
 		}
 	}
 	return 200, map[string]any{"item": items}, nil
 }
 
-func lookupStage(a *restAPI, name string) (*stage, *apiError) {
-	st, ok := a.Stages[name]
-	if !ok {
-		return nil, notFound("Invalid Stage identifier specified")
-	}
-	return st, nil
+func (s *Sandbox) getStage(c *call) (int, any, *apiError) {
+	return 200, c.stage.view(), nil
 }
 
-func (s *Sandbox) getStage(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	st, e := lookupStage(a, r.PathValue("stageName"))
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, s.stageView(a, st), nil
-}
-
-func (s *Sandbox) deleteStage(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	st, e := lookupStage(a, r.PathValue("stageName"))
-	if e != nil {
-		return 0, nil, e
-	}
-	for _, p := range s.state.plans {
-		for _, as := range p.APIStages {
-			if as.APIID == a.ID && as.Stage == st.Name {
-				return 0, nil, badRequest("Cannot delete stage %s: it is associated with usage plan %s; remove it from the usage plan first", st.Name, p.ID)
-			}
-		}
+func (s *Sandbox) deleteStage(c *call) (int, any, *apiError) {
+	a, st := c.api, c.stage
+	if p := s.state.planUsing(a.ID, st.Name); p != nil {
+		return 0, nil, badRequest("Cannot delete stage %s: it is associated with usage plan %s; remove it from the usage plan first", st.Name, p.ID)
 	}
 	delete(a.Stages, st.Name)
 	a.StageOrder = removeString(a.StageOrder, st.Name)
 	return http.StatusAccepted, nil, nil
 }
 
-// resourceByPath finds a resource by its path template ("/pets/{petId}").
-func resourceByPath(a *restAPI, path string) *resource {
-	for _, id := range a.ResourceOrder {
-		if a.Resources[id].Path == path {
-			return a.Resources[id]
-		}
-	}
-	return nil
-}
-
-func (s *Sandbox) updateStage(r *http.Request) (int, any, *apiError) {
-	a, e := s.lookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	st, e := lookupStage(a, r.PathValue("stageName"))
-	if e != nil {
-		return 0, nil, e
-	}
-	ops, e := decodePatch(r)
+func (s *Sandbox) updateStage(c *call) (int, any, *apiError) {
+	ops, e := c.patch()
 	if e != nil {
 		return 0, nil, e
 	}
 	// Apply to a copy so that a bad operation leaves the stage unchanged.
-	work := *st
-	work.Variables = copyMap(st.Variables)
-	work.MethodSettings = map[string]*methodSetting{}
-	for k, v := range st.MethodSettings {
-		c := *v
-		work.MethodSettings[k] = &c
-	}
+	work := c.stage.clone()
 	for _, op := range ops {
-		if e := applyStagePatch(a, &work, op); e != nil {
+		if e := work.applyPatch(c.api, op); e != nil {
 			return 0, nil, e
 		}
 	}
 	work.Updated = s.opts.Now()
-	*st = work
-	return 200, s.stageView(a, st), nil
+	*c.stage = *work
+	return 200, c.stage.view(), nil
 }
 
-func applyStagePatch(a *restAPI, st *stage, op patchOp) *apiError {
+// applyPatch applies one UpdateStage operation: the description, the
+// deployment, tracing, variables, security settings and method settings
+// (/{resourcePath}/{httpMethod}/{group}/{setting}); a the stage's API.
+func (st *stage) applyPatch(a *restAPI, op patchOp) *apiError {
 	path := op.Path
 	switch {
 	case path == "/description":
@@ -301,7 +257,7 @@ func applyStagePatch(a *restAPI, st *stage, op patchOp) *apiError {
 	}
 	key := parts[0] + "/" + parts[1]
 	if key != "*/*" {
-		res := resourceByPath(a, unescapePointer(parts[0]))
+		res := a.resourceByPath(unescapePointer(parts[0]))
 		if res == nil {
 			return badRequest("Invalid method setting path: %s. No resource with path %s", path, unescapePointer(parts[0]))
 		}

@@ -30,7 +30,26 @@ func newState() *state {
 		keys:       map[string]*apiKey{},
 		keyByValue: map[string]*apiKey{},
 		v2apis:     map[string]*httpAPI{},
+		securityState: securityState{
+			domains:     map[string]*domainName{},
+			clientCerts: map[string]*clientCertificate{},
+			webACLs:     map[string]*webACL{},
+		},
 	}
+}
+
+// planUsing is the first usage plan with stage stageName of REST API apiID
+// (any of its stages when stageName is ""), nil when none has.
+func (st *state) planUsing(apiID, stageName string) *usagePlan {
+	for _, id := range st.planOrder {
+		p := st.plans[id]
+		for _, as := range p.APIStages {
+			if as.APIID == apiID && (stageName == "" || as.Stage == stageName) {
+				return p
+			}
+		}
+	}
+	return nil
 }
 
 type restAPI struct {
@@ -91,7 +110,7 @@ type deployment struct {
 }
 
 // snapshot deep-copies the resources and methods of a for a deployment.
-func snapshot(a *restAPI) *restAPI {
+func (a *restAPI) snapshot() *restAPI {
 	c := &restAPI{ID: a.ID, Name: a.Name, RootID: a.RootID, Resources: make(map[string]*resource, len(a.Resources)),
 		ResourceOrder: append([]string(nil), a.ResourceOrder...)}
 	for id, r := range a.Resources {
@@ -110,12 +129,26 @@ func snapshot(a *restAPI) *restAPI {
 	return c
 }
 
-// apiSummary is GetDeployment's embed=apisummary view of a snapshot: path
-// → HTTP method → authorizationType and apiKeyRequired.
-func apiSummary(snap *restAPI) map[string]map[string]any {
+// deployed is what stage st of a serves: the snapshot its deployment took
+// (a itself when it has none), and that deployment. The live API and a
+// snapshot are both *restAPI, so one set of views serves both.
+func (a *restAPI) deployed(st *stage) (*restAPI, *deployment) {
+	d, ok := a.Deployments[st.DeploymentID]
+	if !ok {
+		return a, nil
+	}
+	if d.snap == nil {
+		return a, d
+	}
+	return d.snap, d
+}
+
+// summary is GetDeployment's embed=apisummary view of an API (a deployment's
+// snapshot): path → HTTP method → authorizationType and apiKeyRequired.
+func (a *restAPI) summary() map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for _, id := range snap.ResourceOrder {
-		r := snap.Resources[id]
+	for _, id := range a.ResourceOrder {
+		r := a.Resources[id]
 		if len(r.Methods) == 0 {
 			continue
 		}

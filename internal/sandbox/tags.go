@@ -39,11 +39,8 @@ func (s *Sandbox) tagsOf(arn string) (*map[string]string, *apiError) {
 	return nil, notFound("Invalid resource identifier specified: %s", arn)
 }
 
-func (s *Sandbox) getTags(r *http.Request) (int, any, *apiError) {
-	t, e := s.tagsOf(r.PathValue("resourceArn"))
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) getTags(c *call) (int, any, *apiError) {
+	t := c.tags
 	tags := *t
 	if tags == nil {
 		tags = map[string]string{}
@@ -51,15 +48,12 @@ func (s *Sandbox) getTags(r *http.Request) (int, any, *apiError) {
 	return 200, map[string]any{"tags": tags}, nil
 }
 
-func (s *Sandbox) tagResource(r *http.Request) (int, any, *apiError) {
-	t, e := s.tagsOf(r.PathValue("resourceArn"))
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) tagResource(c *call) (int, any, *apiError) {
+	t := c.tags
 	var in struct {
 		Tags map[string]string `json:"tags"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	merged := copyMap(*t)
@@ -79,12 +73,9 @@ func (s *Sandbox) tagResource(r *http.Request) (int, any, *apiError) {
 	return http.StatusNoContent, nil, nil
 }
 
-func (s *Sandbox) untagResource(r *http.Request) (int, any, *apiError) {
-	t, e := s.tagsOf(r.PathValue("resourceArn"))
-	if e != nil {
-		return 0, nil, e
-	}
-	for _, k := range r.URL.Query()["tagKeys"] {
+func (s *Sandbox) untagResource(c *call) (int, any, *apiError) {
+	t := c.tags
+	for _, k := range c.URL.Query()["tagKeys"] {
 		delete(*t, k)
 	}
 	return http.StatusNoContent, nil, nil

@@ -34,7 +34,8 @@ func (t *throttleIn) settings() *throttleSettings {
 	return out
 }
 
-func usagePlanView(p *usagePlan) map[string]any {
+// view is the usage plan as GetUsagePlan answers it.
+func (p *usagePlan) view() map[string]any {
 	stages := []any{}
 	for _, as := range p.APIStages {
 		stages = append(stages, as)
@@ -58,7 +59,8 @@ func usagePlanView(p *usagePlan) map[string]any {
 	return out
 }
 
-func clonePlan(p *usagePlan) *usagePlan {
+// clone copies p deeply enough that patching the copy leaves p as it is.
+func (p *usagePlan) clone() *usagePlan {
 	c := *p
 	c.APIStages = nil
 	for _, as := range p.APIStages {
@@ -80,7 +82,7 @@ func clonePlan(p *usagePlan) *usagePlan {
 }
 
 // validatePlan checks a usage plan as AWS does before accepting it.
-func (s *Sandbox) validatePlan(p *usagePlan) *apiError {
+func (st *state) validatePlan(p *usagePlan) *apiError {
 	if strings.TrimSpace(p.Name) == "" {
 		return badRequest("Usage plan name must be non-empty")
 	}
@@ -91,7 +93,7 @@ func (s *Sandbox) validatePlan(p *usagePlan) *apiError {
 			return conflict("API Stage %s is already associated with this usage plan", id)
 		}
 		seen[id] = true
-		a, ok := s.state.apis[as.APIID]
+		a, ok := st.apis[as.APIID]
 		if !ok {
 			return badRequest("API Stage not found: %s (no REST API %s)", id, as.APIID)
 		}
@@ -113,7 +115,7 @@ func (s *Sandbox) validatePlan(p *usagePlan) *apiError {
 				return badRequest("Invalid method throttle key %q: expected {resourcePath}/{httpMethod}, e.g. /pets/GET", k)
 			}
 			path, hm := k[:i], k[i+1:]
-			res := resourceByPath(a, path)
+			res := a.resourceByPath(path)
 			if res == nil {
 				return badRequest("Invalid method throttle key %q: API %s has no resource %s", k, as.APIID, path)
 			}
@@ -151,7 +153,7 @@ func (s *Sandbox) validatePlan(p *usagePlan) *apiError {
 	}
 	// A key may belong to only one plan per API stage.
 	for _, kid := range p.KeyOrder {
-		if other, stageID := s.keyStageConflict(p, kid); other != nil {
+		if other, stageID := st.keyStageConflict(p, kid); other != nil {
 			return conflict("Usage Plan %s cannot be added because API Key %s cannot reference multiple Usage Plans with the same API Stage: %s", p.ID, kid, stageID)
 		}
 	}
@@ -160,10 +162,10 @@ func (s *Sandbox) validatePlan(p *usagePlan) *apiError {
 
 // keyStageConflict finds another plan that holds key kid and shares an API
 // stage with p.
-func (s *Sandbox) keyStageConflict(p *usagePlan, kid string) (*usagePlan, string) {
-	for _, oid := range s.state.planOrder {
-		o := s.state.plans[oid]
-		if o.ID == p.ID || !slices.Contains(o.KeyOrder, kid) {
+func (st *state) keyStageConflict(p *usagePlan, kid string) (*usagePlan, string) {
+	for _, oid := range st.planOrder {
+		o := st.plans[oid]
+		if o.ID == p.ID || !o.hasKey(kid) {
 			continue
 		}
 		for _, a := range p.APIStages {
@@ -177,7 +179,7 @@ func (s *Sandbox) keyStageConflict(p *usagePlan, kid string) (*usagePlan, string
 	return nil, ""
 }
 
-func (s *Sandbox) createUsagePlan(r *http.Request) (int, any, *apiError) {
+func (s *Sandbox) createUsagePlan(c *call) (int, any, *apiError) {
 	var in struct {
 		Name        string            `json:"name"`
 		Description string            `json:"description"`
@@ -186,7 +188,7 @@ func (s *Sandbox) createUsagePlan(r *http.Request) (int, any, *apiError) {
 		Quota       *quotaSettings    `json:"quota"`
 		Tags        map[string]string `json:"tags"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if len(s.state.plans) >= maxUsagePlans {
@@ -194,46 +196,31 @@ func (s *Sandbox) createUsagePlan(r *http.Request) (int, any, *apiError) {
 	}
 	p := &usagePlan{ID: newID(6), Name: in.Name, Description: in.Description, APIStages: in.APIStages,
 		Throttle: in.Throttle.settings(), Quota: in.Quota, Tags: copyMap(in.Tags)}
-	if e := s.validatePlan(p); e != nil {
+	if e := s.state.validatePlan(p); e != nil {
 		return 0, nil, e
 	}
 	s.state.plans[p.ID] = p
 	s.state.planOrder = append(s.state.planOrder, p.ID)
-	return http.StatusCreated, usagePlanView(p), nil
+	return http.StatusCreated, p.view(), nil
 }
 
-func (s *Sandbox) getUsagePlans(r *http.Request) (int, any, *apiError) {
-	keyID := r.URL.Query().Get("keyId")
+func (s *Sandbox) getUsagePlans(c *call) (int, any, *apiError) {
+	keyID := c.URL.Query().Get("keyId")
 	var ids []string
 	for _, id := range s.state.planOrder {
-		if keyID == "" || slices.Contains(s.state.plans[id].KeyOrder, keyID) {
+		if keyID == "" || s.state.plans[id].hasKey(keyID) {
 			ids = append(ids, id)
 		}
 	}
-	return listPage(r, ids, func(id string) any { return usagePlanView(s.state.plans[id]) })
+	return listPage(c, ids, func(id string) any { return s.state.plans[id].view() })
 }
 
-func (s *Sandbox) lookupPlan(r *http.Request) (*usagePlan, *apiError) {
-	p, ok := s.state.plans[r.PathValue("usagePlanId")]
-	if !ok {
-		return nil, notFound("Invalid Usage Plan ID specified")
-	}
-	return p, nil
+func (s *Sandbox) getUsagePlan(c *call) (int, any, *apiError) {
+	return 200, c.plan.view(), nil
 }
 
-func (s *Sandbox) getUsagePlan(r *http.Request) (int, any, *apiError) {
-	p, e := s.lookupPlan(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, usagePlanView(p), nil
-}
-
-func (s *Sandbox) deleteUsagePlan(r *http.Request) (int, any, *apiError) {
-	p, e := s.lookupPlan(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) deleteUsagePlan(c *call) (int, any, *apiError) {
+	p := c.plan
 	if len(p.APIStages) > 0 {
 		ids := []string{}
 		for _, as := range p.APIStages {
@@ -247,29 +234,29 @@ func (s *Sandbox) deleteUsagePlan(r *http.Request) (int, any, *apiError) {
 	return http.StatusAccepted, nil, nil
 }
 
-func (s *Sandbox) updateUsagePlan(r *http.Request) (int, any, *apiError) {
-	p, e := s.lookupPlan(r)
+func (s *Sandbox) updateUsagePlan(c *call) (int, any, *apiError) {
+	ops, e := c.patch()
 	if e != nil {
 		return 0, nil, e
 	}
-	ops, e := decodePatch(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	work := clonePlan(p)
+	work := c.plan.clone()
 	for _, op := range ops {
-		if e := applyPlanPatch(work, op); e != nil {
+		if e := work.applyPatch(op); e != nil {
 			return 0, nil, e
 		}
 	}
-	if e := s.validatePlan(work); e != nil {
+	if e := s.state.validatePlan(work); e != nil {
 		return 0, nil, e
 	}
-	*p = *work
-	return 200, usagePlanView(p), nil
+	*c.plan = *work
+	return 200, c.plan.view(), nil
 }
 
-func findAPIStage(p *usagePlan, id string) *apiStage {
+// hasKey reports whether API key kid is in p.
+func (p *usagePlan) hasKey(kid string) bool { return slices.Contains(p.KeyOrder, kid) }
+
+// apiStage finds the API stage "{apiId}:{stage}" of p.
+func (p *usagePlan) apiStage(id string) *apiStage {
 	for _, as := range p.APIStages {
 		if as.APIID+":"+as.Stage == id {
 			return as
@@ -282,7 +269,8 @@ func badOp(op patchOp, allowed string) *apiError {
 	return badRequest("Invalid patch operation specified. Must be one of: [%s] for path %s, got %q", allowed, op.Path, op.Op)
 }
 
-func applyPlanPatch(p *usagePlan, op patchOp) *apiError {
+// applyPatch applies one UpdateUsagePlan operation.
+func (p *usagePlan) applyPatch(op patchOp) *apiError {
 	v := op.value()
 	isSet := op.Op == "replace" || op.Op == "add"
 	switch op.Path {
@@ -309,12 +297,12 @@ func applyPlanPatch(p *usagePlan, op patchOp) *apiError {
 		}
 		switch op.Op {
 		case "add":
-			if findAPIStage(p, v) != nil {
+			if p.apiStage(v) != nil {
 				return conflict("API Stage %s is already associated with this usage plan", v)
 			}
 			p.APIStages = append(p.APIStages, &apiStage{APIID: v[:i], Stage: v[i+1:]})
 		case "remove":
-			if findAPIStage(p, v) == nil {
+			if p.apiStage(v) == nil {
 				return notFound("API Stage %s is not associated with usage plan %s", v, p.ID)
 			}
 			p.APIStages = slices.DeleteFunc(p.APIStages, func(as *apiStage) bool { return as.APIID+":"+as.Stage == v })
@@ -367,15 +355,15 @@ func applyPlanPatch(p *usagePlan, op patchOp) *apiError {
 		return e
 	}
 	if rest, ok := strings.CutPrefix(op.Path, "/apiStages/"); ok {
-		return applyAPIStagePatch(p, rest, op)
+		return p.applyAPIStagePatch(rest, op)
 	}
 	return badRequest("Invalid patch path %s", op.Path)
 }
 
 // applyAPIStagePatch handles /apiStages/{apiId}:{stage}/throttle[/{resourcePath}/{method}[/rateLimit|burstLimit]].
-func applyAPIStagePatch(p *usagePlan, rest string, op patchOp) *apiError {
+func (p *usagePlan) applyAPIStagePatch(rest string, op patchOp) *apiError {
 	id, sub, _ := strings.Cut(rest, "/")
-	as := findAPIStage(p, id)
+	as := p.apiStage(id)
 	if as == nil {
 		return notFound("API Stage %s is not associated with usage plan %s", id, p.ID)
 	}
@@ -443,26 +431,15 @@ func applyAPIStagePatch(p *usagePlan, rest string, op patchOp) *apiError {
 	return badOp(op, "replace, remove")
 }
 
-// ---- usage plan keys ----
+// Usage plan keys.
 
-func planKeyView(k *apiKey) map[string]any {
-	out := map[string]any{"id": k.ID, "type": "API_KEY", "value": k.Value}
-	if k.Name != "" {
-		out["name"] = k.Name
-	}
-	return out
-}
-
-func (s *Sandbox) createUsagePlanKey(r *http.Request) (int, any, *apiError) {
-	p, e := s.lookupPlan(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) createUsagePlanKey(c *call) (int, any, *apiError) {
+	p := c.plan
 	var in struct {
 		KeyID   string `json:"keyId"`
 		KeyType string `json:"keyType"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if in.KeyType != "API_KEY" {
@@ -472,65 +449,41 @@ func (s *Sandbox) createUsagePlanKey(r *http.Request) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
-	if slices.Contains(p.KeyOrder, k.ID) {
+	if p.hasKey(k.ID) {
 		return 0, nil, conflict("Usage Plan Key already exists: key %s is already in usage plan %s", k.ID, p.ID)
 	}
 	plans := 0
 	for _, o := range s.state.plans {
-		if slices.Contains(o.KeyOrder, k.ID) {
+		if o.hasKey(k.ID) {
 			plans++
 		}
 	}
 	if plans >= maxPlansPerKey {
 		return 0, nil, limitExceeded("API Key %s is already in %d usage plans (at most %d)", k.ID, plans, maxPlansPerKey)
 	}
-	if _, stageID := s.keyStageConflict(p, k.ID); stageID != "" {
+	if _, stageID := s.state.keyStageConflict(p, k.ID); stageID != "" {
 		return 0, nil, conflict("Usage Plan %s cannot be added because API Key %s cannot reference multiple Usage Plans with the same API Stage: %s", p.ID, k.ID, stageID)
 	}
 	p.KeyOrder = append(p.KeyOrder, k.ID)
-	return http.StatusCreated, planKeyView(k), nil
+	return http.StatusCreated, k.planKeyView(), nil
 }
 
-func (s *Sandbox) getUsagePlanKeys(r *http.Request) (int, any, *apiError) {
-	p, e := s.lookupPlan(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	name := r.URL.Query().Get("name")
+func (s *Sandbox) getUsagePlanKeys(c *call) (int, any, *apiError) {
+	name := c.URL.Query().Get("name")
 	var ids []string
-	for _, id := range p.KeyOrder {
+	for _, id := range c.plan.KeyOrder {
 		if name == "" || strings.HasPrefix(s.state.keys[id].Name, name) {
 			ids = append(ids, id)
 		}
 	}
-	return listPage(r, ids, func(id string) any { return planKeyView(s.state.keys[id]) })
+	return listPage(c, ids, func(id string) any { return s.state.keys[id].planKeyView() })
 }
 
-func (s *Sandbox) lookupPlanKey(r *http.Request) (*usagePlan, *apiKey, *apiError) {
-	p, e := s.lookupPlan(r)
-	if e != nil {
-		return nil, nil, e
-	}
-	kid := r.PathValue("keyId")
-	if !slices.Contains(p.KeyOrder, kid) {
-		return nil, nil, notFound("Invalid Usage Plan Key identifier specified")
-	}
-	return p, s.state.keys[kid], nil
+func (s *Sandbox) getUsagePlanKey(c *call) (int, any, *apiError) {
+	return 200, c.key.planKeyView(), nil
 }
 
-func (s *Sandbox) getUsagePlanKey(r *http.Request) (int, any, *apiError) {
-	_, k, e := s.lookupPlanKey(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, planKeyView(k), nil
-}
-
-func (s *Sandbox) deleteUsagePlanKey(r *http.Request) (int, any, *apiError) {
-	p, k, e := s.lookupPlanKey(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	p.KeyOrder = removeString(p.KeyOrder, k.ID)
+func (s *Sandbox) deleteUsagePlanKey(c *call) (int, any, *apiError) {
+	c.plan.KeyOrder = removeString(c.plan.KeyOrder, c.key.ID)
 	return http.StatusAccepted, nil, nil
 }

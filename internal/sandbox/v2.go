@@ -140,14 +140,14 @@ func v2ListOut(items []any, next string) map[string]any {
 	return out
 }
 
-func (s *Sandbox) v2CreateAPI(r *http.Request) (int, any, *apiError) {
+func (s *Sandbox) v2CreateAPI(c *call) (int, any, *apiError) {
 	var in struct {
 		Name         string            `json:"name"`
 		Description  string            `json:"description"`
 		ProtocolType string            `json:"protocolType"`
 		Tags         map[string]string `json:"tags"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if in.Name == "" {
@@ -163,39 +163,16 @@ func (s *Sandbox) v2CreateAPI(r *http.Request) (int, any, *apiError) {
 	return http.StatusCreated, s.v2APIView(a), nil
 }
 
-func (s *Sandbox) v2GetAPIs(r *http.Request) (int, any, *apiError) {
-	page, next, e := v2Page(r, s.state.v2Order)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, id := range page {
-		items = append(items, s.v2APIView(s.state.v2apis[id]))
-	}
-	return 200, v2ListOut(items, next), nil
+func (s *Sandbox) v2GetAPIs(c *call) (int, any, *apiError) {
+	return v2ListPage(c, s.state.v2Order, func(id string) any { return s.v2APIView(s.state.v2apis[id]) })
 }
 
-func (s *Sandbox) v2LookupAPI(r *http.Request) (*httpAPI, *apiError) {
-	a, ok := s.state.v2apis[r.PathValue("ApiId")]
-	if !ok {
-		return nil, notFound("Invalid API identifier specified %s", r.PathValue("ApiId"))
-	}
-	return a, nil
+func (s *Sandbox) v2GetAPI(c *call) (int, any, *apiError) {
+	return 200, s.v2APIView(c.httpAPI), nil
 }
 
-func (s *Sandbox) v2GetAPI(r *http.Request) (int, any, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, s.v2APIView(a), nil
-}
-
-func (s *Sandbox) v2DeleteAPI(r *http.Request) (int, any, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) v2DeleteAPI(c *call) (int, any, *apiError) {
+	a := c.httpAPI
 	delete(s.state.v2apis, a.ID)
 	s.state.v2Order = removeString(s.state.v2Order, a.ID)
 	return http.StatusNoContent, nil, nil
@@ -210,11 +187,8 @@ func (a *httpAPI) routeByKey(key string) *route {
 	return nil
 }
 
-func (s *Sandbox) v2CreateRoute(r *http.Request) (int, any, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) v2CreateRoute(c *call) (int, any, *apiError) {
+	a := c.httpAPI
 	var in struct {
 		RouteKey          string `json:"routeKey"`
 		Target            string `json:"target"`
@@ -222,7 +196,7 @@ func (s *Sandbox) v2CreateRoute(r *http.Request) (int, any, *apiError) {
 		APIKeyRequired    bool   `json:"apiKeyRequired"`
 		OperationName     string `json:"operationName"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if in.RouteKey == "" {
@@ -241,32 +215,13 @@ func (s *Sandbox) v2CreateRoute(r *http.Request) (int, any, *apiError) {
 	return http.StatusCreated, rt, nil
 }
 
-func (s *Sandbox) v2GetRoutes(r *http.Request) (int, any, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	page, next, e := v2Page(r, a.RouteOrder)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, id := range page {
-		items = append(items, a.Routes[id])
-	}
-	return 200, v2ListOut(items, next), nil
+func (s *Sandbox) v2GetRoutes(c *call) (int, any, *apiError) {
+	a := c.httpAPI
+	return v2ListPage(c, a.RouteOrder, func(id string) any { return a.Routes[id] })
 }
 
-func (s *Sandbox) v2GetRoute(r *http.Request) (int, any, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	rt, ok := a.Routes[r.PathValue("RouteId")]
-	if !ok {
-		return 0, nil, notFound("Invalid Route identifier specified %s", r.PathValue("RouteId"))
-	}
-	return 200, rt, nil
+func (s *Sandbox) v2GetRoute(c *call) (int, any, *apiError) {
+	return 200, c.route, nil
 }
 
 type v2StageIn struct {
@@ -356,13 +311,10 @@ func cloneHTTPStage(st *httpStage) *httpStage {
 	return &c
 }
 
-func (s *Sandbox) v2CreateStage(r *http.Request) (int, any, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) v2CreateStage(c *call) (int, any, *apiError) {
+	a := c.httpAPI
 	var in v2StageIn
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	if in.StageName == "" {
@@ -385,49 +337,19 @@ func (s *Sandbox) v2CreateStage(r *http.Request) (int, any, *apiError) {
 	return http.StatusCreated, st, nil
 }
 
-func (s *Sandbox) v2GetStages(r *http.Request) (int, any, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	page, next, e := v2Page(r, a.StageOrder)
-	if e != nil {
-		return 0, nil, e
-	}
-	items := []any{}
-	for _, n := range page {
-		items = append(items, a.Stages[n])
-	}
-	return 200, v2ListOut(items, next), nil
+func (s *Sandbox) v2GetStages(c *call) (int, any, *apiError) {
+	a := c.httpAPI
+	return v2ListPage(c, a.StageOrder, func(n string) any { return a.Stages[n] })
 }
 
-func (s *Sandbox) v2LookupStage(r *http.Request) (*httpAPI, *httpStage, *apiError) {
-	a, e := s.v2LookupAPI(r)
-	if e != nil {
-		return nil, nil, e
-	}
-	st, ok := a.Stages[r.PathValue("StageName")]
-	if !ok {
-		return nil, nil, notFound("Invalid stage identifier specified: %s", r.PathValue("StageName"))
-	}
-	return a, st, nil
+func (s *Sandbox) v2GetStage(c *call) (int, any, *apiError) {
+	return 200, c.httpStage, nil
 }
 
-func (s *Sandbox) v2GetStage(r *http.Request) (int, any, *apiError) {
-	_, st, e := s.v2LookupStage(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	return 200, st, nil
-}
-
-func (s *Sandbox) v2UpdateStage(r *http.Request) (int, any, *apiError) {
-	a, st, e := s.v2LookupStage(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) v2UpdateStage(c *call) (int, any, *apiError) {
+	a, st := c.httpAPI, c.httpStage
 	var in v2StageIn
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, e
 	}
 	work := cloneHTTPStage(st)
@@ -439,22 +361,16 @@ func (s *Sandbox) v2UpdateStage(r *http.Request) (int, any, *apiError) {
 	return 200, st, nil
 }
 
-func (s *Sandbox) v2DeleteStage(r *http.Request) (int, any, *apiError) {
-	a, st, e := s.v2LookupStage(r)
-	if e != nil {
-		return 0, nil, e
-	}
+func (s *Sandbox) v2DeleteStage(c *call) (int, any, *apiError) {
+	a, st := c.httpAPI, c.httpStage
 	delete(a.Stages, st.StageName)
 	a.StageOrder = removeString(a.StageOrder, st.StageName)
 	return http.StatusNoContent, nil, nil
 }
 
-func (s *Sandbox) v2DeleteRouteSettings(r *http.Request) (int, any, *apiError) {
-	_, st, e := s.v2LookupStage(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	key := r.PathValue("RouteKey")
+func (s *Sandbox) v2DeleteRouteSettings(c *call) (int, any, *apiError) {
+	st := c.httpStage
+	key := c.PathValue("RouteKey")
 	if _, ok := st.RouteSettings[key]; !ok {
 		return 0, nil, notFound("Unable to find route settings for route key %s in stage %s", key, st.StageName)
 	}

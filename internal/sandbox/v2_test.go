@@ -119,25 +119,25 @@ func TestHTTPAPIDataPlane(t *testing.T) {
 	sb.SetMethodBackend(*api.ApiId, "POST", "/items/{id}", post)
 	base := sb.InvokeURL(*api.ApiId, "prod")
 
-	wantResult(t, call(t, "GET", base+"/nothing", ""), 404, "Not Found")
-	wantResult(t, call(t, "GET", sb.InvokeURL(*api.ApiId, "nostage")+"/items", ""), 404, "Not Found")
+	wantResult(t, invoke(t, "GET", base+"/nothing", ""), 404, "Not Found")
+	wantResult(t, invoke(t, "GET", sb.InvokeURL(*api.ApiId, "nostage")+"/items", ""), 404, "Not Found")
 	got := map[int]int{}
 	for i := 0; i < 5; i++ {
-		got[call(t, "GET", base+"/items", "").status]++
+		got[invoke(t, "GET", base+"/items", "").status]++
 	}
 	if got[200] != 3 || got[429] != 2 {
 		t.Fatalf("GET /items with default burst 3: %v", got)
 	}
 	got = map[int]int{}
 	for i := 0; i < 3; i++ {
-		got[call(t, "GET", base+"/items/7", "").status]++
+		got[invoke(t, "GET", base+"/items/7", "").status]++
 	}
 	if got[200] != 1 || got[429] != 2 {
 		t.Fatalf("GET /items/{id} with route burst 1: %v", got)
 	}
-	wantResult(t, call(t, "POST", base+"/items/7", ""), 200, "")
+	wantResult(t, invoke(t, "POST", base+"/items/7", ""), 200, "")
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("$default")}))
-	wantResult(t, call(t, "POST", sb.InvokeURL(*api.ApiId, "%24default")+"/items/8", ""), 200, "")
+	wantResult(t, invoke(t, "POST", sb.InvokeURL(*api.ApiId, "%24default")+"/items/8", ""), 200, "")
 	if be.Calls() != 4 || post.Calls() != 2 || post.paths[0] != "/items/7" {
 		t.Fatalf("backends: default %d, post %d %v", be.Calls(), post.Calls(), post.paths)
 	}

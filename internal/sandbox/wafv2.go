@@ -46,16 +46,15 @@ func (s *Sandbox) serveWAFv2(w http.ResponseWriter, r *http.Request) {
 		"GetWebACLForResource": s.wafGetWebACLForResource,
 	}[op]
 	if fn == nil {
-		fn = func(*http.Request) (int, any, *apiError) {
+		fn = func(*call) (int, any, *apiError) {
 			return 0, nil, &apiError{Status: http.StatusBadRequest, Type: "UnknownOperationException",
 				Message: "unknown operation " + op}
 		}
 	}
-	s.wrap("wafv2:"+op, fn)(w, r)
+	s.wrap("wafv2:"+op, "", fn)(w, r)
 }
 
-func (s *Sandbox) wafCreateWebACL(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
+func (s *Sandbox) wafCreateWebACL(c *call) (int, any, *apiError) {
 	var in struct {
 		Name             string         `json:"Name"`
 		Scope            string         `json:"Scope"`
@@ -63,7 +62,7 @@ func (s *Sandbox) wafCreateWebACL(r *http.Request) (int, any, *apiError) {
 		DefaultAction    map[string]any `json:"DefaultAction"`
 		VisibilityConfig map[string]any `json:"VisibilityConfig"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, wafError("WAFInvalidParameterException", "%s", e.Message)
 	}
 	if in.Name == "" || in.DefaultAction == nil || in.VisibilityConfig == nil {
@@ -116,13 +115,12 @@ func (s *Sandbox) wafStage(resourceArn string) (*stage, *apiError) {
 	return st, nil
 }
 
-func (s *Sandbox) wafAssociateWebACL(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
+func (s *Sandbox) wafAssociateWebACL(c *call) (int, any, *apiError) {
 	var in struct {
 		WebACLArn   string `json:"WebACLArn"`
 		ResourceArn string `json:"ResourceArn"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, wafError("WAFInvalidParameterException", "%s", e.Message)
 	}
 	acl, ok := s.state.webACLs[in.WebACLArn]
@@ -140,11 +138,11 @@ func (s *Sandbox) wafAssociateWebACL(r *http.Request) (int, any, *apiError) {
 	return 200, map[string]any{}, nil
 }
 
-func (s *Sandbox) wafDisassociateWebACL(r *http.Request) (int, any, *apiError) {
+func (s *Sandbox) wafDisassociateWebACL(c *call) (int, any, *apiError) {
 	var in struct {
 		ResourceArn string `json:"ResourceArn"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, wafError("WAFInvalidParameterException", "%s", e.Message)
 	}
 	st, e := s.wafStage(in.ResourceArn)
@@ -155,12 +153,11 @@ func (s *Sandbox) wafDisassociateWebACL(r *http.Request) (int, any, *apiError) {
 	return 200, map[string]any{}, nil
 }
 
-func (s *Sandbox) wafGetWebACLForResource(r *http.Request) (int, any, *apiError) {
-	s.state.securityState.init()
+func (s *Sandbox) wafGetWebACLForResource(c *call) (int, any, *apiError) {
 	var in struct {
 		ResourceArn string `json:"ResourceArn"`
 	}
-	if e := decodeBody(r, &in); e != nil {
+	if e := c.decode(&in); e != nil {
 		return 0, nil, wafError("WAFInvalidParameterException", "%s", e.Message)
 	}
 	st, e := s.wafStage(in.ResourceArn)
