@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/audit/audittest"
 	"github.com/apictl/apictl/internal/sandbox"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 // snapshot is a REST API stage that passes every rule; tests break it.
@@ -209,23 +208,6 @@ func (f Fix) isSet() bool { return f.CLI != "" || f.Plan != "" || f.Text != "" }
 // TestSARIFValidates renders every rule's finding as SARIF and validates it
 // against the SARIF 2.1.0 JSON schema (testdata, from OASIS errata01).
 func TestSARIFValidates(t *testing.T) {
-	f, err := os.Open("testdata/sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	rep := &Report{API: "orders-api", APIID: "a1", Stage: "prod"}
 	for _, ru := range Rules {
 		rep.Findings = append(rep.Findings, Finding{Rule: ru.ID, Name: ru.Name, Severity: ru.Severity, Resource: "GET /orders",
@@ -236,11 +218,7 @@ func TestSARIFValidates(t *testing.T) {
 	if err := rep.SARIF(&buf, "1.2.3"); err != nil {
 		t.Fatal(err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := schema.Validate(inst); err != nil {
+	if err := audittest.ValidateSARIF(t, buf.Bytes()); err != nil {
 		t.Fatalf("SARIF does not validate: %v", err)
 	}
 	var log struct {
@@ -274,8 +252,7 @@ func TestSARIFValidates(t *testing.T) {
 	}
 	// The validator must be able to fail: a result with an unknown level.
 	bad := strings.Replace(buf.String(), `"level": "error"`, `"level": "fatal"`, 1)
-	inst, _ = jsonschema.UnmarshalJSON(strings.NewReader(bad))
-	if err := schema.Validate(inst); err == nil {
+	if err := audittest.ValidateSARIF(t, []byte(bad)); err == nil {
 		t.Error("a SARIF log with level \"fatal\" validated")
 	}
 }
@@ -284,26 +261,14 @@ func TestSARIFValidates(t *testing.T) {
 // quotes and slashes, as AWS does; apictl reads that and plain JSON alike.
 func TestLedgerRestAPIPolicyEscaped(t *testing.T) {
 	ctx := context.Background()
-	sb := sandbox.New(sandbox.Options{})
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	cl, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := cl.APIGateway.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("p")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cl := sandboxtest.Start(t, sandbox.New(sandbox.Options{}))
+	api := sandboxtest.NewRestAPI(t, cl.APIGateway, "p")
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`
-	if _, err := cl.APIGateway.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: api.Id, PatchOperations: []agtypes.PatchOperation{
+	if _, err := cl.APIGateway.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: aws.String(api.ID), PatchOperations: []agtypes.PatchOperation{
 		{Op: agtypes.OpReplace, Path: aws.String("/policy"), Value: aws.String(policy)}}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := cl.APIGateway.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: api.Id})
+	got, err := cl.APIGateway.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(api.ID)})
 	if err != nil {
 		t.Fatal(err)
 	}

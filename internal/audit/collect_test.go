@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 
-	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/sandbox"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 // TestCollectThroughSDK reads a sandbox API with the real SDK clients, and
@@ -18,45 +18,28 @@ import (
 // on other errors.
 func TestCollectThroughSDK(t *testing.T) {
 	ctx := context.Background()
-	sb := sandbox.New(sandbox.Options{})
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	cl, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "us-east-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, cl := sandboxtest.Start(t, sandbox.New(sandbox.Options{}))
 	ag := cl.APIGateway
-	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("pets")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: api.RootResourceId,
-		HttpMethod: aws.String("GET"), AuthorizationType: aws.String("AWS_IAM")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: api.Id, ResourceId: api.RootResourceId,
+	api := sandboxtest.NewRestAPI(t, ag, "pets")
+	api.Method("/", "GET", apigateway.PutMethodInput{AuthorizationType: aws.String("AWS_IAM")})
+	if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: aws.String(api.ID), ResourceId: aws.String(api.Resource("/")),
 		HttpMethod: aws.String("GET"), Type: agtypes.IntegrationTypeMock}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
-		t.Fatal(err)
-	}
+	api.Deploy("prod")
 	c := Clients{REST: ag, HTTP: cl.APIGatewayV2, Region: "us-east-1"}
 
 	snap, err := Collect(ctx, c, "pets", "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.APIID != *api.Id || snap.Type != "REST" || len(snap.Methods) != 1 || snap.Methods[0].Key() != "GET /" ||
+	if snap.APIID != api.ID || snap.Type != "REST" || len(snap.Methods) != 1 || snap.Methods[0].Key() != "GET /" ||
 		snap.Methods[0].AuthorizationType != "AWS_IAM" || snap.AccountRate != 10000 || len(snap.Skipped) != 0 {
 		t.Errorf("snapshot: %+v", snap)
 	}
 
 	sb.InjectErrors("GetDomainNames", 1, 403, "AccessDeniedException")
-	snap, err = Collect(ctx, c, *api.Id, "prod")
+	snap, err = Collect(ctx, c, api.ID, "prod")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,103 +4,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/apictl/apictl/internal/audit/audittest"
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/golden"
 	"github.com/apictl/apictl/internal/sandbox"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
-// awsCLI runs the AWS CLI against url with a clean environment; the test
-// is skipped when the CLI is not installed. Each run starts a Python
-// process (a second or more), so independent calls go through parallel.
-func awsCLI(t *testing.T, url string) *awsRunner {
-	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH; install awscli to run this test")
-	}
-	home := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
-		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "HOME="+home,
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
-	return &awsRunner{t: t, bin: bin, url: url, env: env}
-}
-
-type awsRunner struct {
-	t        *testing.T
-	bin, url string
-	env      []string
-}
-
-func (a *awsRunner) exec(args []string) (map[string]any, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, a.bin, append([]string{"--endpoint-url", a.url, "--output", "json"}, args...)...)
-	cmd.Env = a.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("aws %v: %w\n%s%s", args, err, stdout.String(), stderr.String())
-	}
-	out := map[string]any{}
-	if strings.TrimSpace(stdout.String()) != "" {
-		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-			return nil, fmt.Errorf("aws %v: output is not JSON: %w\n%s", args, err, stdout.String())
-		}
-	}
-	return out, nil
-}
-
-// Run runs one AWS CLI command and returns its JSON output.
-func (a *awsRunner) Run(args ...string) map[string]any {
-	a.t.Helper()
-	out, err := a.exec(args)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return out
-}
-
-// Parallel runs independent AWS CLI commands at once.
-func (a *awsRunner) Parallel(calls ...[]string) []map[string]any {
-	a.t.Helper()
-	outs := make([]map[string]any, len(calls))
-	errs := make([]error, len(calls))
-	var wg sync.WaitGroup
-	for i, args := range calls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			outs[i], errs[i] = a.exec(args)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		a.t.Fatal(err)
-	}
-	return outs
+// awsCLI runs the AWS CLI against url; the test is skipped when the CLI
+// is not installed. Each run starts a Python process (a second or more),
+// so independent calls go through Parallel.
+func awsCLI(t *testing.T, url string) *sandboxtest.AWSCLI {
+	return sandboxtest.NewAWSCLI(t, url, "us-east-1")
 }
 
 // runAudit runs apictl in-process and returns its exit code and streams.
@@ -129,7 +54,7 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func setUpBrokenAPI(t *testing.T, url string, cli *awsRunner) brokenAPI {
+func setUpBrokenAPI(t *testing.T, url string, cli *sandboxtest.AWSCLI) brokenAPI {
 	ctx := context.Background()
 	c := must(awsapi.NewClients(ctx, SandboxSettings(url))).APIGateway
 	s := aws.String
@@ -185,7 +110,7 @@ const openPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"everyone","Effe
 
 const vpcePolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-0123456789abcdef0"}}}]}`
 
-func (b brokenAPI) fix(t *testing.T, url string, cli *awsRunner) {
+func (b brokenAPI) fix(t *testing.T, url string, cli *sandboxtest.AWSCLI) {
 	ctx := context.Background()
 	c := must(awsapi.NewClients(ctx, SandboxSettings(url))).APIGateway
 	s := aws.String
@@ -285,12 +210,8 @@ func TestAuditSandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about a dozen AWS CLI runs (20 s or more); runs without -short")
 	}
-	sb := sandbox.New(sandbox.Options{})
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
+	sb, _ := sandboxtest.Start(t, sandbox.New(sandbox.Options{}))
+	url := sb.URL()
 	cli := awsCLI(t, url)
 	b := setUpBrokenAPI(t, url, cli)
 
@@ -381,32 +302,10 @@ func TestAuditSandbox(t *testing.T) {
 	}
 }
 
-// validateSARIF checks a SARIF log against the SARIF 2.1.0 JSON schema
-// vendored in internal/audit/testdata.
+// validateSARIF checks a SARIF log against the SARIF 2.1.0 JSON schema.
 func validateSARIF(t *testing.T, log string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "audit", "testdata", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("sarif.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(log))
-	if err != nil {
-		t.Fatalf("sarif is not JSON: %v", err)
-	}
-	if err := schema.Validate(inst); err != nil {
+	if err := audittest.ValidateSARIF(t, []byte(log)); err != nil {
 		t.Errorf("sarif does not validate against the 2.1.0 schema: %v", err)
 	}
 }
@@ -414,12 +313,8 @@ func validateSARIF(t *testing.T, log string) {
 // TestAuditHTTPAPI: an HTTP API cannot take a WAF web ACL, and the audit
 // says so, next to its unauthorized routes.
 func TestAuditHTTPAPI(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{})
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
+	sb, _ := sandboxtest.Start(t, sandbox.New(sandbox.Options{}))
+	url := sb.URL()
 	cli := awsCLI(t, url)
 	id := cli.Run("apigatewayv2", "create-api", "--name", "carts", "--protocol-type", "HTTP")["ApiId"].(string)
 	cli.Parallel(

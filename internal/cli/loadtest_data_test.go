@@ -23,6 +23,7 @@ import (
 	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/sandbox"
 	"github.com/apictl/apictl/internal/sandbox/backend"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 // shopBackend is an integration whose cost depends on the request: a GET
@@ -112,43 +113,12 @@ func (b *shopBackend) counts() (requests, invalid, users int) {
 // deployed to stage prod and served by h.
 func shopSandbox(t *testing.T, h http.Handler) (*sandbox.Sandbox, *awsapi.Clients, string) {
 	t.Helper()
-	sb := sandbox.New(sandbox.Options{})
-	if _, err := sb.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	ctx := context.Background()
-	clients, err := awsapi.NewClients(ctx, SandboxSettings(sb.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := clients.APIGateway
-	api, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("shop")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := func(parent, part string) string {
-		out, err := c.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: aws.String(parent), PathPart: aws.String(part)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return *out.Id
-	}
-	user := res(res(*api.RootResourceId, "users"), "{userId}")
-	orders := res(*api.RootResourceId, "orders")
-	if _, err := c.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: aws.String(user), HttpMethod: aws.String("GET"),
-		AuthorizationType: aws.String("NONE"), RequestParameters: map[string]bool{"method.request.querystring.expand": false}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: aws.String(orders), HttpMethod: aws.String("POST"),
-		AuthorizationType: aws.String("NONE"), RequestModels: map[string]string{"application/json": "Order"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
-		t.Fatal(err)
-	}
-	sb.SetBackend(*api.Id, h)
-	return sb, clients, *api.Id
+	sb, clients := sandboxtest.Start(t, sandbox.New(sandbox.Options{}))
+	api := sandboxtest.NewRestAPI(t, clients.APIGateway, "shop")
+	api.Method("/users/{userId}", "GET", apigateway.PutMethodInput{RequestParameters: map[string]bool{"method.request.querystring.expand": false}})
+	api.Method("/orders", "POST", apigateway.PutMethodInput{RequestModels: map[string]string{"application/json": "Order"}})
+	api.Serve(sb, "prod", h)
+	return sb, clients, api.ID
 }
 
 // shopFiles writes users.csv (n users), order.json (a templated body),

@@ -21,9 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/sandbox"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 func TestLoadtestFlags(t *testing.T) {
@@ -74,48 +74,17 @@ func TestLoadtestFlags(t *testing.T) {
 }
 
 // cartSandbox starts a sandbox with REST API "cart" (GET /cart/profile/{userId},
-// GET and POST /items) on stage prod, its integration served by h.
+// GET, POST and OPTIONS /items) on stage prod, its integration served by h.
 func cartSandbox(t *testing.T, h http.Handler) (*sandbox.Sandbox, string) {
 	t.Helper()
-	sb := sandbox.New(sandbox.Options{})
-	if _, err := sb.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
+	sb, clients := sandboxtest.Start(t, sandbox.New(sandbox.Options{}))
+	api := sandboxtest.NewRestAPI(t, clients.APIGateway, "cart")
+	api.Method("/cart/profile/{userId}", "GET", apigateway.PutMethodInput{})
+	for _, m := range []string{"GET", "POST", "OPTIONS"} {
+		api.Method("/items", m, apigateway.PutMethodInput{})
 	}
-	t.Cleanup(func() { _ = sb.Close() })
-	ctx := context.Background()
-	clients, err := awsapi.NewClients(ctx, SandboxSettings(sb.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := clients.APIGateway
-	api, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("cart")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := func(parent, part string) string {
-		out, err := c.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: aws.String(parent), PathPart: aws.String(part)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return *out.Id
-	}
-	meth := func(id, m string) {
-		if _, err := c.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: aws.String(id), HttpMethod: aws.String(m), AuthorizationType: aws.String("NONE")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	profile := res(res(*api.RootResourceId, "cart"), "profile")
-	user := res(profile, "{userId}")
-	items := res(*api.RootResourceId, "items")
-	meth(user, "GET")
-	meth(items, "GET")
-	meth(items, "POST")
-	meth(items, "OPTIONS")
-	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
-		t.Fatal(err)
-	}
-	sb.SetBackend(*api.Id, h)
-	return sb, *api.Id
+	api.Serve(sb, "prod", h)
+	return sb, api.ID
 }
 
 // pathRecorder answers 200 (or code) and records the paths it saw.

@@ -1,64 +1,24 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 // TestAWSCLI drives the sandbox with the AWS CLI (CI installs Debian's
 // awscli): create-usage-plan, get-usage-plans, update-stage and
 // cloudwatch get-metric-data, whichever protocol the installed CLI speaks.
 func TestAWSCLI(t *testing.T) {
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH; install awscli to run this test")
-	}
-	ctx := context.Background()
 	sb, c := startSandbox(t, Options{})
-	url := sb.URL()
-	home := t.TempDir()
-	// The user's AWS settings must not leak in: drop every AWS_* variable.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env,
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
-		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "HOME="+home,
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
-	)
-	run := func(out any, args ...string) {
-		t.Helper()
-		cctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(cctx, awsBin, append([]string{"--endpoint-url", url, "--output", "json"}, args...)...)
-		cmd.Env = env
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("aws %v: %v\nstdout: %s\nstderr: %s", args, err, stdout.String(), stderr.String())
-		}
-		if out != nil {
-			if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-				t.Fatalf("aws %v: output is not JSON: %v\n%s", args, err, stdout.String())
-			}
-		}
-	}
+	run := sandboxtest.NewAWSCLI(t, sb.URL(), "us-east-1").JSON
+	ctx := context.Background()
 
 	p := createPetAPI(t, c.APIGateway, "cli-pets")
 

@@ -69,10 +69,9 @@ func keyInPlan(t testing.TB, ag *apigateway.Client, apiID string, in *apigateway
 
 func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 	ctx := context.Background()
-	sb, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	sb, ag, p, base := w.sb, w.ag, w.api, w.base
+	sb.SetBackend(p.ID, nil)
 
 	wantResult(t, invoke(t, "GET", sb.InvokeURL("nope", "prod")+"/pets", ""), 403, "Missing Authentication Token")
 	wantResult(t, invoke(t, "GET", sb.InvokeURL(p.ID, "nostage")+"/pets", ""), 403, "Missing Authentication Token")
@@ -144,13 +143,8 @@ func TestDataPlaneRoutingKeysAndBackends(t *testing.T) {
 
 func TestDataPlaneStageThrottling(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
-	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
-	be := &okBackend{}
-	sb.SetBackend(p.ID, be)
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	ag, clock, p, be, base := w.ag, w.clock, w.api, w.be, w.base
 	must[*apigateway.UpdateStageOutput](t)(ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("prod"),
 		PatchOperations: []agtypes.PatchOperation{
 			patch(agtypes.OpReplace, "/*/*/throttling/rateLimit", "1"),
@@ -206,18 +200,14 @@ func TestDataPlaneStageThrottling(t *testing.T) {
 }
 
 func TestDataPlaneUsagePlanThrottleAndQuota(t *testing.T) {
-	clock := newFakeClock()
-	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, clock, p, base := w.ag, w.clock, w.api, w.base
 	// A second key-protected method to check the per-method plan throttle
 	// applies only to its method.
 	ctx := context.Background()
 	must[*apigateway.PutMethodOutput](t)(ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetsID),
 		HttpMethod: aws.String("PUT"), AuthorizationType: aws.String("NONE"), ApiKeyRequired: true}))
 	redeploy(t, ag, p.ID, "prod")
-	sb.SetBackend(p.ID, &okBackend{})
-	base := sb.InvokeURL(p.ID, "prod")
 
 	keyA, _ := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{
 		Throttle: &agtypes.ThrottleSettings{RateLimit: 1, BurstLimit: 2},
@@ -396,11 +386,8 @@ func TestDataPlaneMetrics(t *testing.T) {
 
 func TestUpdateMethodAPIKeyRequired(t *testing.T) {
 	ctx := context.Background()
-	sb, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
-	sb.SetBackend(p.ID, &okBackend{})
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	ag, p, base := w.ag, w.api, w.base
 	wantResult(t, invoke(t, "GET", base+"/pets/1", ""), 200, "")
 	m, err := ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID), HttpMethod: aws.String("GET"),
 		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/apiKeyRequired", "true")}})

@@ -15,9 +15,8 @@ import (
 
 func TestLedgerGetExport(t *testing.T) {
 	ctx := context.Background()
-	sb, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	sb, ag, p := w.sb, w.ag, w.api
 	// A query string, a required header and a request model on POST /pets.
 	if _, err := ag.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: &p.ID, ResourceId: &p.PetsID, HttpMethod: aws.String("POST")}); err != nil {
 		t.Fatal(err)

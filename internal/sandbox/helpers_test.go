@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
@@ -38,27 +39,11 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// startSandbox serves a new Sandbox on an httptest server and returns
-// clients pointed at it that do not retry.
+// startSandbox serves a new Sandbox and returns clients pointed at it that
+// do not retry.
 func startSandbox(t testing.TB, opts Options) (*Sandbox, *awsapi.Clients) {
 	t.Helper()
-	sb := New(opts)
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := sb.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	c, err := awsapi.NewClients(context.Background(), awsapi.Settings{
-		Region: "us-east-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb, c
+	return sandboxtest.Start(t, New(opts))
 }
 
 // wantAPIError checks that err is an AWS error with the given code.
@@ -104,43 +89,16 @@ type petAPI struct {
 
 func createPetAPI(t testing.TB, c *apigateway.Client, name string) petAPI {
 	t.Helper()
-	ctx := context.Background()
-	api, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := petAPI{ID: *api.Id, RootID: *api.RootResourceId}
-	res := func(parent, part string) string {
-		t.Helper()
-		out, err := c.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: aws.String(parent), PathPart: aws.String(part)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return *out.Id
-	}
-	meth := func(resID, m string, keyRequired bool) {
-		t.Helper()
-		_, err := c.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: aws.String(resID),
-			HttpMethod: aws.String(m), AuthorizationType: aws.String("NONE"), ApiKeyRequired: keyRequired})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	p.PetsID = res(p.RootID, "pets")
-	p.PetID = res(p.PetsID, "{petId}")
-	users := res(p.RootID, "users")
-	p.UserID = res(users, "{userId}")
-	p.ProxyID = res(p.RootID, "{proxy+}")
-	meth(p.RootID, "GET", false)
-	meth(p.PetsID, "GET", true)
-	meth(p.PetsID, "POST", false)
-	meth(p.PetID, "GET", false)
-	meth(p.UserID, "GET", false)
-	meth(p.ProxyID, "ANY", false)
-	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	api := sandboxtest.NewRestAPI(t, c, name)
+	api.Method("/", "GET", apigateway.PutMethodInput{})
+	api.Method("/pets", "GET", apigateway.PutMethodInput{ApiKeyRequired: true})
+	api.Method("/pets", "POST", apigateway.PutMethodInput{})
+	api.Method("/pets/{petId}", "GET", apigateway.PutMethodInput{})
+	api.Method("/users/{userId}", "GET", apigateway.PutMethodInput{})
+	api.Method("/{proxy+}", "ANY", apigateway.PutMethodInput{})
+	api.Deploy("prod")
+	return petAPI{ID: api.ID, RootID: api.Resource("/"), PetsID: api.Resource("/pets"), PetID: api.Resource("/pets/{petId}"),
+		UserID: api.Resource("/users/{userId}"), ProxyID: api.Resource("/{proxy+}")}
 }
 
 // redeploy creates a new deployment of the API on stage: changes to
@@ -185,3 +143,25 @@ func (b *okBackend) Calls() int {
 var _ = httptest.NewRecorder
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// petWorld is where the data-plane tests start: a sandbox whose clocks are
+// a fakeClock, with the pets API (createPetAPI) deployed to prod and
+// served by an okBackend.
+type petWorld struct {
+	sb    *Sandbox
+	ag    *apigateway.Client
+	clock *fakeClock
+	api   petAPI
+	be    *okBackend
+	base  string // prod's invoke URL
+}
+
+func newPetWorld(t testing.TB) petWorld {
+	t.Helper()
+	clock := newFakeClock()
+	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
+	p := createPetAPI(t, c.APIGateway, "pets")
+	be := &okBackend{}
+	sb.SetBackend(p.ID, be)
+	return petWorld{sb: sb, ag: c.APIGateway, clock: clock, api: p, be: be, base: sb.InvokeURL(p.ID, "prod")}
+}

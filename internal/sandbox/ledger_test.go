@@ -5,13 +5,8 @@ package sandbox
 // `go test -run Ledger ./...` lists them.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +21,7 @@ import (
 
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/sandbox/cw"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 // statuses sends n GETs to url and counts the answers by status.
@@ -45,9 +41,9 @@ func updateStage(t *testing.T, ag *apigateway.Client, apiID string, ops ...agtyp
 }
 
 func TestLedgerPatchPathEscaping(t *testing.T) {
-	_, c := startSandbox(t, Options{})
-	p := createPetAPI(t, c.APIGateway, "pets")
-	out := updateStage(t, c.APIGateway, p.ID,
+	w := newPetWorld(t)
+	p := w.api
+	out := updateStage(t, w.ag, p.ID,
 		patch(agtypes.OpReplace, "/~1pets~1{petId}/GET/throttling/rateLimit", "7"),
 		patch(agtypes.OpReplace, "/*/*/throttling/rateLimit", "9"))
 	if ms, ok := out.MethodSettings["~1pets~1{petId}/GET"]; !ok || ms.ThrottlingRateLimit != 7 {
@@ -57,20 +53,17 @@ func TestLedgerPatchPathEscaping(t *testing.T) {
 		t.Fatalf("*/* key: %v", out.MethodSettings)
 	}
 	// An unescaped slash is a different (invalid) path.
-	_, err := c.APIGateway.UpdateStage(context.Background(), &apigateway.UpdateStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("prod"),
+	_, err := w.ag.UpdateStage(context.Background(), &apigateway.UpdateStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("prod"),
 		PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/pets/{petId}/GET/throttling/rateLimit", "7")}})
 	wantAPIError(t, err, "BadRequestException")
 }
 
 func TestLedgerStageThrottlePerMethod(t *testing.T) {
-	clock := newFakeClock()
-	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
-	p := createPetAPI(t, c.APIGateway, "pets")
-	sb.SetBackend(p.ID, &okBackend{})
-	updateStage(t, c.APIGateway, p.ID,
+	w := newPetWorld(t)
+	updateStage(t, w.ag, w.api.ID,
 		patch(agtypes.OpReplace, "/*/*/throttling/rateLimit", "1"),
 		patch(agtypes.OpReplace, "/*/*/throttling/burstLimit", "2"))
-	base := sb.InvokeURL(p.ID, "prod")
+	base := w.base
 	// */* is a per-method limit: each method has its own bucket of 2, the
 	// stage as a whole serves more than 2.
 	for _, path := range []string{"/", "/pets/1", "/users/1"} {
@@ -81,12 +74,8 @@ func TestLedgerStageThrottlePerMethod(t *testing.T) {
 }
 
 func TestLedgerThrottleOrder(t *testing.T) {
-	clock := newFakeClock()
-	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
-	sb.SetBackend(p.ID, &okBackend{})
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	ag, p, base := w.ag, w.api, w.base
 	// GET /pets needs a key. Stage burst 2; key A's plan burst 1, key B's 100.
 	updateStage(t, ag, p.ID,
 		patch(agtypes.OpReplace, "/~1pets/GET/throttling/rateLimit", "1"),
@@ -123,12 +112,8 @@ func TestLedgerThrottleTokenBucket(t *testing.T) {
 
 func TestLedgerUsagePlanThrottlePerKey(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
-	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
-	sb.SetBackend(p.ID, &okBackend{})
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	ag, p, base := w.ag, w.api, w.base
 	keyA, planID := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{Throttle: &agtypes.ThrottleSettings{RateLimit: 1, BurstLimit: 2}})
 	k2 := must[*apigateway.CreateApiKeyOutput](t)(ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k2"), Enabled: true}))
 	must[*apigateway.CreateUsagePlanKeyOutput](t)(ag.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: &planID, KeyId: k2.Id, KeyType: aws.String("API_KEY")}))
@@ -142,9 +127,8 @@ func TestLedgerUsagePlanThrottlePerKey(t *testing.T) {
 
 func TestLedgerUsagePlanMethodThrottleKeys(t *testing.T) {
 	ctx := context.Background()
-	_, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, p := w.ag, w.api
 	_, planID := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{Throttle: &agtypes.ThrottleSettings{RateLimit: 10, BurstLimit: 10}})
 	stage := "/apiStages/" + p.ID + ":prod/throttle/"
 	out := must[*apigateway.UpdateUsagePlanOutput](t)(ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: &planID,
@@ -165,9 +149,8 @@ func TestLedgerUsagePlanMethodThrottleKeys(t *testing.T) {
 
 func TestLedgerKeyOnePlanPerStage(t *testing.T) {
 	ctx := context.Background()
-	_, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, p := w.ag, w.api
 	keyValue, _ := keyInPlan(t, ag, p.ID, &apigateway.CreateUsagePlanInput{Name: aws.String("one")})
 	keys := must[*apigateway.GetApiKeysOutput](t)(ag.GetApiKeys(ctx, &apigateway.GetApiKeysInput{IncludeValues: aws.Bool(true)}))
 	var keyID *string
@@ -264,11 +247,8 @@ func TestLedgerControlPlaneRates(t *testing.T) {
 
 func TestLedgerDeploymentSnapshot(t *testing.T) {
 	ctx := context.Background()
-	sb, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
-	sb.SetBackend(p.ID, &okBackend{})
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	ag, p, base := w.ag, w.api, w.base
 	// A new method is not served before a deployment ...
 	must[*apigateway.PutMethodOutput](t)(ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetID),
 		HttpMethod: aws.String("DELETE"), AuthorizationType: aws.String("NONE")}))
@@ -292,9 +272,8 @@ func TestLedgerDeploymentSnapshot(t *testing.T) {
 
 func TestLedgerDeploymentAPISummary(t *testing.T) {
 	ctx := context.Background()
-	_, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, p := w.ag, w.api
 	st := must[*apigateway.GetStageOutput](t)(ag.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("prod")}))
 	// Change the live definition after the deployment.
 	must[*apigateway.UpdateMethodOutput](t)(ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: aws.String(p.ID), ResourceId: aws.String(p.PetsID),
@@ -313,52 +292,13 @@ func TestLedgerDeploymentAPISummary(t *testing.T) {
 	}
 }
 
-// awsCLI returns a runner of the AWS CLI against the sandbox, or skips the
-// test when the CLI is not installed.
-func awsCLI(t *testing.T, sb *Sandbox, region string) func(out any, args ...string) {
-	t.Helper()
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH; install awscli to run this test")
-	}
-	home := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION="+region, "AWS_REGION="+region,
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
-		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "HOME="+home,
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
-	return func(out any, args ...string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, awsBin, append([]string{"--endpoint-url", sb.URL(), "--output", "json"}, args...)...)
-		cmd.Env = env
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("aws %v: %v\nstdout: %s\nstderr: %s", args, err, stdout.String(), stderr.String())
-		}
-		if out != nil {
-			if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-				t.Fatalf("aws %v: output is not JSON: %v\n%s", args, err, stdout.String())
-			}
-		}
-	}
-}
-
 func TestLedgerDeploymentSnapshotAWSCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three AWS CLI runs take 10-40 s on a loaded machine; runs without -short")
 	}
 	ctx := context.Background()
 	sb, c := startSandbox(t, Options{})
-	run := awsCLI(t, sb, "us-east-1")
+	run := sandboxtest.NewAWSCLI(t, sb.URL(), "us-east-1").JSON
 	p := createPetAPI(t, c.APIGateway, "cli-pets")
 	sb.SetBackend(p.ID, &okBackend{})
 	base := sb.InvokeURL(p.ID, "prod")
@@ -396,15 +336,13 @@ func listedDims(sb *Sandbox, metric string) map[string]bool {
 }
 
 func TestLedgerMetricDimensionsREST(t *testing.T) {
-	sb, c := startSandbox(t, Options{})
-	p := createPetAPI(t, c.APIGateway, "pets")
-	sb.SetBackend(p.ID, &okBackend{})
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	sb, p, base := w.sb, w.api, w.base
 	invoke(t, "GET", base+"/pets/1", "")
 	if got := listedDims(sb, "Count"); len(got) != 1 || !got["ApiName=pets,Stage=prod"] {
 		t.Fatalf("without detailed metrics: %v", got)
 	}
-	updateStage(t, c.APIGateway, p.ID, patch(agtypes.OpReplace, "/*/*/metrics/enabled", "true"))
+	updateStage(t, w.ag, p.ID, patch(agtypes.OpReplace, "/*/*/metrics/enabled", "true"))
 	invoke(t, "GET", base+"/pets/1", "")
 	if got := listedDims(sb, "Count"); len(got) != 2 || !got["ApiName=pets,Method=GET,Resource=/pets/{petId},Stage=prod"] {
 		t.Fatalf("with detailed metrics: %v", got)
@@ -572,12 +510,8 @@ func TestLedgerHTTPAPIRouteThrottleKeys(t *testing.T) {
 }
 
 func TestLedgerDataPlaneErrors(t *testing.T) {
-	clock := newFakeClock()
-	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
-	sb.SetBackend(p.ID, &okBackend{})
-	base := sb.InvokeURL(p.ID, "prod")
+	w := newPetWorld(t)
+	ag, clock, p, base := w.ag, w.clock, w.api, w.base
 	wantResult(t, invoke(t, "DELETE", base+"/pets/1", ""), 403, "Missing Authentication Token")
 	wantResult(t, invoke(t, "GET", base+"/pets", ""), 403, "Forbidden")
 	// A key that exists but is in no plan of the stage is refused too.

@@ -155,9 +155,8 @@ func TestRestAPIsResourcesMethods(t *testing.T) {
 
 func TestUpdateStageMethodSettings(t *testing.T) {
 	ctx := context.Background()
-	_, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, p := w.ag, w.api
 	upd := func(ops ...agtypes.PatchOperation) (*apigateway.UpdateStageOutput, error) {
 		return ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(p.ID), StageName: aws.String("prod"), PatchOperations: ops})
 	}

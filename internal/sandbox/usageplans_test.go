@@ -13,9 +13,8 @@ import (
 
 func TestUsagePlanCRUDAndPaging(t *testing.T) {
 	ctx := context.Background()
-	_, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, p := w.ag, w.api
 
 	plan, err := ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{
 		Name: aws.String("gold"), Description: aws.String("gold tier"),
@@ -87,9 +86,8 @@ func TestUsagePlanCRUDAndPaging(t *testing.T) {
 
 func TestUpdateUsagePlanPatchOperations(t *testing.T) {
 	ctx := context.Background()
-	_, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, p := w.ag, w.api
 	plan := must[*apigateway.CreateUsagePlanOutput](t)(ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
 	upd := func(ops ...agtypes.PatchOperation) (*apigateway.UpdateUsagePlanOutput, error) {
 		return ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: plan.Id, PatchOperations: ops})
@@ -222,9 +220,8 @@ func newTestAPIWithMethods(t *testing.T, ag *apigateway.Client, n int) string {
 
 func TestAPIKeysAndUsagePlanKeys(t *testing.T) {
 	ctx := context.Background()
-	_, c := startSandbox(t, Options{})
-	ag := c.APIGateway
-	p := createPetAPI(t, ag, "pets")
+	w := newPetWorld(t)
+	ag, p := w.ag, w.api
 
 	k1, err := ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("alice-key"), Enabled: true,
 		Value: aws.String("alice-0123456789abcdefghij"), CustomerId: aws.String("alice"), Tags: map[string]string{"owner": "alice"}})
