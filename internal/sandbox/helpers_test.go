@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -164,4 +166,29 @@ func newPetWorld(t testing.TB) petWorld {
 	be := &okBackend{}
 	sb.SetBackend(p.ID, be)
 	return petWorld{sb: sb, ag: c.APIGateway, clock: clock, api: p, be: be, base: sb.InvokeURL(p.ID, "prod")}
+}
+
+// createHTTPAPI creates HTTP API name with routes ("GET /items").
+func createHTTPAPI(t testing.TB, v2 *apigatewayv2.Client, name string, routes ...string) *apigatewayv2.CreateApiOutput {
+	t.Helper()
+	ctx := context.Background()
+	api := must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String(name), ProtocolType: v2types.ProtocolTypeHttp}))
+	for _, k := range routes {
+		must[*apigatewayv2.CreateRouteOutput](t)(v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k)}))
+	}
+	return api
+}
+
+// planUpdater creates usage plan "p" and returns its id and a call that
+// updates its description: the operation AWS limits to one call per 20
+// seconds.
+func planUpdater(t testing.TB, ag *apigateway.Client) (planID *string, update func() error) {
+	t.Helper()
+	ctx := context.Background()
+	plan := must[*apigateway.CreateUsagePlanOutput](t)(ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
+	return plan.Id, func() error {
+		_, err := ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: plan.Id,
+			PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/description", "x")}})
+		return err
+	}
 }

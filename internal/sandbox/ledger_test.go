@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/sandbox/cw"
 	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
@@ -218,7 +217,6 @@ func TestLedgerQuotaLimits(t *testing.T) {
 }
 
 func TestLedgerControlPlaneRates(t *testing.T) {
-	ctx := context.Background()
 	clock := newFakeClock()
 	limits := AWSControlPlaneLimits()
 	if l := limits["UpdateUsagePlan"]; l.Rate != 1.0/20 || l.Burst != 1 {
@@ -229,12 +227,7 @@ func TestLedgerControlPlaneRates(t *testing.T) {
 	}
 	_, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now, ControlPlaneRateLimits: limits})
 	ag := c.APIGateway
-	plan := must[*apigateway.CreateUsagePlanOutput](t)(ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
-	upd := func() error {
-		_, err := ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: plan.Id,
-			PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/description", "x")}})
-		return err
-	}
+	_, upd := planUpdater(t, ag)
 	if err := upd(); err != nil {
 		t.Fatal(err)
 	}
@@ -374,8 +367,7 @@ func TestLedgerMetricDimensionsHTTP(t *testing.T) {
 	ctx := context.Background()
 	sb, c := startSandbox(t, Options{})
 	v2 := c.APIGatewayV2
-	api := must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("items"), ProtocolType: v2types.ProtocolTypeHttp}))
-	must[*apigatewayv2.CreateRouteOutput](t)(v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /items")}))
+	api := createHTTPAPI(t, v2, "items", "GET /items")
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		DefaultRouteSettings: &v2types.RouteSettings{DetailedMetricsEnabled: aws.Bool(true)}}))
 	sb.SetBackend(*api.ApiId, &okBackend{})
@@ -424,62 +416,35 @@ func TestLedgerListMetricsTwoWeeks(t *testing.T) {
 
 func TestLedgerARNPartition(t *testing.T) {
 	ctx := context.Background()
-	sb := New(Options{Region: "cn-north-1"})
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	c, err := awsapi.NewClients(ctx, awsapi.Settings{Region: "cn-north-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := sandboxtest.StartRegion(t, New(Options{Region: "cn-north-1"}), "cn-north-1")
 	plan := must[*apigateway.CreateUsagePlanOutput](t)(c.APIGateway.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
 	if _, err := c.APIGateway.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String("arn:aws-cn:apigateway:cn-north-1::/usageplans/" + *plan.Id),
 		Tags: map[string]string{"a": "b"}}); err != nil {
 		t.Fatalf("aws-cn ARN in cn-north-1: %v", err)
 	}
-	_, err = c.APIGateway.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:cn-north-1::/usageplans/" + *plan.Id)})
+	_, err := c.APIGateway.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:cn-north-1::/usageplans/" + *plan.Id)})
 	wantAPIError(t, err, "BadRequestException")
 }
 
 func TestLedgerInvokeURLPartition(t *testing.T) {
 	ctx := context.Background()
 	for region, suffix := range map[string]string{"cn-northwest-1": ".execute-api.cn-northwest-1.amazonaws.com.cn", "eu-west-1": ".execute-api.eu-west-1.amazonaws.com"} {
-		sb := New(Options{Region: region})
-		url, err := sb.Start("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := awsapi.NewClients(ctx, awsapi.Settings{Region: region, EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c := sandboxtest.StartRegion(t, New(Options{Region: region}), region)
 		api := must[*apigatewayv2.CreateApiOutput](t)(c.APIGatewayV2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("x"), ProtocolType: v2types.ProtocolTypeHttp}))
 		if got := aws.ToString(api.ApiEndpoint); got != "https://"+*api.ApiId+suffix {
 			t.Fatalf("%s apiEndpoint: %s", region, got)
 		}
-		_ = sb.Close()
 	}
 }
 
 func TestLedgerAccountThrottleDefault(t *testing.T) {
 	ctx := context.Background()
 	for region, want := range map[string][2]float64{"us-east-1": {10000, 5000}, "af-south-1": {2500, 1250}, "eu-central-2": {2500, 1250}} {
-		sb := New(Options{Region: region})
-		url, err := sb.Start("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := awsapi.NewClients(ctx, awsapi.Settings{Region: region, EndpointURL: url, StaticCredentials: true, MaxAttempts: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c := sandboxtest.StartRegion(t, New(Options{Region: region}), region)
 		acc := must[*apigateway.GetAccountOutput](t)(c.APIGateway.GetAccount(ctx, &apigateway.GetAccountInput{}))
 		if acc.ThrottleSettings == nil || acc.ThrottleSettings.RateLimit != want[0] || float64(acc.ThrottleSettings.BurstLimit) != want[1] {
 			t.Fatalf("%s account throttle: %+v, want %v", region, acc.ThrottleSettings, want)
 		}
-		_ = sb.Close()
 	}
 }
 
@@ -488,10 +453,7 @@ func TestLedgerHTTPAPIRouteThrottleKeys(t *testing.T) {
 	clock := newFakeClock()
 	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
 	v2 := c.APIGatewayV2
-	api := must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("items"), ProtocolType: v2types.ProtocolTypeHttp}))
-	for _, k := range []string{"GET /items", "POST /items"} {
-		must[*apigatewayv2.CreateRouteOutput](t)(v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k)}))
-	}
+	api := createHTTPAPI(t, v2, "items", "GET /items", "POST /items")
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		DefaultRouteSettings: &v2types.RouteSettings{ThrottlingRateLimit: aws.Float64(1), ThrottlingBurstLimit: aws.Int32(5)},
 		RouteSettings:        map[string]v2types.RouteSettings{"GET /items": {ThrottlingRateLimit: aws.Float64(1), ThrottlingBurstLimit: aws.Int32(1)}}}))

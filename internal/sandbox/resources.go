@@ -176,32 +176,24 @@ func (s *Sandbox) putMethod(c *call) (int, any, *apiError) {
 	if _, ok := c.resource.Methods[hm]; ok {
 		return 0, nil, conflict("Method already exists for this resource")
 	}
-	var in struct {
-		AuthorizationType   string            `json:"authorizationType"`
-		AuthorizerID        string            `json:"authorizerId"`
-		APIKeyRequired      bool              `json:"apiKeyRequired"`
-		OperationName       string            `json:"operationName"`
-		RequestParameters   map[string]bool   `json:"requestParameters"`
-		RequestModels       map[string]string `json:"requestModels"`
-		AuthorizationScopes []string          `json:"authorizationScopes"`
-	}
-	if e := c.decode(&in); e != nil {
+	// The input has the fields of a method; what it names besides is
+	// not the caller's to set.
+	var m method
+	if e := c.decode(&m); e != nil {
 		return 0, nil, e
 	}
+	m.HTTPMethod, m.Integration = hm, nil
 	switch {
-	case in.AuthorizationType == "":
+	case m.AuthorizationType == "":
 		return 0, nil, badRequest("Invalid authorization type specified: authorizationType is required")
-	case !validAuthorizationType(in.AuthorizationType):
+	case !validAuthorizationType(m.AuthorizationType):
 		return 0, nil, badRequest("Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS")
 	}
-	m := &method{HTTPMethod: hm, AuthorizationType: in.AuthorizationType, AuthorizerID: in.AuthorizerID,
-		APIKeyRequired: in.APIKeyRequired, OperationName: in.OperationName, RequestParameters: in.RequestParameters,
-		RequestModels: in.RequestModels, AuthorizationScopes: in.AuthorizationScopes}
-	if e := checkMethodAuthorizer(c.api, m); e != nil {
+	if e := checkMethodAuthorizer(c.api, &m); e != nil {
 		return 0, nil, e
 	}
-	c.resource.Methods[hm] = m
-	return http.StatusCreated, m, nil
+	c.resource.Methods[hm] = &m
+	return http.StatusCreated, &m, nil
 }
 
 func (s *Sandbox) getMethod(c *call) (int, any, *apiError) {

@@ -74,12 +74,7 @@ func TestControlPlaneRateLimit(t *testing.T) {
 	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now,
 		ControlPlaneRateLimits: map[string]RateLimit{"UpdateUsagePlan": {Rate: 1.0 / 20, Burst: 1}}})
 	ag := c.APIGateway
-	plan := must[*apigateway.CreateUsagePlanOutput](t)(ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p")}))
-	upd := func() error {
-		_, err := ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: plan.Id,
-			PatchOperations: []agtypes.PatchOperation{patch(agtypes.OpReplace, "/description", "x")}})
-		return err
-	}
+	planID, upd := planUpdater(t, ag)
 	if err := upd(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +92,7 @@ func TestControlPlaneRateLimit(t *testing.T) {
 	}
 	// Other operations are not limited.
 	for i := 0; i < 5; i++ {
-		must[*apigateway.GetUsagePlanOutput](t)(ag.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: plan.Id}))
+		must[*apigateway.GetUsagePlanOutput](t)(ag.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: planID}))
 	}
 	if got := sb.Calls()["UpdateUsagePlan"]; got != 4 {
 		t.Fatalf("rate-limited calls are counted too: %d, want 4", got)

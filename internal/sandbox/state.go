@@ -315,6 +315,11 @@ func (p patchOp) value() string {
 	return *p.Value
 }
 
+// badOp is the error of an operation the path does not take.
+func badOp(op patchOp, allowed string) *apiError {
+	return badRequest("Invalid patch operation specified. Must be one of: [%s] for path %s, got %q", allowed, op.Path, op.Op)
+}
+
 func decodePatch(r *http.Request) ([]patchOp, *apiError) {
 	var in struct {
 		PatchOperations []patchOp `json:"patchOperations"`

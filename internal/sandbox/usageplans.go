@@ -265,10 +265,6 @@ func (p *usagePlan) apiStage(id string) *apiStage {
 	return nil
 }
 
-func badOp(op patchOp, allowed string) *apiError {
-	return badRequest("Invalid patch operation specified. Must be one of: [%s] for path %s, got %q", allowed, op.Path, op.Op)
-}
-
 // applyPatch applies one UpdateUsagePlan operation.
 func (p *usagePlan) applyPatch(op patchOp) *apiError {
 	v := op.value()

@@ -107,10 +107,7 @@ func TestHTTPAPIDataPlane(t *testing.T) {
 	clock := newFakeClock()
 	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
 	v2 := c.APIGatewayV2
-	api := must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("items"), ProtocolType: v2types.ProtocolTypeHttp}))
-	for _, k := range []string{"GET /items", "GET /items/{id}", "POST /items/{id}"} {
-		must[*apigatewayv2.CreateRouteOutput](t)(v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k)}))
-	}
+	api := createHTTPAPI(t, v2, "items", "GET /items", "GET /items/{id}", "POST /items/{id}")
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		DefaultRouteSettings: &v2types.RouteSettings{ThrottlingRateLimit: aws.Float64(1), ThrottlingBurstLimit: aws.Int32(3), DetailedMetricsEnabled: aws.Bool(true)},
 		RouteSettings:        map[string]v2types.RouteSettings{"GET /items/{id}": {ThrottlingBurstLimit: aws.Int32(1)}}}))

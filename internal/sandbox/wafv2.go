@@ -138,14 +138,19 @@ func (s *Sandbox) wafAssociateWebACL(c *call) (int, any, *apiError) {
 	return 200, map[string]any{}, nil
 }
 
-func (s *Sandbox) wafDisassociateWebACL(c *call) (int, any, *apiError) {
+// wafStageIn resolves the stage named by the request's ResourceArn.
+func (s *Sandbox) wafStageIn(c *call) (*stage, *apiError) {
 	var in struct {
 		ResourceArn string `json:"ResourceArn"`
 	}
 	if e := c.decode(&in); e != nil {
-		return 0, nil, wafError("WAFInvalidParameterException", "%s", e.Message)
+		return nil, wafError("WAFInvalidParameterException", "%s", e.Message)
 	}
-	st, e := s.wafStage(in.ResourceArn)
+	return s.wafStage(in.ResourceArn)
+}
+
+func (s *Sandbox) wafDisassociateWebACL(c *call) (int, any, *apiError) {
+	st, e := s.wafStageIn(c)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -154,13 +159,7 @@ func (s *Sandbox) wafDisassociateWebACL(c *call) (int, any, *apiError) {
 }
 
 func (s *Sandbox) wafGetWebACLForResource(c *call) (int, any, *apiError) {
-	var in struct {
-		ResourceArn string `json:"ResourceArn"`
-	}
-	if e := c.decode(&in); e != nil {
-		return 0, nil, wafError("WAFInvalidParameterException", "%s", e.Message)
-	}
-	st, e := s.wafStage(in.ResourceArn)
+	st, e := s.wafStageIn(c)
 	if e != nil {
 		return 0, nil, e
 	}

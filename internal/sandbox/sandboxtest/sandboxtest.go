@@ -28,6 +28,13 @@ type Server interface {
 // an error the test did not inject fails the fixture at once.
 func Start[S Server](t testing.TB, sb S) (S, *awsapi.Clients) {
 	t.Helper()
+	return StartRegion(t, sb, "us-east-1")
+}
+
+// StartRegion is Start with clients of region (the sandbox's
+// Options.Region, for partition tests).
+func StartRegion[S Server](t testing.TB, sb S, region string) (S, *awsapi.Clients) {
+	t.Helper()
 	url, err := sb.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +45,7 @@ func Start[S Server](t testing.TB, sb S) (S, *awsapi.Clients) {
 		}
 	})
 	cl, err := awsapi.NewClients(context.Background(), awsapi.Settings{
-		Region: "us-east-1", EndpointURL: url, StaticCredentials: true, MaxAttempts: 1,
+		Region: region, EndpointURL: url, StaticCredentials: true, MaxAttempts: 1,
 	})
 	if err != nil {
 		t.Fatal(err)
