@@ -19,6 +19,7 @@ import (
 
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/sandbox"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 // Commands that never call AWS. Every other runnable command must be run by
@@ -206,15 +207,7 @@ func setupHTTPAPI(t *testing.T, sb *sandbox.Sandbox) string {
 		t.Fatal(err)
 	}
 	v2 := cl.APIGatewayV2
-	api, err := v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("web"), ProtocolType: v2types.ProtocolTypeHttp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rk := range []string{"GET /items", "GET /old"} {
-		if _, err := v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(rk)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	api := sandboxtest.CreateHTTPAPI(t, v2, "web", "GET /items", "GET /old")
 	_, err = v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		RouteSettings: map[string]v2types.RouteSettings{"GET /old": {ThrottlingRateLimit: aws.Float64(5), ThrottlingBurstLimit: aws.Int32(5)}}})
 	if err != nil {

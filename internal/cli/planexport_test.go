@@ -10,12 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
-	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 )
 
 // importBlocks returns the import blocks of HCL as "to" → "id".
@@ -154,13 +154,7 @@ func TestPlanExportImportHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	v2 := cl.APIGatewayV2
-	api, err := v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("items-api"), ProtocolType: v2types.ProtocolTypeHttp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /items")}); err != nil {
-		t.Fatal(err)
-	}
+	api := sandboxtest.CreateHTTPAPI(t, v2, "items-api", "GET /items")
 	if _, err := v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
-	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -166,17 +164,6 @@ func newPetWorld(t testing.TB) petWorld {
 	be := &okBackend{}
 	sb.SetBackend(p.ID, be)
 	return petWorld{sb: sb, ag: c.APIGateway, clock: clock, api: p, be: be, base: sb.InvokeURL(p.ID, "prod")}
-}
-
-// createHTTPAPI creates HTTP API name with routes ("GET /items").
-func createHTTPAPI(t testing.TB, v2 *apigatewayv2.Client, name string, routes ...string) *apigatewayv2.CreateApiOutput {
-	t.Helper()
-	ctx := context.Background()
-	api := must[*apigatewayv2.CreateApiOutput](t)(v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String(name), ProtocolType: v2types.ProtocolTypeHttp}))
-	for _, k := range routes {
-		must[*apigatewayv2.CreateRouteOutput](t)(v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k)}))
-	}
-	return api
 }
 
 // planUpdater creates usage plan "p" and returns its id and a call that

@@ -367,7 +367,7 @@ func TestLedgerMetricDimensionsHTTP(t *testing.T) {
 	ctx := context.Background()
 	sb, c := startSandbox(t, Options{})
 	v2 := c.APIGatewayV2
-	api := createHTTPAPI(t, v2, "items", "GET /items")
+	api := sandboxtest.CreateHTTPAPI(t, v2, "items", "GET /items")
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		DefaultRouteSettings: &v2types.RouteSettings{DetailedMetricsEnabled: aws.Bool(true)}}))
 	sb.SetBackend(*api.ApiId, &okBackend{})
@@ -453,7 +453,7 @@ func TestLedgerHTTPAPIRouteThrottleKeys(t *testing.T) {
 	clock := newFakeClock()
 	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
 	v2 := c.APIGatewayV2
-	api := createHTTPAPI(t, v2, "items", "GET /items", "POST /items")
+	api := sandboxtest.CreateHTTPAPI(t, v2, "items", "GET /items", "POST /items")
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		DefaultRouteSettings: &v2types.RouteSettings{ThrottlingRateLimit: aws.Float64(1), ThrottlingBurstLimit: aws.Int32(5)},
 		RouteSettings:        map[string]v2types.RouteSettings{"GET /items": {ThrottlingRateLimit: aws.Float64(1), ThrottlingBurstLimit: aws.Int32(1)}}}))

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/apictl/apictl/internal/sandbox/cw"
+	"github.com/apictl/apictl/internal/sandbox/sandboxtest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
@@ -107,7 +108,7 @@ func TestHTTPAPIDataPlane(t *testing.T) {
 	clock := newFakeClock()
 	sb, c := startSandbox(t, Options{ThrottleNow: clock.Now, Now: clock.Now})
 	v2 := c.APIGatewayV2
-	api := createHTTPAPI(t, v2, "items", "GET /items", "GET /items/{id}", "POST /items/{id}")
+	api := sandboxtest.CreateHTTPAPI(t, v2, "items", "GET /items", "GET /items/{id}", "POST /items/{id}")
 	must[*apigatewayv2.CreateStageOutput](t)(v2.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
 		DefaultRouteSettings: &v2types.RouteSettings{ThrottlingRateLimit: aws.Float64(1), ThrottlingBurstLimit: aws.Int32(3), DetailedMetricsEnabled: aws.Bool(true)},
 		RouteSettings:        map[string]v2types.RouteSettings{"GET /items/{id}": {ThrottlingBurstLimit: aws.Int32(1)}}}))

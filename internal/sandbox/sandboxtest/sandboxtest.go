@@ -1,6 +1,6 @@
 // Package sandboxtest holds the test fixtures that tests of several
-// packages share: a sandbox served for the length of a test, REST APIs
-// built in it through the real aws-sdk-go-v2 client, as a user would, and
+// packages share: a sandbox served for the length of a test, REST and HTTP
+// APIs built in it through the real aws-sdk-go-v2 client, as a user would, and
 // the AWS CLI run against it. It does not import package sandbox (it takes
 // what it needs as interfaces), so the sandbox's own tests use it too.
 package sandboxtest
@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	v2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 
 	"github.com/apictl/apictl/internal/awsapi"
 )
@@ -128,4 +130,20 @@ func (a *RestAPI) Serve(sb Backends, stage string, h http.Handler) {
 	a.t.Helper()
 	a.Deploy(stage)
 	sb.SetBackend(a.ID, h)
+}
+
+// CreateHTTPAPI creates HTTP API name with routes ("GET /items").
+func CreateHTTPAPI(t testing.TB, v2 *apigatewayv2.Client, name string, routes ...string) *apigatewayv2.CreateApiOutput {
+	t.Helper()
+	ctx := context.Background()
+	api, err := v2.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String(name), ProtocolType: v2types.ProtocolTypeHttp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range routes {
+		if _, err := v2.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return api
 }
