@@ -17,16 +17,16 @@ type opFunc func(c *call) (int, any, *apiError)
 type call struct {
 	*http.Request
 
-	api        *restAPI    // {restApiId}
-	resource   *resource   // {resourceId}; the parent for {parentId}
-	httpMethod string      // {httpMethod}, upper case
-	method     *method     // {httpMethod}; nil for PutMethod, which creates it
-	deployment *deployment // {deploymentId}
-	stage      *stage      // {stageName}
-	authorizer *authorizer // {authorizerId}
-	plan       *usagePlan  // {usagePlanId}
-	key        *apiKey     // {apiKey}, or {keyId}: a key of the usage plan
-	tags       *map[string]string
+	api        *restAPI           // {restApiId}
+	resource   *resource          // {resourceId}; the parent for {parentId}
+	httpMethod string             // {httpMethod}, upper case
+	method     *method            // {httpMethod}; nil for PutMethod, which creates it
+	deployment *deployment        // {deploymentId}
+	stage      *stage             // {stageName}
+	authorizer *authorizer        // {authorizerId}
+	plan       *usagePlan         // {usagePlanId}
+	key        *apiKey            // {apiKey}, or {keyId}: a key of the usage plan
+	tags       *map[string]string // of the resource {resourceArn...} names
 	domain     *domainName        // {domainName}
 	cert       *clientCertificate // {clientCertificateId}
 	httpAPI    *httpAPI           // {ApiId}
