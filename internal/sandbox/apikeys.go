@@ -135,15 +135,9 @@ func (k *apiKey) applyPatch(op patchOp) *apiError {
 }
 
 func (s *Sandbox) updateAPIKey(c *call) (int, any, *apiError) {
-	ops, e := c.patch()
-	if e != nil {
-		return 0, nil, e
-	}
 	work := *c.key
-	for _, op := range ops {
-		if e := work.applyPatch(op); e != nil {
-			return 0, nil, e
-		}
+	if e := c.applyPatches(work.applyPatch); e != nil {
+		return 0, nil, e
 	}
 	work.Updated = s.opts.Now()
 	*c.key = work

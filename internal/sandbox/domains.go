@@ -158,15 +158,9 @@ func (d *domainName) applyPatch(op patchOp) *apiError {
 }
 
 func (s *Sandbox) updateDomainName(c *call) (int, any, *apiError) {
-	ops, e := c.patch()
-	if e != nil {
-		return 0, nil, e
-	}
 	work := *c.domain
-	for _, op := range ops {
-		if e := work.applyPatch(op); e != nil {
-			return 0, nil, e
-		}
+	if e := c.applyPatches(work.applyPatch); e != nil {
+		return 0, nil, e
 	}
 	*c.domain = work
 	return 200, c.domain.view(), nil

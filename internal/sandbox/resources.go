@@ -201,15 +201,9 @@ func (s *Sandbox) getMethod(c *call) (int, any, *apiError) {
 }
 
 func (s *Sandbox) updateMethod(c *call) (int, any, *apiError) {
-	ops, e := c.patch()
-	if e != nil {
-		return 0, nil, e
-	}
 	work := *c.method
-	for _, op := range ops {
-		if e := work.applyPatch(op); e != nil {
-			return 0, nil, e
-		}
+	if e := c.applyPatches(work.applyPatch); e != nil {
+		return 0, nil, e
 	}
 	if e := checkMethodAuthorizer(c.api, &work); e != nil {
 		return 0, nil, e

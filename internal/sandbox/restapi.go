@@ -99,15 +99,9 @@ func (s *Sandbox) getRestAPI(c *call) (int, any, *apiError) {
 }
 
 func (s *Sandbox) updateRestAPI(c *call) (int, any, *apiError) {
-	ops, e := c.patch()
-	if e != nil {
-		return 0, nil, e
-	}
 	work := *c.api
-	for _, op := range ops {
-		if e := work.applyPatch(op); e != nil {
-			return 0, nil, e
-		}
+	if e := c.applyPatches(work.applyPatch); e != nil {
+		return 0, nil, e
 	}
 	*c.api = work
 	return 200, c.api.view(), nil

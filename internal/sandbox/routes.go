@@ -37,8 +37,21 @@ type call struct {
 // decode reads the JSON body into v; an empty body leaves v as it is.
 func (c *call) decode(v any) *apiError { return decodeBody(c.Request, v) }
 
-// patch reads an Update call's patchOperations.
-func (c *call) patch() ([]patchOp, *apiError) { return decodePatch(c.Request) }
+// applyPatches reads an Update call's patchOperations and applies each to
+// a copy of the resource (apply is its applyPatch), stopping at the first
+// error, so that a bad operation leaves the resource as it was.
+func (c *call) applyPatches(apply func(patchOp) *apiError) *apiError {
+	ops, e := decodePatch(c.Request)
+	if e != nil {
+		return e
+	}
+	for _, op := range ops {
+		if e := apply(op); e != nil {
+			return e
+		}
+	}
+	return nil
+}
 
 // resolver looks up the object a path parameter names and sets it on c.
 type resolver func(s *Sandbox, c *call, id string) *apiError

@@ -201,16 +201,10 @@ func (s *Sandbox) deleteStage(c *call) (int, any, *apiError) {
 }
 
 func (s *Sandbox) updateStage(c *call) (int, any, *apiError) {
-	ops, e := c.patch()
-	if e != nil {
-		return 0, nil, e
-	}
 	// Apply to a copy so that a bad operation leaves the stage unchanged.
 	work := c.stage.clone()
-	for _, op := range ops {
-		if e := work.applyPatch(c.api, op); e != nil {
-			return 0, nil, e
-		}
+	if e := c.applyPatches(func(op patchOp) *apiError { return work.applyPatch(c.api, op) }); e != nil {
+		return 0, nil, e
 	}
 	work.Updated = s.opts.Now()
 	*c.stage = *work

@@ -235,15 +235,9 @@ func (s *Sandbox) deleteUsagePlan(c *call) (int, any, *apiError) {
 }
 
 func (s *Sandbox) updateUsagePlan(c *call) (int, any, *apiError) {
-	ops, e := c.patch()
-	if e != nil {
-		return 0, nil, e
-	}
 	work := c.plan.clone()
-	for _, op := range ops {
-		if e := work.applyPatch(op); e != nil {
-			return 0, nil, e
-		}
+	if e := c.applyPatches(work.applyPatch); e != nil {
+		return 0, nil, e
 	}
 	if e := s.state.validatePlan(work); e != nil {
 		return 0, nil, e
