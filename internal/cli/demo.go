@@ -11,7 +11,6 @@ import (
 
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/demo"
-	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/report"
 )
 
@@ -135,23 +134,21 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	}
 	start := time.Now()
 	sum, world, err := demo.Run(ctx, demo.Config{
-		Quick:    opts.Quick,
-		Headroom: opts.Headroom,
-		Dir:      opts.Dir,
-		Addr:     opts.Addr,
-		Show:     show,
-		Progress: opts.IO.ErrOut,
-		Run:      run,
-		Keep:     opts.Keep,
-		ShowCapacity: func(w io.Writer, c *loadtest.Capacity) error {
-			return renderCapacity(w, report.Options{Format: report.Format(subFormat), Color: out.Color}, c)
-		},
+		Quick:      opts.Quick,
+		Headroom:   opts.Headroom,
+		Dir:        opts.Dir,
+		Addr:       opts.Addr,
+		Show:       show,
+		Progress:   opts.IO.ErrOut,
+		Run:        run,
+		Keep:       opts.Keep,
+		ShowFormat: report.Options{Format: report.Format(subFormat), Color: out.Color},
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "\n")
-	if err := report.Render(opts.IO.Out, out, sum.Document(), sum); err != nil {
+	if err := report.Render(opts.IO.Out, out, sum); err != nil {
 		return err
 	}
 	if opts.Keep {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/plan"
+	"github.com/apictl/apictl/internal/report"
 )
 
 // Runner executes one apictl command line (without the program name)
@@ -55,8 +56,9 @@ type Config struct {
 	Pool    Pool
 	// Run executes the apictl commands of each step.
 	Run Runner
-	// ShowCapacity renders a load-test result as 'apictl loadtest' does.
-	ShowCapacity func(w io.Writer, c *loadtest.Capacity) error
+	// ShowFormat is how Show renders results the demo draws itself (the
+	// load test's): table or markdown, with or without colour.
+	ShowFormat report.Options
 	// Keep leaves the sandbox running after the demo (the caller closes
 	// World).
 	Keep bool
@@ -304,10 +306,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	if err := readJSON(file("lt.json"), &capacity); err != nil {
 		return nil, nil, err
 	}
-	if cfg.ShowCapacity != nil {
-		if err := cfg.ShowCapacity(cfg.Show, &capacity); err != nil {
-			return nil, nil, err
-		}
+	if err := report.Render(cfg.Show, cfg.ShowFormat, &capacity); err != nil {
+		return nil, nil, err
 	}
 	// The summary reads the result as plan generate does.
 	ltData, err := os.ReadFile(file("lt.json"))

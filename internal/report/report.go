@@ -129,19 +129,49 @@ func (Note) isBlock()  {}
 func (Text) isBlock()  {}
 func (Chart) isBlock() {}
 
-// Render writes doc (table or markdown) or data (json) to w.
-func Render(w io.Writer, opts Options, doc Document, data any) error {
+// Documenter is a result that knows how a person sees it. Its JSON view is
+// the value itself, marshalled as is, unless it is also a JSONer.
+type Documenter interface{ Document() Document }
+
+// JSONer is a Documenter whose JSON model is another value (a view that
+// shows one stage of several, a wide view of the same model).
+type JSONer interface{ JSON() any }
+
+// Document lets a Document render itself: a view with no JSON model of its
+// own (its JSON is the Document).
+func (d Document) Document() Document { return d }
+
+// Render writes v in the chosen format: its Document as a table or as
+// markdown, or v (or v.JSON() for a JSONer) as JSON.
+func Render(w io.Writer, opts Options, v Documenter) error {
 	switch opts.Format {
 	case FormatJSON:
+		var data any = v
+		if j, ok := v.(JSONer); ok {
+			data = j.JSON()
+		}
 		return RenderJSON(w, data)
 	case FormatMarkdown:
-		return renderMarkdown(w, doc)
+		return renderMarkdown(w, v.Document())
 	case FormatTable, "":
-		return renderTable(w, doc, opts.Color)
+		return renderTable(w, v.Document(), opts.Color)
 	default:
 		return fmt.Errorf("unknown output format %q", opts.Format)
 	}
 }
+
+// View pairs a Document with a separate JSON model, for a command whose
+// human view is not a method of its model.
+type View struct {
+	Doc  Document
+	Data any
+}
+
+// Document returns the human view.
+func (v View) Document() Document { return v.Doc }
+
+// JSON returns the JSON model.
+func (v View) JSON() any { return v.Data }
 
 // RenderJSON writes data as indented JSON followed by a newline. HTML
 // characters are not escaped, so paths like /a&b stay readable.
