@@ -25,7 +25,7 @@ func (c *Capacity) document(wide bool) report.Document {
 	doc := report.Document{Title: "Load test: " + c.Target}
 	kv := report.KV{}
 	add := func(k, v string) { kv.Pairs = append(kv.Pairs, report.Pair{Key: k, Value: v}) }
-	add("Mode", c.Mode)
+	add("Mode", string(c.Mode))
 	if c.InvokeURL != "" {
 		add("Invoke URL", c.InvokeURL)
 	}
@@ -199,14 +199,14 @@ func stepsBlock(title string, steps []Step, wide bool) report.Table {
 				verdict = "FAIL " + st.Reason
 			}
 			t.Rows = append(t.Rows, []string{
-				strconv.Itoa(i + 1), st.Phase, report.Rate(st.Rate), report.Rate(st.AchievedRate), strconv.Itoa(st.Requests),
+				strconv.Itoa(i + 1), string(st.Phase), report.Rate(st.Rate), report.Rate(st.AchievedRate), strconv.Itoa(st.Requests),
 				report.Rate(st.Throughput), report.Pct(st.SuccessRatio, 1), report.Millis(st.Latency.P50), report.Millis(st.Latency.P90),
 				report.Millis(st.Latency.P99), report.Millis(st.Latency.Max), errs, verdict,
 			})
 			continue
 		}
 		t.Rows = append(t.Rows, []string{
-			strconv.Itoa(i+1) + " " + st.Phase, report.Rate(st.Rate), strconv.Itoa(st.Requests),
+			strconv.Itoa(i+1) + " " + string(st.Phase), report.Rate(st.Rate), strconv.Itoa(st.Requests),
 			report.Millis(st.Latency.P50), report.Millis(st.Latency.P99), errs, verdict,
 		})
 	}
