@@ -295,7 +295,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		if path == "" {
 			var buf bytes.Buffer
 			err := cfg.Run(ctx, &buf, env, full...)
-			io.WriteString(cfg.Show, hide(buf.String()))
+			if _, werr := io.WriteString(cfg.Show, hide(buf.String())); err == nil {
+				err = werr
+			}
 			return err
 		}
 		f, err := os.Create(path)
