@@ -1,9 +1,13 @@
 // Package report renders apictl's results for people and for programs.
 //
-// A command builds a Document (titles, key/value blocks, tables, notes and
-// preformatted text) for the table and markdown formats, and passes its JSON
-// model, a plain struct with json tags, for the json format. The package never
-// decides by itself whether colour is on: the caller says so in Options.
+// Each result model (a load test's Capacity, measure's Stages, apply-plan's
+// ApplyOutput, …) is a Documenter: next to the model, in its own package, a
+// Document method builds what a person sees (titles, key/value blocks,
+// tables, notes, preformatted text and charts) for the table and markdown
+// formats, and the model itself, a plain struct with json tags, is the json
+// format. Render takes the model. The number formatters (Rate, Millis, Pct,
+// …) keep figures reading alike across the views. The package never decides
+// by itself whether colour is on: the caller says so in Options.
 package report
 
 import (
@@ -159,19 +163,6 @@ func Render(w io.Writer, opts Options, v Documenter) error {
 		return fmt.Errorf("unknown output format %q", opts.Format)
 	}
 }
-
-// View pairs a Document with a separate JSON model, for a command whose
-// human view is not a method of its model.
-type View struct {
-	Doc  Document
-	Data any
-}
-
-// Document returns the human view.
-func (v View) Document() Document { return v.Doc }
-
-// JSON returns the JSON model.
-func (v View) JSON() any { return v.Data }
 
 // RenderJSON writes data as indented JSON followed by a newline. HTML
 // characters are not escaped, so paths like /a&b stay readable.

@@ -56,7 +56,7 @@ func TestRenderGolden(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Render(&buf, tc.opts, View{Doc: sampleDoc(), Data: data}); err != nil {
+			if err := Render(&buf, tc.opts, view{Doc: sampleDoc(), Data: data}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tc.file, buf.Bytes())
@@ -83,7 +83,7 @@ func TestTableWithoutColorHasNoEscapes(t *testing.T) {
 
 func TestJSONIsValidAndUnescaped(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Render(&buf, Options{Format: FormatJSON}, View{Data: sampleData{Paths: []string{"/a&b"}}}); err != nil {
+	if err := Render(&buf, Options{Format: FormatJSON}, view{Data: sampleData{Paths: []string{"/a&b"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var back sampleData
@@ -207,3 +207,12 @@ func TestTableColoursVerdictsAndDiffs(t *testing.T) {
 		}
 	}
 }
+
+// view pairs a Document with a separate JSON model (a JSONer).
+type view struct {
+	Doc  Document
+	Data any
+}
+
+func (v view) Document() Document { return v.Doc }
+func (v view) JSON() any          { return v.Data }
