@@ -192,6 +192,15 @@ func (c *Config) step(n int, title string) {
 	fmt.Fprintf(c.Progress, "\n━━ %d. %s\n", n, title)
 }
 
+// separator goes before each result shown: in markdown a blank line, so
+// that one result's list or quote does not run into the next.
+func (c *Config) separator() string {
+	if c.ShowFormat.Format == report.FormatMarkdown {
+		return "\n"
+	}
+	return ""
+}
+
 // showCommand prints args as a command a shell runs as shown: an argument
 // with characters the shell treats specially ('p99<250ms') is single-quoted.
 // hide maps each argument for display (a work file by its name); redirect
@@ -295,7 +304,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		if path == "" {
 			var buf bytes.Buffer
 			err := cfg.Run(ctx, &buf, env, full...)
-			if _, werr := io.WriteString(cfg.Show, hide(buf.String())); err == nil {
+			if _, werr := io.WriteString(cfg.Show, cfg.separator()+hide(buf.String())); err == nil {
 				err = werr
 			}
 			return err
@@ -310,8 +319,15 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		}
 		return f.Close()
 	}
+	// showView shows a result the demo draws itself, as the commands do.
+	showView := func(v report.Documenter) error {
+		if _, err := io.WriteString(cfg.Show, cfg.separator()); err != nil {
+			return err
+		}
+		return report.Render(cfg.Show, cfg.ShowFormat, v)
+	}
 	note := func(level report.NoteLevel, text string) error {
-		return report.Render(cfg.Show, cfg.ShowFormat, report.Document{Blocks: []report.Block{report.Note{Level: level, Text: text}}})
+		return showView(report.Document{Blocks: []report.Block{report.Note{Level: level, Text: text}}})
 	}
 
 	cfg.step(1, "Baseline traffic so CloudWatch has data")
@@ -337,7 +353,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		if err := readJSON(file("m.json"), &u); err != nil {
 			return nil, nil, err
 		}
-		if err := report.Render(cfg.Show, cfg.ShowFormat, measureView(&u)); err != nil {
+		if err := showView(measureView(&u)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -355,11 +371,11 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		if capacity.Mix != nil {
 			capacity.Mix.Source = hide(capacity.Mix.Source)
 		}
-		if err := report.Render(cfg.Show, cfg.ShowFormat, &capacity); err != nil {
+		if err := showView(&capacity); err != nil {
 			return nil, nil, err
 		}
 	} else {
-		if err := report.Render(cfg.Show, cfg.ShowFormat, capacityView(&capacity)); err != nil {
+		if err := showView(capacityView(&capacity)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -385,7 +401,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 			return nil, nil, err
 		}
 		planDoc := report.Document{Blocks: []report.Block{report.Text{Title: "plan.yaml", Text: string(planText), Lang: "yaml"}}}
-		if err := report.Render(cfg.Show, cfg.ShowFormat, planDoc); err != nil {
+		if err := showView(planDoc); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -403,7 +419,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		return nil, nil, err
 	}
 	if cfg.Verbose {
-		if err := report.Render(cfg.Show, cfg.ShowFormat, &applied); err != nil {
+		if err := showView(&applied); err != nil {
 			return nil, nil, err
 		}
 	} else if err := note(report.OK, applied.Outcome()+verifiedText(applied.Verified)); err != nil {
