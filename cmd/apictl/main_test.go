@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +38,7 @@ func TestScripts(t *testing.T) {
 			"checkdemo": checkDemo,
 			"exitcode":  exitCode,
 			"freeport":  freePort,
+			"maxlines":  maxLines,
 			"waitfor":   waitFor,
 		},
 	})
@@ -79,6 +82,9 @@ func checkDemo(ts *testscript.TestScript, neg bool, args []string) {
 	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &sum); err != nil {
 		ts.Fatalf("decode demo summary: %v", err)
 	}
+	if err := sameShape(ts.ReadFile(args[0]), demoFixture); err != nil {
+		ts.Fatalf("the live summary and the recorded one (%s) differ: %v", demoFixture, err)
+	}
 	p := sum.Pool
 	ts.Logf("pool: true %.0f found %.0f planned %.0f utilisation %.2f; flood served %d refused %d p99 %.0f ms; held %v",
 		p.True, p.Found, p.Planned, p.Utilisation, p.Verify.Served, p.Verify.Rejected, p.Verify.P99, p.Held)
@@ -99,6 +105,85 @@ func checkDemo(ts *testscript.TestScript, neg bool, args []string) {
 		if m.Planned < 1 || m.Verify.Throttled <= 0 {
 			ts.Fatalf("%s: planned %.0f rps, 429 share %.2f: want a throttle that answered 429 to the flood", m.Method, m.Planned, m.Verify.Throttled)
 		}
+	}
+}
+
+// demoFixture is the recorded demo summary the demo's golden files render.
+const demoFixture = "../../internal/demo/testdata/summary.json"
+
+// sameShape checks that the JSON document live has the fields, and the
+// kinds of value, of the recorded file: the golden files of the demo's
+// summary render the recording, so a live run that filled other fields
+// (or left one out) would make them prove nothing.
+func sameShape(live, recorded string) error {
+	data, err := os.ReadFile(recorded)
+	if err != nil {
+		return err
+	}
+	var a, b any
+	if err := json.Unmarshal([]byte(live), &a); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return err
+	}
+	return shapeDiff("$", a, b)
+}
+
+func shapeDiff(path string, live, rec any) error {
+	switch r := rec.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object, got %T", path, live)
+		}
+		for k := range r {
+			if _, ok := l[k]; !ok {
+				return fmt.Errorf("%s.%s: missing from the live run", path, k)
+			}
+		}
+		for k, v := range l {
+			rv, ok := r[k]
+			if !ok {
+				return fmt.Errorf("%s.%s: not in the recording (record a new one)", path, k)
+			}
+			if path == "$.pool" && k == "mix" {
+				continue // keyed by method
+			}
+			if err := shapeDiff(path+"."+k, v, rv); err != nil {
+				return err
+			}
+		}
+	case []any:
+		l, ok := live.([]any)
+		if !ok || (len(r) > 0) != (len(l) > 0) {
+			return fmt.Errorf("%s: want a list like the recording's %d items, got %v", path, len(r), live)
+		}
+		for i, v := range l {
+			if err := shapeDiff(fmt.Sprintf("%s[%d]", path, i), v, r[0]); err != nil {
+				return err
+			}
+		}
+	default:
+		if fmt.Sprintf("%T", live) != fmt.Sprintf("%T", rec) {
+			return fmt.Errorf("%s: want a %T like the recording, got %T", path, rec, live)
+		}
+	}
+	return nil
+}
+
+// maxLines fails when a file (stdout, stderr or a path) has more than N
+// lines: maxlines 150 stderr.
+func maxLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: maxlines N FILE")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("maxlines: %v", err)
+	}
+	if got := strings.Count(ts.ReadFile(args[1]), "\n"); got > n {
+		ts.Fatalf("%s has %d lines, want at most %d", args[1], got, n)
 	}
 }
 
@@ -155,5 +240,30 @@ func waitFor(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("nothing listens at %s after 60s: %v", args[0], err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestShapeDiff(t *testing.T) {
+	dec := func(s string) any {
+		var v any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	rec := `{"a": 1, "m": [{"x": "s", "y": true}], "pool": {"mix": {"GET /": 1}}}`
+	for _, tc := range []struct {
+		live string
+		ok   bool
+	}{
+		{`{"a": 2, "m": [{"x": "t", "y": false}, {"x": "u", "y": true}], "pool": {"mix": {"POST /": 1}}}`, true},
+		{`{"a": 2, "m": [{"x": "t"}], "pool": {"mix": {}}}`, false},                    // a field left out
+		{`{"a": 2, "b": 3, "m": [{"x": "t", "y": true}], "pool": {"mix": {}}}`, false}, // a field not recorded
+		{`{"a": "2", "m": [{"x": "t", "y": true}], "pool": {"mix": {}}}`, false},       // another kind
+		{`{"a": 2, "m": [], "pool": {"mix": {}}}`, false},                              // an empty list
+	} {
+		if err := shapeDiff("$", dec(tc.live), dec(rec)); (err == nil) != tc.ok {
+			t.Errorf("%s: err %v, want ok %v", tc.live, err, tc.ok)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/apictl/apictl/internal/report"
 )
 
 // Inputs are the optional files the capacity rules read.
@@ -250,14 +252,14 @@ func escapePath(p string) string {
 
 func (e *evaluator) throttleFix(m Method, rate float64, burst int) Fix {
 	path := escapePath(m.Path) + "/" + m.Verb
-	f := Fix{Plan: fmt.Sprintf(`stage.methods["%s"].throttle: {rate: %s, burst: %d}`, m.Key(), num(rate), burst)}
+	f := Fix{Plan: fmt.Sprintf(`stage.methods["%s"].throttle: {rate: %s, burst: %d}`, m.Key(), report.Num(rate, 2), burst)}
 	if e.rest() {
 		f.CLI = e.cli("update-stage", "--stage-name", e.snap.Stage, "--patch-operations",
-			fmt.Sprintf("op=replace,path=/%s/throttling/rateLimit,value=%s", path, num(rate)),
+			fmt.Sprintf("op=replace,path=/%s/throttling/rateLimit,value=%s", path, report.Num(rate, 2)),
 			fmt.Sprintf("op=replace,path=/%s/throttling/burstLimit,value=%d", path, burst))
 	} else {
 		f.CLI = e.cli("update-stage", "--stage-name", e.snap.Stage, "--route-settings",
-			fmt.Sprintf(`'{"%s":{"ThrottlingRateLimit":%s,"ThrottlingBurstLimit":%d}}'`, m.Key(), num(rate), burst))
+			fmt.Sprintf(`'{"%s":{"ThrottlingRateLimit":%s,"ThrottlingBurstLimit":%d}}'`, m.Key(), report.Num(rate, 2), burst))
 	}
 	return f
 }
@@ -275,7 +277,7 @@ func (e *evaluator) throttling() {
 			f.CLI = ""
 			f.Text = "find the rate with apictl loadtest --find-max, then apictl plan generate and apictl apply-plan"
 			e.add(RuleThrottleDefault, m.Key(), "the method is throttled only by the account-wide default",
-				fmt.Sprintf("effective throttle %s rps / burst %d from %s (account %s rps / %d)", num(rate), burst, src, num(s.AccountRate), s.AccountBurst), f)
+				fmt.Sprintf("effective throttle %s rps / burst %d from %s (account %s rps / %d)", report.Num(rate, 2), burst, src, report.Num(s.AccountRate, 2), s.AccountBurst), f)
 		}
 	}
 	e.loadtestThrottles()
@@ -329,7 +331,7 @@ func (e *evaluator) loadtestThrottles() {
 	}
 	if len(lt.Methods) == 0 {
 		e.r.Notes = append(e.r.Notes, fmt.Sprintf("the load test has no per-method results (sustainable %s rps for its target): "+
-			"run apictl loadtest --api %s --stage %s --find-max --per-method (or --mix) to check the method throttles", num(lt.SustainableRPS), e.snap.Name, e.snap.Stage))
+			"run apictl loadtest --api %s --stage %s --find-max --per-method (or --mix) to check the method throttles", report.Num(lt.SustainableRPS, 2), e.snap.Name, e.snap.Stage))
 		return
 	}
 	byKey := map[string]Method{}
@@ -347,9 +349,9 @@ func (e *evaluator) loadtestThrottles() {
 		}
 		rate, _, src := e.effective(m)
 		sum += rate
-		sharing = append(sharing, fmt.Sprintf("%s %s", key, num(rate)))
+		sharing = append(sharing, fmt.Sprintf("%s %s", key, report.Num(rate, 2)))
 		if ltm.LimitedBy == "gateway-throttle" {
-			e.r.Notes = append(e.r.Notes, fmt.Sprintf("%s: the load test was limited by a gateway throttle; %s rps is a lower bound of what the backend takes, not checked", key, num(ltm.SustainableRPS)))
+			e.r.Notes = append(e.r.Notes, fmt.Sprintf("%s: the load test was limited by a gateway throttle; %s rps is a lower bound of what the backend takes, not checked", key, report.Num(ltm.SustainableRPS, 2)))
 			continue
 		}
 		if ltm.SustainableRPS <= 0 || rate <= ltm.SustainableRPS {
@@ -359,13 +361,13 @@ func (e *evaluator) loadtestThrottles() {
 		f := e.throttleFix(m, target, int(math.Max(1, math.Ceil(target))))
 		f.Text = "or regenerate the plan: apictl plan generate --loadtest " + orNone(e.in.LoadtestFile) + " --api " + e.snap.Name + " --stage " + e.snap.Stage
 		e.add(RuleThrottleAbove, key, "the method's throttle lets through more than its backend sustains",
-			fmt.Sprintf("effective throttle %s rps (%s) > sustainable %s rps measured by the load test", num(rate), src, num(ltm.SustainableRPS)), f)
+			fmt.Sprintf("effective throttle %s rps (%s) > sustainable %s rps measured by the load test", report.Num(rate, 2), src, report.Num(ltm.SustainableRPS, 2)), f)
 	}
 	if lt.SharedBackend && lt.LimitedBy != "gateway-throttle" && len(sharing) > 1 && sum > lt.SustainableRPS {
 		e.add(RuleThrottleSharedSum, e.stageRes(), "the methods share a backend and their throttles add up above what it sustains",
 			fmt.Sprintf("shared_backend true; sum of effective throttles %s rps (%s) > sustainable %s rps together",
-				num(sum), strings.Join(sharing, " + "), num(lt.SustainableRPS)),
-			Fix{Plan: fmt.Sprintf("stage.methods[*].throttle.rate: sum ≤ %s × headroom (apictl plan generate splits it by the traffic mix)", num(lt.SustainableRPS)),
+				report.Num(sum, 2), strings.Join(sharing, " + "), report.Num(lt.SustainableRPS, 2)),
+			Fix{Plan: fmt.Sprintf("stage.methods[*].throttle.rate: sum ≤ %s × headroom (apictl plan generate splits it by the traffic mix)", report.Num(lt.SustainableRPS, 2)),
 				Text: "apictl plan generate --loadtest " + orNone(e.in.LoadtestFile) + " --measure <m.json> --api " + e.snap.Name + " --stage " + e.snap.Stage})
 	}
 }
@@ -402,17 +404,17 @@ func (e *evaluator) capacity() {
 		sus := ltm.SustainableRPS
 		excess := peak - sus
 		rejected := excess / peak * 100
-		drain := "it drains at " + num(sus-avg) + " msg/s when traffic is at its average " + num(avg) + " rps"
+		drain := "it drains at " + report.Num(sus-avg, 2) + " msg/s when traffic is at its average " + report.Num(avg, 2) + " rps"
 		if avg >= sus {
-			drain = "but the average " + num(avg) + " rps is at or above " + num(sus) + " rps: the queue would never drain, the backend must scale"
+			drain = "but the average " + report.Num(avg, 2) + " rps is at or above " + report.Num(sus, 2) + " rps: the queue would never drain, the backend must scale"
 		}
 		e.add(RuleCapacityGap, key, "real traffic peaks above what the backend sustains: throttle or decouple",
-			fmt.Sprintf("measured peak %s rps (average %s) > sustainable %s rps; effective throttle %s rps", num(peak), num(avg), num(sus), num(rate)),
+			fmt.Sprintf("measured peak %s rps (average %s) > sustainable %s rps; effective throttle %s rps", report.Num(peak, 2), report.Num(avg, 2), report.Num(sus, 2), report.Num(rate, 2)),
 			Fix{Text: fmt.Sprintf("throttle: set the method to ≤ %s rps, so about %.0f%% of requests get 429 at the peak; "+
 				"decouple: integrate the method with SQS (type AWS, uri arn:aws:apigateway:%s:sqs:path/<account>/<queue>, Action=SendMessage) "+
 				"and let a consumer drain at %s rps: the queue grows by %s msg/s during the peak and %s",
-				num(sus), rejected, e.snap.Region, num(sus), num(excess), drain),
-				Plan: fmt.Sprintf(`stage.methods["%s"].throttle.rate: %s (if you choose to throttle)`, key, num(math.Floor(sus*0.8*100)/100))})
+				report.Num(sus, 2), rejected, e.snap.Region, report.Num(sus, 2), report.Num(excess, 2), drain),
+				Plan: fmt.Sprintf(`stage.methods["%s"].throttle.rate: %s (if you choose to throttle)`, key, report.Num(math.Floor(sus*0.8*100)/100, 2))})
 	}
 }
 
@@ -538,9 +540,4 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-// num formats a rate without trailing zeros: 50, 12.5.
-func num(f float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
 }

@@ -21,7 +21,7 @@ type ApplyPlanOptions struct {
 	IO       *IOStreams
 	AWS      func(ctx context.Context) (*awsapi.Clients, error)
 	Settings *awsapi.Settings
-	Render   func(doc report.Document, data any) error
+	Render   func(v report.Documenter) error
 	Output   func() report.Options
 	Getenv   func(string) string
 	Quiet    func() bool
@@ -138,44 +138,21 @@ stdin not a terminal it needs --auto-approve (or --dry-run).`,
 	return cmd
 }
 
-// ApplyPlanOutput is the JSON model of `apictl apply-plan -o json`.
-type ApplyPlanOutput struct {
-	Changes *plan.Changes `json:"changes"`
-	// Applied is true when the changes were made (false for --dry-run or
-	// when there were none).
-	Applied bool `json:"applied"`
-	// Verified is true when the live state read back after applying
-	// matches the plan.
-	Verified bool             `json:"verified"`
-	DryRun   bool             `json:"dry_run"`
-	Calls    map[string]int   `json:"calls"`
-	Done     []string         `json:"done"`
-	Created  []CreatedKeyJSON `json:"created_keys"`
-	Error    string           `json:"error,omitempty"`
-}
-
-// CreatedKeyJSON is a created API key; Value only with --show-secrets.
-type CreatedKeyJSON struct {
-	Name  string `json:"name"`
-	ID    string `json:"id"`
-	Value string `json:"value,omitempty"`
-}
-
 func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 	ch, clients, src, err := applyPlanChanges(ctx, opts)
 	if err != nil {
 		return err
 	}
 	jsonOut := opts.Output().Format == report.FormatJSON
-	out := ApplyPlanOutput{Changes: ch, DryRun: opts.DryRun, Calls: map[string]int{}, Done: []string{}, Created: []CreatedKeyJSON{}}
+	out := plan.NewApplyOutput(ch, opts.DryRun)
 	if !jsonOut {
-		if err := opts.Render(ch.Document(""), nil); err != nil {
+		if err := opts.Render(ch.Document("")); err != nil {
 			return err
 		}
 	}
 	if ch.Empty() || opts.DryRun {
 		if jsonOut {
-			if err := opts.Render(report.Document{}, out); err != nil {
+			if err := opts.Render(out); err != nil {
 				return err
 			}
 		}
@@ -211,14 +188,7 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 	res, applyErr := plan.Apply(ctx, plan.NewApplyClient(clients), ch, aopts)
 	if res != nil {
 		out.Applied = applyErr == nil
-		out.Calls, out.Done = res.Calls, res.Done
-		for _, k := range res.CreatedKeys {
-			ck := CreatedKeyJSON{Name: k.Name, ID: k.ID}
-			if opts.ShowSecrets {
-				ck.Value = k.Value()
-			}
-			out.Created = append(out.Created, ck)
-		}
+		out.Record(res, opts.ShowSecrets)
 	}
 	if applyErr != nil {
 		out.Error = applyErr.Error()
@@ -232,63 +202,16 @@ func applyPlanRun(ctx context.Context, opts *ApplyPlanOptions) error {
 		out.Verified = true
 	}
 	if jsonOut {
-		if err := opts.Render(report.Document{}, out); err != nil {
+		if err := opts.Render(out); err != nil {
 			return err
 		}
 		return applyErr
 	}
-	doc := report.Document{}
-	if len(out.Done) > 0 {
-		doc.Blocks = append(doc.Blocks, report.Text{Title: "Applied", Text: "  " + strings.Join(out.Done, "\n  ")})
-	}
-	if len(out.Created) > 0 {
-		t := report.Table{Title: "Created API keys", Headers: []string{"NAME", "ID", "VALUE"}}
-		for _, k := range out.Created {
-			v := "(hidden; --show-secrets prints it)"
-			if opts.ShowSecrets {
-				v = k.Value
-			}
-			t.Rows = append(t.Rows, []string{k.Name, k.ID, v})
-		}
-		doc.Blocks = append(doc.Blocks, t)
-	}
-	if applyErr == nil && createdAccess(ch) {
-		doc.Blocks = append(doc.Blocks, report.Note{Level: report.Warn, Text: eventualConsistencyNote})
-	}
-	if applyErr == nil {
-		doc.Blocks = append(doc.Blocks, report.Note{Level: report.OK, Text: fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted (%s).",
-			ch.Summary.Create, ch.Summary.Update, ch.Summary.Delete, fmt.Sprintf("%d %s", sumCalls(out.Calls), plural(sumCalls(out.Calls), "write call", "write calls")))})
-		doc.Blocks = append(doc.Blocks, report.Note{Level: report.Info, Text: plan.BestEffortNote + " (" + plan.BestEffortURL + ")."})
-	}
 	fmt.Fprintln(opts.IO.Out)
-	if err := opts.Render(doc, nil); err != nil {
+	if err := opts.Render(out); err != nil {
 		return err
 	}
 	return applyErr
-}
-
-func sumCalls(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
-
-// eventualConsistencyNote is said after an apply that created API keys or
-// added keys to usage plans.
-const eventualConsistencyNote = "New API keys and usage plan memberships can take a short while to take effect on API Gateway: " +
-	"a load test started right after this apply may see 403 Forbidden for those keys for a few seconds."
-
-// createdAccess reports whether the changes create keys or memberships,
-// which API Gateway serves only after a delay.
-func createdAccess(ch *plan.Changes) bool {
-	for _, x := range append(append([]*plan.Change{}, ch.APIKeys...), ch.PlanKeys...) {
-		if x.Action == plan.ActionCreate || x.Action == plan.ActionReplace {
-			return true
-		}
-	}
-	return false
 }
 
 // verifyApplied reads the live state back until it matches the plan: it

@@ -130,7 +130,7 @@ func TestApplyPlanCommand(t *testing.T) {
 		t.Fatalf("second dry run: code %d\n%s", r.code, r.stdout)
 	}
 	r = run("", false, "-o", "json", "apply-plan", "-f", planFile, "--auto-approve")
-	var out ApplyPlanOutput
+	var out plan.ApplyOutput
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 0 || !out.Changes.Empty() || out.Applied {
 		t.Fatalf("json re-apply: code %d, %v\n%s", r.code, err, r.stdout)
 	}
@@ -154,7 +154,7 @@ func TestApplyPlanShowSecretsAndJSON(t *testing.T) {
 	if r.code != 0 || strings.Contains(r.stdout+r.err, planAliceValue) {
 		t.Fatalf("json apply: code %d (or a key value printed)\n%s\n%s", r.code, r.stdout, r.err)
 	}
-	var out ApplyPlanOutput
+	var out plan.ApplyOutput
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestPlanGenerateAndValidateCommands(t *testing.T) {
 
 	bad := filepath.Join("..", "plan", "testdata", "bad.yaml")
 	r = runApictl(t, "", false, "-o", "json", "plan", "validate", "-f", bad)
-	var v ValidationResult
+	var v plan.ValidationResult
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || r.code != ExitError || v.Valid || len(v.Errors) < 20 || v.Errors[0].Line != 1 {
 		t.Fatalf("validate json: code %d, %v\n%s", r.code, err, r.stdout)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apictl/apictl/internal/plan"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
@@ -40,7 +41,7 @@ func TestSavedPlanAppliesExactlyTheSavedChanges(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("save: code %d\n%s", r.code, r.err)
 	}
-	var dry ApplyPlanOutput
+	var dry plan.ApplyOutput
 	if err := json.Unmarshal([]byte(r.stdout), &dry); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestSavedPlanAppliesExactlyTheSavedChanges(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("apply --from: code %d\n%s\n%s", r.code, r.stdout, r.err)
 	}
-	var applied ApplyPlanOutput
+	var applied plan.ApplyOutput
 	if err := json.Unmarshal([]byte(r.stdout), &applied); err != nil {
 		t.Fatal(err)
 	}

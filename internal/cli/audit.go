@@ -36,7 +36,7 @@ var ErrFindings = fmt.Errorf("audit findings at or above --fail-on: %w", ErrObje
 type AuditOptions struct {
 	IO     *IOStreams
 	AWS    func(ctx context.Context) (*awsapi.Clients, error)
-	Render func(doc report.Document, data any) error
+	Render func(v report.Documenter) error
 	// Output is the raw -o value (audit also takes sarif).
 	Output func() string
 	// Version is apictl's version, for the SARIF tool driver.
@@ -158,7 +158,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if strings.EqualFold(opts.Output(), "sarif") {
 		err = rep.SARIF(opts.IO.Out, opts.Version)
 	} else {
-		err = opts.Render(rep.Document(), rep)
+		err = opts.Render(rep)
 	}
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/demo"
-	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/report"
 )
 
@@ -20,6 +19,7 @@ type DemoOptions struct {
 	IO       *IOStreams
 	Output   func() report.Options
 	Getenv   func(string) string
+	Verbose  func() bool
 	Build    BuildInfo
 	Quick    bool
 	Keep     bool
@@ -30,7 +30,7 @@ type DemoOptions struct {
 
 // NewCmdDemo runs the whole loop against the built-in emulator.
 func NewCmdDemo(f *Factory, build BuildInfo, runF func(*DemoOptions) error) *cobra.Command {
-	opts := &DemoOptions{IO: f.IO, Output: f.Output, Getenv: f.Getenv, Build: build}
+	opts := &DemoOptions{IO: f.IO, Output: f.Output, Getenv: f.Getenv, Verbose: f.Verbose, Build: build}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run measure → loadtest → plan → apply-plan → verify on a built-in emulator",
@@ -51,17 +51,26 @@ shows their output:
                     together they stay within headroom × the aggregate), a
                     partner usage plan and key
   4. apply-plan     the diff, then applied
-  5. verify         a flood of every method at 2× its planned rate at once,
-                    with the load tester's unthrottled key: the gateway answers
-                    429 above the planned rates while the shared pool, by its
-                    own served/refused counts and p99, holds
+  5. verify         a flood of every method at 2× its planned stage throttle
+                    at once, through the gateway with the load tester's key
+                    (its usage plan has no limits, so the stage's per-method
+                    throttles are what is tested, not the partner plan's
+                    per-key ones): the gateway answers 429 above the planned
+                    rates, and the shared pool's own served/refused counts
+                    and p99 say whether it held
+
+Each step shows its command and the figures the next step uses; -v shows
+every command's whole output (the measure tables, the load test's steps and
+chart, the plan file, what apply-plan did). On a terminal the story and the
+results share stdout; piped, results go to stdout and the rest to stderr.
 
 It ends with a summary (per method: true capacity at the mix, found,
-planned; the pool's utilisation at the planned limits and whether it held)
-and the equivalent commands to run against AWS. Load only ever goes to
-127.0.0.1.`,
+planned; the pool's utilisation at the planned limits and whether it held;
+what the verification did not test) and the equivalent commands to run
+against AWS. Load only ever goes to 127.0.0.1.`,
 		Example: `  apictl demo --quick
   apictl demo -o json > summary.json
+  apictl demo -v            # every command's whole output
   apictl demo --keep        # leave the emulator running to try commands by hand`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -82,17 +91,27 @@ and the equivalent commands to run against AWS. Load only ever goes to
 	return cmd
 }
 
+// demoStreams says where the demo writes: show gets the steps' results,
+// progress the step headings, the commands and their progress lines. On a
+// terminal both are stdout, so the story reads in order; piped, the data
+// stays on stdout and the rest goes to stderr; with -o json only the summary
+// is on stdout. progressTTY says whether progress is a terminal.
+func demoStreams(s *IOStreams, format report.Format) (show, progress io.Writer, progressTTY bool) {
+	switch {
+	case format == report.FormatJSON:
+		return s.ErrOut, s.ErrOut, s.ErrTTY
+	case s.OutTTY:
+		return s.Out, s.Out, true
+	}
+	return s.Out, s.ErrOut, s.ErrTTY
+}
+
 func demoRun(ctx context.Context, opts *DemoOptions) error {
 	out := opts.Output()
 	if !awsapi.IsLoopback("http://" + opts.Addr) {
 		return WithHint(fmt.Errorf("--addr %s is not a loopback address", opts.Addr), "the demo sends load; it only listens on 127.0.0.1 or localhost")
 	}
-	// In table and markdown mode the steps' output is the show; with -o json
-	// only the summary goes to stdout and the steps go to stderr.
-	show := opts.IO.Out
-	if out.Format == report.FormatJSON {
-		show = opts.IO.ErrOut
-	}
+	show, progress, progressTTY := demoStreams(opts.IO, out.Format)
 	subFormat := "table"
 	if out.Format == report.FormatMarkdown {
 		subFormat = "markdown"
@@ -101,8 +120,8 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		// Each step is a fresh apictl with no ambient AWS configuration:
 		// the emulator needs none, and a user's profile must not leak in.
 		sub := newFactory(System{
-			In: strings.NewReader(""), Out: w, Err: opts.IO.ErrOut,
-			OutTTY: out.Color, ErrTTY: opts.IO.ErrTTY,
+			In: strings.NewReader(""), Out: w, Err: progress,
+			OutTTY: out.Color, ErrTTY: progressTTY,
 			Getenv: func(k string) string {
 				if v, ok := env[k]; ok {
 					return v
@@ -126,7 +145,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		}
 		root.SetArgs(args)
 		root.SetOut(w)
-		root.SetErr(opts.IO.ErrOut)
+		root.SetErr(progress)
 		err := root.ExecuteContext(ctx)
 		if err != nil {
 			return fmt.Errorf("apictl %s: %w", strings.Join(args, " "), err)
@@ -135,32 +154,31 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	}
 	start := time.Now()
 	sum, world, err := demo.Run(ctx, demo.Config{
-		Quick:    opts.Quick,
-		Headroom: opts.Headroom,
-		Dir:      opts.Dir,
-		Addr:     opts.Addr,
-		Show:     show,
-		Progress: opts.IO.ErrOut,
-		Run:      run,
-		Keep:     opts.Keep,
-		ShowCapacity: func(w io.Writer, c *loadtest.Capacity) error {
-			return renderCapacity(w, report.Options{Format: report.Format(subFormat), Color: out.Color}, c)
-		},
+		Quick:      opts.Quick,
+		Headroom:   opts.Headroom,
+		Dir:        opts.Dir,
+		Addr:       opts.Addr,
+		Show:       show,
+		Progress:   progress,
+		Verbose:    opts.Verbose != nil && opts.Verbose(),
+		Run:        run,
+		Keep:       opts.Keep,
+		ShowFormat: report.Options{Format: report.Format(subFormat), Color: out.Color},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "\n")
-	if err := report.Render(opts.IO.Out, out, sum.Document(), sum); err != nil {
+	fmt.Fprintf(progress, "\n")
+	if err := report.Render(opts.IO.Out, out, sum); err != nil {
 		return err
 	}
 	if opts.Keep {
 		defer world.Close()
-		fmt.Fprintf(opts.IO.ErrOut, "\nThe emulator keeps running at %s (Ctrl-C to stop). Try:\n", world.Sandbox.URL())
-		fmt.Fprintf(opts.IO.ErrOut, "  apictl --endpoint-url %s measure --api cart-api --stage prod --by method\n", world.Sandbox.URL())
-		fmt.Fprintf(opts.IO.ErrOut, "  apictl --endpoint-url %s apply-plan -f %s --dry-run\n", world.Sandbox.URL(), sum.Files["plan"])
-		fmt.Fprintf(opts.IO.ErrOut, "  aws --endpoint-url %s apigateway get-api-keys --include-values --query 'items[].[name,value]'\n", world.Sandbox.URL())
-		fmt.Fprintf(opts.IO.ErrOut, "  curl -H \"x-api-key: $KEY\" %s/cart/profile/42    # every method requires an API key\n", world.InvokeURL())
+		fmt.Fprintf(progress, "\nThe emulator keeps running at %s (Ctrl-C to stop). Try:\n", world.Sandbox.URL())
+		fmt.Fprintf(progress, "  apictl --endpoint-url %s measure --api cart-api --stage prod --by method\n", world.Sandbox.URL())
+		fmt.Fprintf(progress, "  apictl --endpoint-url %s apply-plan -f %s --dry-run\n", world.Sandbox.URL(), sum.Files["plan"])
+		fmt.Fprintf(progress, "  aws --endpoint-url %s apigateway get-api-keys --include-values --query 'items[].[name,value]'\n", world.Sandbox.URL())
+		fmt.Fprintf(progress, "  curl -H \"x-api-key: $KEY\" %s/cart/profile/42    # every method requires an API key\n", world.InvokeURL())
 		<-ctx.Done()
 		return nil
 	}

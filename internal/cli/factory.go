@@ -45,8 +45,8 @@ type Factory struct {
 }
 
 // Render writes a result to stdout in the chosen format.
-func (f *Factory) Render(doc report.Document, data any) error {
-	return report.Render(f.IO.Out, f.Output(), doc, data)
+func (f *Factory) Render(v report.Documenter) error {
+	return report.Render(f.IO.Out, f.Output(), v)
 }
 
 // globals are the values of the global flags.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apictl/apictl/internal/plan"
 )
 
 // TestLedgerApplyPlanFailsOnSilentNoOp: an UpdateUsagePlan the emulator answers
@@ -70,7 +72,7 @@ func TestLedgerRaisableQuotasWarn(t *testing.T) {
 		t.Fatalf("code %d\n%s\n%s", r.code, r.stdout, r.err)
 	}
 	r = runApictl(t, "", false, "-o", "json", "plan", "validate", "-f", f)
-	var v ValidationResult
+	var v plan.ValidationResult
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || !v.Valid || len(v.Warnings) != 1 || v.Warnings[0].Default != 20 {
 		t.Fatalf("json: %v %+v", err, v)
 	}

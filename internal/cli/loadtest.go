@@ -8,12 +8,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
 	"github.com/apictl/apictl/internal/awsapi"
@@ -29,7 +27,7 @@ type LoadtestOptions struct {
 	IO       *IOStreams
 	AWS      func(ctx context.Context) (*awsapi.Clients, error)
 	Settings *awsapi.Settings
-	Render   func(doc report.Document, data any) error
+	Render   func(v report.Documenter) error
 	Getenv   func(string) string
 	Verbose  func() bool
 	Quiet    func() bool
@@ -654,8 +652,11 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		}
 	}
 	files = nil
-	wide := opts.Verbose != nil && opts.Verbose()
-	if err := opts.Render(loadtestDocument(c, wide), c); err != nil {
+	var view report.Documenter = c
+	if opts.Verbose != nil && opts.Verbose() {
+		view = c.Wide()
+	}
+	if err := opts.Render(view); err != nil {
 		return err
 	}
 	if err := noAnswerError(c, opts.APIKeyEnv != ""); err != nil && !c.Interrupted {
@@ -674,325 +675,6 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		return &SilentError{Err: fmt.Errorf("%w: %s", ErrObjectivesNotMet, c.Reason)}
 	}
 	return nil
-}
-
-// MaxTableWidth is the width the default table view keeps to (-v for the
-// wide view).
-const MaxTableWidth = 120
-
-// loadtestDocument is the human view of a load test; wide (-v) shows every
-// figure of every step.
-func loadtestDocument(c *loadtest.Capacity, wide bool) report.Document {
-	doc := report.Document{Title: "Load test: " + c.Target}
-	kv := report.KV{}
-	add := func(k, v string) { kv.Pairs = append(kv.Pairs, report.Pair{Key: k, Value: v}) }
-	add("Mode", c.Mode)
-	if c.InvokeURL != "" {
-		add("Invoke URL", c.InvokeURL)
-	}
-	if len(c.Targets) > 0 {
-		add("Targets", strings.Join(c.Targets, ", "))
-	}
-	add("Objectives", strings.Join(c.Objectives, ", "))
-	if c.Data != nil {
-		add("Data", fmt.Sprintf("%s (%d rows, %s, sha256 %s)", c.Data.File, c.Data.Rows, c.Data.Order, shortHash(c.Data.SHA256)))
-	}
-	if c.Seed != nil {
-		add("Seed", strconv.FormatUint(*c.Seed, 10))
-	}
-	if c.Mode == "search" {
-		sust := ltNum(c.SustainableRPS)
-		switch {
-		case c.Confirmed:
-			sust += " (held for " + strconv.FormatFloat(c.ConfirmRequestedS, 'f', -1, 64) + "s)"
-		case c.ConfirmRequestedS > 0:
-			sust += " (not confirmed)"
-		}
-		if c.LimitedBy == "gateway-throttle" {
-			sust = "at least " + sust + " (limited by the gateway's throttle)"
-		}
-		add("Sustainable RPS", sust)
-		if c.Mix != nil {
-			add("Mix", c.Mix.Source)
-		}
-		if c.SharedBackend {
-			add("Shared backend", "yes: the methods' isolated rates failed together")
-		}
-		if c.GatewayThrottle != nil {
-			add("Gateway throttle", fmt.Sprintf("%s rps burst %d (%s)", ltNum(c.GatewayThrottle.Rate), c.GatewayThrottle.Burst, c.GatewayThrottle.Source))
-		}
-		if c.MaxInFlight > 0 {
-			add("Max in flight", strconv.Itoa(c.MaxInFlight))
-		}
-		if c.Bracket != nil && c.Bracket.Fail > 0 {
-			add("Bracket", fmt.Sprintf("passes at %s, fails at %s rps", ltNum(c.Bracket.Pass), ltNum(c.Bracket.Fail)))
-		}
-		if c.KneeRPS > 0 {
-			add("Knee (latency starts to climb)", ltNum(c.KneeRPS)+" rps")
-		}
-		holds := c.Holds
-		if len(holds) == 0 && c.Confirm != nil {
-			holds = []loadtest.Step{*c.Confirm}
-		}
-		if len(holds) > 0 {
-			parts := make([]string, len(holds))
-			for i, h := range holds {
-				parts[i] = fmt.Sprintf("%s rps for %.0fs: %s", ltNum(h.Rate), h.Duration, loadtest.Verdict(h))
-			}
-			add("Confirm holds", strings.Join(parts, " → "))
-		}
-	} else if len(c.Steps) == 1 {
-		st := c.Steps[0]
-		add("Requested rate", ltNum(st.Rate)+" rps")
-		add("Achieved rate", fmt.Sprintf("%s rps (%s of requested)", ltNum(st.AchievedRate), ltPct(st.AchievedRate, st.Rate)))
-		add("Throughput", fmt.Sprintf("%s rps successful", ltNum(st.Throughput)))
-		add("Latency", fmt.Sprintf("p50 %s · p90 %s · p99 %s · max %s", ltMS(st.Latency.P50), ltMS(st.Latency.P90), ltMS(st.Latency.P99), ltMS(st.Latency.Max)))
-		errs := ltPct(1-st.SuccessRatio, 1)
-		if sum := loadtest.StatusSummary(st); sum != "" {
-			errs += " (" + sum + ")"
-		}
-		add("Errors", errs)
-	}
-	add("Attack time", fmt.Sprintf("%.1fs", c.AttackSeconds))
-	doc.Blocks = append(doc.Blocks, kv)
-
-	if len(c.Methods) > 0 {
-		t := report.Table{Title: "Per method", Headers: []string{"Method", "Share", "Sustainable RPS", "Alone", "Knee", "Verdict"},
-			Align: []report.Alignment{report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft}}
-		for _, m := range c.Methods {
-			verdict := "pass"
-			if !m.Pass {
-				verdict = "FAIL " + m.Reason
-			}
-			knee := "-"
-			if m.KneeRPS > 0 {
-				knee = ltNum(m.KneeRPS)
-			}
-			share, alone := "-", "-"
-			if m.Share > 0 {
-				share = ltPct(m.Share, 1)
-			}
-			if m.IsolatedRPS > 0 {
-				alone = ltNum(m.IsolatedRPS)
-			}
-			t.Rows = append(t.Rows, []string{m.Name, share, ltNum(m.SustainableRPS), alone, knee, verdict})
-		}
-		if !wide {
-			fitTable(&t, MaxTableWidth, 3)
-		}
-		doc.Blocks = append(doc.Blocks, t)
-	}
-	if perMethodSearch(c) {
-		// One table and one chart per method, in the order they ran.
-		for _, m := range c.Methods {
-			doc.Blocks = append(doc.Blocks, stepsTable("Steps: "+m.Name, m.Steps, wide))
-			if len(m.Steps) > 1 {
-				doc.Blocks = append(doc.Blocks, rateChart("p99 latency by rate: "+m.Name, m.Steps, c.Objectives))
-			}
-		}
-	} else {
-		if c.Mode == "search" || len(c.Steps) > 1 || wide {
-			doc.Blocks = append(doc.Blocks, stepsTable("Steps", c.Steps, wide))
-		}
-		if c.Mode == "search" && len(c.Steps) > 1 {
-			doc.Blocks = append(doc.Blocks, rateChart("p99 latency by rate", c.Steps, c.Objectives))
-		}
-	}
-	if causes := causesTable(c.Steps, perMethodSearch(c)); causes != nil {
-		doc.Blocks = append(doc.Blocks, *causes)
-	}
-	for _, w := range c.Warnings {
-		doc.Blocks = append(doc.Blocks, report.Note{Text: w, Level: report.Warn})
-	}
-	switch {
-	case c.Interrupted:
-		doc.Blocks = append(doc.Blocks, report.Note{Text: "interrupted: the figures cover what was measured before the stop", Level: report.Warn})
-	case c.RejectedAsInvalid:
-		doc.Blocks = append(doc.Blocks, report.Note{Text: c.Reason, Level: report.Fail})
-	case c.Pass && c.Mode == "search":
-		doc.Blocks = append(doc.Blocks, report.Note{Text: fmt.Sprintf("PASS: %s rps meets %s", ltNum(c.SustainableRPS), strings.Join(c.Objectives, ", ")), Level: report.OK})
-	case c.Pass:
-		doc.Blocks = append(doc.Blocks, report.Note{Text: "PASS: " + strings.Join(c.Objectives, ", ") + " met", Level: report.OK})
-	case c.Mode == "fixed" && len(c.Steps) == 1:
-		doc.Blocks = append(doc.Blocks, report.Note{Text: loadtest.Verdict(c.Steps[0]), Level: report.Fail})
-	default:
-		doc.Blocks = append(doc.Blocks, report.Note{Text: "FAIL " + c.Reason, Level: report.Fail})
-	}
-	return doc
-}
-
-// perMethodSearch is true for --per-method: each method has its own steps
-// (a search at a mix has its methods' shares but one series of steps).
-func perMethodSearch(c *loadtest.Capacity) bool {
-	for _, m := range c.Methods {
-		if len(m.Steps) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// stepsTable is the table of a run's steps: by default the figures that
-// decide (rate, p50, p99, errors by status, the verdict once) within
-// MaxTableWidth columns; wide adds achieved rate, throughput, p90, max and
-// every status code.
-func stepsTable(title string, steps []loadtest.Step, wide bool) report.Table {
-	R, L := report.AlignRight, report.AlignLeft
-	t := report.Table{Title: title}
-	if wide {
-		t.Headers = []string{"#", "Phase", "Rate", "Achieved", "Requests", "Throughput", "Success", "p50", "p90", "p99", "Max", "Errors", "Verdict"}
-		t.Align = []report.Alignment{R, L, R, R, R, R, R, R, R, R, R, L, L}
-	} else {
-		t.Headers = []string{"Step", "Rate", "Requests", "p50", "p99", "Errors", "Verdict"}
-		t.Align = []report.Alignment{L, R, R, R, R, L, L}
-	}
-	for i, st := range steps {
-		errs := "0"
-		if st.Requests > 0 && st.SuccessRatio < 1 {
-			errs = ltPct(1-st.SuccessRatio, 1)
-			if sum := loadtest.StatusSummary(st); sum != "" {
-				errs += " " + sum
-			}
-		}
-		verdict := loadtest.Verdict(st)
-		if wide {
-			if st.Reason != "" && !st.Pass {
-				verdict = "FAIL " + st.Reason
-			}
-			t.Rows = append(t.Rows, []string{
-				strconv.Itoa(i + 1), st.Phase, ltNum(st.Rate), ltNum(st.AchievedRate), strconv.Itoa(st.Requests),
-				ltNum(st.Throughput), ltPct(st.SuccessRatio, 1), ltMS(st.Latency.P50), ltMS(st.Latency.P90),
-				ltMS(st.Latency.P99), ltMS(st.Latency.Max), errs, verdict,
-			})
-			continue
-		}
-		t.Rows = append(t.Rows, []string{
-			strconv.Itoa(i+1) + " " + st.Phase, ltNum(st.Rate), strconv.Itoa(st.Requests),
-			ltMS(st.Latency.P50), ltMS(st.Latency.P99), errs, verdict,
-		})
-	}
-	if !wide {
-		fitTable(&t, MaxTableWidth, 5, 6)
-	}
-	return t
-}
-
-// rateChart is p99 latency against rate with the latency objective: a bar
-// chart on a terminal, a mermaid xychart in markdown.
-func rateChart(title string, steps []loadtest.Step, objectives []string) report.Chart {
-	pts := make([]loadtest.Step, 0, len(steps))
-	for _, st := range steps {
-		if st.Requests > 0 {
-			pts = append(pts, st)
-		}
-	}
-	sort.SliceStable(pts, func(i, j int) bool { return pts[i].Rate < pts[j].Rate })
-	ch := report.Chart{Title: title, XLabel: "rate (rps)", YLabel: "p99 (ms)", Text: loadtest.RateLatencyChart(steps, 40)}
-	p99 := report.Series{Name: "p99 latency (ms)"}
-	for _, st := range pts {
-		ch.X = append(ch.X, ltNum(st.Rate))
-		p99.Values = append(p99.Values, st.Latency.P99)
-	}
-	ch.Series = append(ch.Series, p99)
-	if objs, err := loadtest.ParseObjectives(objectives); err == nil {
-		for _, o := range objs {
-			if o.Kind != loadtest.KindLatency {
-				continue
-			}
-			line := report.Series{Name: "objective " + o.Text}
-			for range pts {
-				line.Values = append(line.Values, float64(o.Latency)/1e6)
-			}
-			ch.Series = append(ch.Series, line)
-		}
-	}
-	return ch
-}
-
-// fitTable shortens the cells of the given columns (the longest first,
-// ending them with "…") until the table, as the table format draws it
-// (borders and one space of padding each side), is at most width columns.
-func fitTable(t *report.Table, width int, cols ...int) {
-	colW := func(c int) int {
-		w := lipgloss.Width(t.Headers[c])
-		for _, r := range t.Rows {
-			if c < len(r) {
-				w = max(w, lipgloss.Width(r[c]))
-			}
-		}
-		return w
-	}
-	total := func() int {
-		n := len(t.Headers) + 1
-		for c := range t.Headers {
-			n += colW(c) + 2
-		}
-		return n
-	}
-	for over := total() - width; over > 0; over = total() - width {
-		widest, ww := -1, 0
-		for _, c := range cols {
-			if w := colW(c); w > ww && w > lipgloss.Width(t.Headers[c])+1 {
-				widest, ww = c, w
-			}
-		}
-		if widest < 0 {
-			return
-		}
-		limit := max(ww-over, lipgloss.Width(t.Headers[widest])+1)
-		// Cut only the one column to the width of the next widest, at most.
-		for _, c := range cols {
-			if w := colW(c); c != widest && w < ww && w > limit {
-				limit = w
-			}
-		}
-		for _, r := range t.Rows {
-			if widest < len(r) && lipgloss.Width(r[widest]) > limit {
-				r[widest] = truncate(r[widest], limit)
-			}
-		}
-	}
-}
-
-func truncate(s string, w int) string {
-	rs := []rune(s)
-	if len(rs) <= w {
-		return s
-	}
-	return string(rs[:max(w-1, 0)]) + "…"
-}
-
-func ltNum(f float64) string {
-	if f == float64(int64(f)) {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64)
-}
-
-func ltPct(a, b float64) string {
-	if b == 0 {
-		return "-"
-	}
-	return strconv.FormatFloat(100*a/b, 'f', 1, 64) + "%"
-}
-
-func ltMS(ms float64) string {
-	switch {
-	case ms >= 1000:
-		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + "s"
-	case ms >= 10:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + "ms"
-	default:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
-	}
-}
-
-// loadtestCapacity is the JSON model of a load test.
-type loadtestCapacity = loadtest.Capacity
-
-// renderCapacity renders a load test result as `apictl loadtest` does (the demo uses it).
-func renderCapacity(w io.Writer, o report.Options, c *loadtest.Capacity) error {
-	return report.Render(w, o, loadtestDocument(c, false), c)
 }
 
 // pathParams reads --path-params and --path-param into one map.
@@ -1076,36 +758,6 @@ func (opts *LoadtestOptions) recordInputs(c *loadtest.Capacity) {
 	c.Warnings = append(opts.warnings, c.Warnings...)
 }
 
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}
-
-// causesTable counts each step's failed requests by cause, when any failed:
-// request-fault 4xx apart from 429 and 5xx.
-func causesTable(steps []loadtest.Step, perMethod bool) *report.Table {
-	t := report.Table{Title: "Errors by cause", Headers: []string{"#", "Rate", "Requests", "Request-fault 4xx", "401/403", "429", "5xx", "No answer"},
-		Align: []report.Alignment{report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight}}
-	if perMethod {
-		t.Headers = append([]string{"Method"}, t.Headers...)
-		t.Align = append([]report.Alignment{report.AlignLeft}, t.Align...)
-	}
-	for i, st := range steps {
-		if st.Causes == nil || st.Causes.Total() == 0 {
-			continue
-		}
-		c := st.Causes
-		row := []string{strconv.Itoa(i + 1), ltNum(st.Rate), strconv.Itoa(st.Requests), strconv.Itoa(c.RequestFault),
-			strconv.Itoa(c.Auth), strconv.Itoa(c.Throttled), strconv.Itoa(c.Server), strconv.Itoa(c.Transport)}
-		if perMethod {
-			row = append([]string{st.Target}, row...)
-		}
-		t.Rows = append(t.Rows, row)
-	}
-	if len(t.Rows) == 0 {
-		return nil
-	}
-	return &t
-}
+// MaxTableWidth is the width the default table view keeps to (-v for the
+// wide view).
+const MaxTableWidth = report.MaxTableWidth

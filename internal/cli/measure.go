@@ -16,7 +16,7 @@ import (
 type MeasureOptions struct {
 	IO     *IOStreams
 	AWS    func(ctx context.Context) (*awsapi.Clients, error)
-	Render func(doc report.Document, data any) error
+	Render func(v report.Documenter) error
 	Now    func() time.Time
 	// Verbose and Quiet decide the progress line on stderr (shown on a
 	// terminal or with -v, never with -q).
@@ -142,9 +142,5 @@ func measureRun(ctx context.Context, opts *MeasureOptions) error {
 	if err != nil {
 		return err
 	}
-	var data any = us
-	if len(us) == 1 {
-		data = us[0]
-	}
-	return opts.Render(measure.Document(us), data)
+	return opts.Render(us)
 }

@@ -71,7 +71,7 @@ and API keys do not exist there.`,
 // PlanGenerateOptions are the options of `apictl plan generate`.
 type PlanGenerateOptions struct {
 	IO     *IOStreams
-	Render func(doc report.Document, data any) error
+	Render func(v report.Documenter) error
 	Output func() report.Options
 
 	Loadtest          string
@@ -284,35 +284,38 @@ func planGenerateRun(opts *PlanGenerateOptions) error {
 			return fmt.Errorf("write plan: %w", err)
 		}
 	}
-	switch {
-	case opts.Output().Format == report.FormatJSON:
-		return opts.Render(report.Document{}, out)
-	case opts.OutFile == "" && opts.Output().Format == report.FormatMarkdown:
-		return opts.Render(report.Document{Blocks: []report.Block{report.Text{Text: string(y), Lang: "yaml"}}}, out)
-	case opts.OutFile == "":
+	if f := opts.Output().Format; opts.OutFile == "" && f != report.FormatJSON && f != report.FormatMarkdown {
 		_, err := opts.IO.Out.Write(y)
 		return err
-	default:
-		doc := report.Document{Title: "Plan written to " + opts.OutFile}
-		kv := report.KV{Pairs: []report.Pair{
-			{Key: "aggregate sustained", Value: fmt.Sprintf("%g RPS", out.AggregateRPS)},
-			{Key: "methods admit", Value: fmt.Sprintf("%g RPS together", out.PlannedRPS)},
-			{Key: "*/* (each other method)", Value: fmt.Sprintf("rate %g, burst %d", out.StageThrottle.Rate, out.StageThrottle.Burst)}}}
-		for _, m := range out.Methods {
-			kv.Pairs = append(kv.Pairs, report.Pair{Key: m.Method, Value: fmt.Sprintf("rate %g, burst %d", m.Rate, m.Burst)})
-		}
-		if len(out.Tiers) > 0 {
-			kv.Pairs = append(kv.Pairs, report.Pair{Key: "usage plans", Value: strings.Join(out.Tiers, ", ")})
-		}
-		doc.Blocks = append(doc.Blocks, kv, report.Note{Text: "next: apictl apply-plan -f " + opts.OutFile + " --dry-run", Level: report.Info})
-		return opts.Render(doc, out)
 	}
+	return opts.Render(&out)
+}
+
+// Document is the plan itself when it was not written to a file, else
+// what it holds and what to do next.
+func (g *GeneratedPlan) Document() report.Document {
+	if g.File == "" {
+		return report.Document{Blocks: []report.Block{report.Text{Text: g.YAML, Lang: "yaml"}}}
+	}
+	doc := report.Document{Title: "Plan written to " + g.File}
+	kv := report.KV{Pairs: []report.Pair{
+		{Key: "aggregate sustained", Value: fmt.Sprintf("%g RPS", g.AggregateRPS)},
+		{Key: "methods admit", Value: fmt.Sprintf("%g RPS together", g.PlannedRPS)},
+		{Key: "*/* (each other method)", Value: fmt.Sprintf("rate %g, burst %d", g.StageThrottle.Rate, g.StageThrottle.Burst)}}}
+	for _, m := range g.Methods {
+		kv.Pairs = append(kv.Pairs, report.Pair{Key: m.Method, Value: fmt.Sprintf("rate %g, burst %d", m.Rate, m.Burst)})
+	}
+	if len(g.Tiers) > 0 {
+		kv.Pairs = append(kv.Pairs, report.Pair{Key: "usage plans", Value: strings.Join(g.Tiers, ", ")})
+	}
+	doc.Blocks = append(doc.Blocks, kv, report.Note{Text: "next: apictl apply-plan -f " + g.File + " --dry-run", Level: report.Info})
+	return doc
 }
 
 // PlanValidateOptions are the options of `apictl plan validate`.
 type PlanValidateOptions struct {
 	IO     *IOStreams
-	Render func(doc report.Document, data any) error
+	Render func(v report.Documenter) error
 	Output func() report.Options
 
 	File string
@@ -354,37 +357,11 @@ keys on an HTTP API. Exit status 1 when there is any problem.`,
 	return cmd
 }
 
-// ValidationResult is the JSON model of `apictl plan validate -o json`.
-type ValidationResult struct {
-	File   string            `json:"file"`
-	Valid  bool              `json:"valid"`
-	Errors []ValidationError `json:"errors"`
-	// Warnings are default quotas the plan exceeds that an account can
-	// have raised: valid, but apply fails where they were not raised.
-	Warnings []ValidationWarning `json:"warnings"`
-}
-
-// ValidationWarning is a raisable quota the plan exceeds.
-type ValidationWarning struct {
-	Line    int    `json:"line"`
-	Column  int    `json:"column"`
-	Quota   string `json:"quota"`
-	Default int    `json:"default"`
-	Message string `json:"message"`
-}
-
 // printQuotaWarnings writes the plan's raisable-quota warnings to stderr.
 func printQuotaWarnings(w io.Writer, p *plan.Plan) {
 	for _, x := range plan.Warnings(p) {
 		fmt.Fprintf(w, "warning: %s\n", x)
 	}
-}
-
-// ValidationError is one problem at a position.
-type ValidationError struct {
-	Line    int    `json:"line"`
-	Column  int    `json:"column"`
-	Message string `json:"message"`
 }
 
 // loadPlanFile reads and checks a plan ("-" is stdin).
@@ -405,20 +382,12 @@ func planValidateRun(opts *PlanValidateOptions) error {
 	if err != nil && !errors.As(err, &es) {
 		return err
 	}
-	res := ValidationResult{File: opts.File, Valid: len(es) == 0, Errors: []ValidationError{}, Warnings: []ValidationWarning{}}
-	for _, e := range es {
-		res.Errors = append(res.Errors, ValidationError{Line: e.Pos.Line, Column: e.Pos.Col, Message: e.Msg})
-	}
-	if p != nil {
-		for _, w := range plan.Warnings(p) {
-			res.Warnings = append(res.Warnings, ValidationWarning{Line: w.Pos.Line, Column: w.Pos.Col, Quota: w.Quota, Default: w.Limit, Message: w.Msg})
-		}
-		if opts.Output().Format != report.FormatJSON {
-			printQuotaWarnings(opts.IO.ErrOut, p)
-		}
+	res := plan.NewValidationResult(opts.File, p, es)
+	if p != nil && opts.Output().Format != report.FormatJSON {
+		printQuotaWarnings(opts.IO.ErrOut, p)
 	}
 	if opts.Output().Format == report.FormatJSON {
-		if err := opts.Render(report.Document{}, res); err != nil {
+		if err := opts.Render(res); err != nil {
 			return err
 		}
 		if len(es) > 0 {
@@ -430,20 +399,10 @@ func planValidateRun(opts *PlanValidateOptions) error {
 		fmt.Fprintln(opts.IO.ErrOut, es.Error())
 		return fmt.Errorf("%s: %d %s", opts.File, len(es), plural(len(es), "problem", "problems"))
 	}
-	desc := fmt.Sprintf("%s API %s, %d %s", strings.ToUpper(p.EffectiveType()), p.API, len(p.Stages), plural(len(p.Stages), "stage", "stages"))
-	if p.Stage != nil {
-		desc += fmt.Sprintf(", %d method %s", len(p.Stage.Methods), plural(len(p.Stage.Methods), "setting", "settings"))
-	}
-	desc += fmt.Sprintf(", %d usage %s, %d API %s", len(p.UsagePlans), plural(len(p.UsagePlans), "plan", "plans"), len(p.APIKeys), plural(len(p.APIKeys), "key", "keys"))
-	return opts.Render(report.Document{Blocks: []report.Block{report.Note{Text: opts.File + ": valid (" + desc + ")", Level: report.OK}}}, res)
+	return opts.Render(res)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+func plural(n int, one, many string) string { return report.Plural(n, one, many) }
 
 // PlanSchemaOptions are the options of `apictl plan schema`.
 type PlanSchemaOptions struct {

@@ -4,15 +4,18 @@
 // connection for its method's own time. It sends baseline traffic so
 // CloudWatch has data, then runs the real commands, measure → loadtest
 // --find-max --mix → plan generate → apply-plan, and verifies the result
-// with a flood of every method at twice its planned rate at once: the
-// gateway must answer 429 above the planned rates while the shared pool
-// rejects (almost) nothing and its p99 stays within the objective.
+// with a flood of every method at twice its planned rate at once, sent with
+// the load tester's key (whose usage plan has no limits, so what is tested
+// is the stage's per-method throttles): the gateway must answer 429 above
+// the planned rates while the shared pool rejects (almost) nothing and its
+// p99 stays within the objective.
 //
 // The package does not import the command tree (internal/cli imports it);
 // the caller passes a Runner that executes an apictl command line in process.
 package demo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,7 +28,9 @@ import (
 	"time"
 
 	"github.com/apictl/apictl/internal/loadtest"
+	"github.com/apictl/apictl/internal/measure"
 	"github.com/apictl/apictl/internal/plan"
+	"github.com/apictl/apictl/internal/report"
 )
 
 // Runner executes one apictl command line (without the program name)
@@ -55,11 +60,16 @@ type Config struct {
 	Pool    Pool
 	// Run executes the apictl commands of each step.
 	Run Runner
-	// ShowCapacity renders a load-test result as 'apictl loadtest' does.
-	ShowCapacity func(w io.Writer, c *loadtest.Capacity) error
+	// ShowFormat is how Show renders results the demo draws itself (the
+	// load test's): table or markdown, with or without colour.
+	ShowFormat report.Options
 	// Keep leaves the sandbox running after the demo (the caller closes
 	// World).
 	Keep bool
+	// Verbose shows every command's whole output (the measure tables, the
+	// load test's steps and chart, the plan file, what apply-plan did);
+	// by default each step shows the few lines that carry the story.
+	Verbose bool
 }
 
 // Summary is the JSON model of a demo run.
@@ -74,7 +84,9 @@ type Summary struct {
 	Seconds    float64           `json:"seconds"`
 	Files      map[string]string `json:"files,omitempty"`
 	Commands   []string          `json:"equivalent_commands"`
-	Pass       bool              `json:"pass"`
+	// NotTested names what the verification flood did not exercise.
+	NotTested []string `json:"not_tested"`
+	Pass      bool     `json:"pass"`
 }
 
 // PoolSummary is the shared connection pool: its true capacity at the mix
@@ -180,14 +192,25 @@ func (c *Config) step(n int, title string) {
 	fmt.Fprintf(c.Progress, "\n━━ %d. %s\n", n, title)
 }
 
+// separator goes before each result shown: in markdown a blank line, so
+// that one result's list or quote does not run into the next.
+func (c *Config) separator() string {
+	if c.ShowFormat.Format == report.FormatMarkdown {
+		return "\n"
+	}
+	return ""
+}
+
 // showCommand prints args as a command a shell runs as shown: an argument
 // with characters the shell treats specially ('p99<250ms') is single-quoted.
-func (c *Config) showCommand(args []string) {
+// hide maps each argument for display (a work file by its name); redirect
+// ends the line (" > m.json").
+func (c *Config) showCommand(hide func(string) string, args []string, redirect string) {
 	quoted := make([]string, len(args))
 	for i, a := range args {
-		quoted[i] = shellQuote(a)
+		quoted[i] = shellQuote(hide(a))
 	}
-	fmt.Fprintf(c.Progress, "$ apictl %s\n", strings.Join(quoted, " "))
+	fmt.Fprintf(c.Progress, "$ apictl %s%s\n", strings.Join(quoted, " "), redirect)
 }
 
 // shellQuote single-quotes s when a POSIX shell would not take it as one
@@ -238,7 +261,16 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	}
 	tm := cfg.timings()
 
-	cfg.step(0, "Start the emulator and the demo API")
+	// hide shows a path in the work directory by its file name when the
+	// directory goes at the end (its full path would name nothing).
+	hide := func(text string) string {
+		if tempDir && !cfg.Keep {
+			return strings.ReplaceAll(text, cfg.Dir+string(filepath.Separator), "")
+		}
+		return text
+	}
+
+	cfg.step(0, "The demo API on the built-in emulator")
 	w, err := NewWorld(ctx, apiName, stageName, cfg.Pool, cfg.Methods, cfg.Addr)
 	if err != nil {
 		return nil, nil, err
@@ -252,19 +284,30 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	fmt.Fprintf(cfg.Progress, "sandbox at %s: REST API %s (id %s), stage %s\n", w.Sandbox.URL(), apiName, w.APIID, stageName)
 	fmt.Fprintf(cfg.Progress, "  one database pool of %d connections behind every method (room for %d more to wait):\n", cfg.Pool.Slots, cfg.Pool.Queue)
 	for _, m := range cfg.Methods {
-		fmt.Fprintf(cfg.Progress, "  %-28s holds a connection %v: %.0f RPS if it were alone; %.0f%% of the traffic\n",
-			m.Key(), m.Service, cfg.Pool.AloneCapacity(m), 100*m.Share)
+		fmt.Fprintf(cfg.Progress, "  %-28s holds a connection %v: %s RPS if it were alone; %s of the traffic\n",
+			m.Key(), m.Service, report.Num(cfg.Pool.AloneCapacity(m), 0), report.Percent(m.Share, 0))
 	}
-	fmt.Fprintf(cfg.Progress, "  true capacity at that mix: %.0f RPS for all methods together\n", cfg.Pool.CapacityAt(cfg.Methods, Mix(cfg.Methods)))
+	fmt.Fprintf(cfg.Progress, "  true capacity at that mix: %s RPS for all methods together\n", report.Num(cfg.Pool.CapacityAt(cfg.Methods, Mix(cfg.Methods)), 0))
 
 	endpoint := []string{"--endpoint-url", w.Sandbox.URL()}
 	file := func(name string) string { return filepath.Join(cfg.Dir, name) }
-	runTo := func(path string, args ...string) error {
-		cfg.showCommand(args)
+	// run runs one apictl command, shown as typed; its output goes to
+	// path, or to Show when path is empty.
+	run := func(path string, args ...string) error {
+		redirect := ""
+		if path != "" {
+			redirect = " > " + shellQuote(hide(path))
+		}
+		cfg.showCommand(hide, args, redirect)
 		full := append(append([]string{}, endpoint...), args...)
 		env := map[string]string{LoadtestKeyEnv: w.LoadtestKey}
 		if path == "" {
-			return cfg.Run(ctx, cfg.Show, env, full...)
+			var buf bytes.Buffer
+			err := cfg.Run(ctx, &buf, env, full...)
+			if _, werr := io.WriteString(cfg.Show, cfg.separator()+hide(buf.String())); err == nil {
+				err = werr
+			}
+			return err
 		}
 		f, err := os.Create(path)
 		if err != nil {
@@ -276,36 +319,63 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		}
 		return f.Close()
 	}
-	show := func(args ...string) error { return runTo("", args...) }
+	// showView shows a result the demo draws itself, as the commands do.
+	showView := func(v report.Documenter) error {
+		if _, err := io.WriteString(cfg.Show, cfg.separator()); err != nil {
+			return err
+		}
+		return report.Render(cfg.Show, cfg.ShowFormat, v)
+	}
+	note := func(level report.NoteLevel, text string) error {
+		return showView(report.Document{Blocks: []report.Block{report.Note{Level: level, Text: text}}})
+	}
 
 	cfg.step(1, "Baseline traffic so CloudWatch has data")
 	writeHistory(w.Sandbox.Metrics(), w, time.Now())
-	fmt.Fprintf(cfg.Progress, "wrote a simulated last 24 h of AWS/ApiGateway metrics (daily peak at %.0f%% of capacity)\n", 100*historyPeakShare)
+	fmt.Fprintf(cfg.Progress, "wrote a simulated last 24 h of AWS/ApiGateway metrics (daily peak at %s of capacity)\n", report.Percent(historyPeakShare, 0))
 	if err := baseline(ctx, w, tm); err != nil {
 		return nil, nil, fmt.Errorf("baseline traffic: %w", err)
 	}
-	fmt.Fprintf(cfg.Progress, "sent %v of live traffic at %.0f RPS through the emulated gateway, at the mix\n", tm.baseline, tm.baselineRate)
+	fmt.Fprintf(cfg.Progress, "sent %v of live traffic at %s RPS through the emulated gateway, at the mix\n", tm.baseline, report.Num(tm.baselineRate, 0))
 
 	cfg.step(2, "measure: what the API serves now, and its traffic mix")
 	measureArgs := []string{"measure", "--api", apiName, "--stage", stageName, "--since", "24h", "--by", "method"}
-	if err := show(measureArgs...); err != nil {
+	if cfg.Verbose {
+		if err := run("", measureArgs...); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := run(file("m.json"), append(measureArgs, "-o", "json")...); err != nil {
 		return nil, nil, err
 	}
-	if err := runTo(file("m.json"), append(measureArgs, "-o", "json")...); err != nil {
-		return nil, nil, err
+	if !cfg.Verbose {
+		var u measure.Usage
+		if err := readJSON(file("m.json"), &u); err != nil {
+			return nil, nil, err
+		}
+		if err := showView(measureView(&u)); err != nil {
+			return nil, nil, err
+		}
 	}
 
 	cfg.step(3, "loadtest --find-max --mix: what the shared pool sustains at that mix")
 	ltArgs := loadtestArgs(tm, file("m.json"))
-	if err := runTo(file("lt.json"), ltArgs...); err != nil && !isObjectives(err) {
+	if err := run(file("lt.json"), ltArgs...); err != nil && !isObjectives(err) {
 		return nil, nil, err
 	}
 	var capacity loadtest.Capacity
 	if err := readJSON(file("lt.json"), &capacity); err != nil {
 		return nil, nil, err
 	}
-	if cfg.ShowCapacity != nil {
-		if err := cfg.ShowCapacity(cfg.Show, &capacity); err != nil {
+	if cfg.Verbose {
+		if capacity.Mix != nil {
+			capacity.Mix.Source = hide(capacity.Mix.Source)
+		}
+		if err := showView(&capacity); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		if err := showView(capacityView(&capacity)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -320,22 +390,39 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 	}
 
 	cfg.step(4, "plan generate: per-method throttles from each method's allocation")
-	if err := runTo(file("plan.yaml"), "plan", "generate", "--loadtest", file("lt.json"), "--measure", file("m.json"),
+	if err := run("", "plan", "generate", "--loadtest", file("lt.json"), "--measure", file("m.json"),
 		"--api", apiName, "--stage", stageName, "--headroom", fmt.Sprint(cfg.Headroom),
-		"--tiers", tierName+":0.5", "--key", keyName+":"+tierName); err != nil {
+		"--tiers", tierName+":0.5", "--key", keyName+":"+tierName, "--out", file("plan.yaml")); err != nil {
 		return nil, nil, err
 	}
-	planText, err := os.ReadFile(file("plan.yaml"))
-	if err != nil {
-		return nil, nil, err
+	if cfg.Verbose {
+		planText, err := os.ReadFile(file("plan.yaml"))
+		if err != nil {
+			return nil, nil, err
+		}
+		planDoc := report.Document{Blocks: []report.Block{report.Text{Title: "plan.yaml", Text: string(planText), Lang: "yaml"}}}
+		if err := showView(planDoc); err != nil {
+			return nil, nil, err
+		}
 	}
-	fmt.Fprintf(cfg.Show, "%s", planText)
 
 	cfg.step(5, "apply-plan: the diff, then applied")
-	if err := show("apply-plan", "-f", file("plan.yaml"), "--dry-run"); err != nil {
+	if err := run("", "apply-plan", "-f", file("plan.yaml"), "--dry-run"); err != nil {
 		return nil, nil, err
 	}
-	if err := show("apply-plan", "-f", file("plan.yaml"), "--auto-approve"); err != nil {
+	// The apply's own table repeats the diff: its JSON gives what was done.
+	if err := run(file("apply.json"), "apply-plan", "-f", file("plan.yaml"), "--auto-approve", "-o", "json"); err != nil {
+		return nil, nil, err
+	}
+	var applied plan.ApplyOutput
+	if err := readJSON(file("apply.json"), &applied); err != nil {
+		return nil, nil, err
+	}
+	if cfg.Verbose {
+		if err := showView(&applied); err != nil {
+			return nil, nil, err
+		}
+	} else if err := note(report.OK, applied.Outcome()+verifiedText(applied.Verified)); err != nil {
 		return nil, nil, err
 	}
 	p, err := plan.Load(file("plan.yaml"))
@@ -343,11 +430,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		return nil, nil, err
 	}
 
-	cfg.step(6, "verify: flood every method at 2× its planned rate at once (the load tester's unthrottled key)")
+	cfg.step(6, "verify: flood every method at 2× its planned stage throttle at once, through the gateway")
+	fmt.Fprintf(cfg.Progress, "with the load tester's key, whose usage plan has no limits: what is tested is the stage's per-method\nthrottles and the pool behind them, not the %s plan's per-key throttles\n", tierName)
 	sum := &Summary{
 		API: apiName, Stage: stageName, Endpoint: w.Sandbox.URL(), Headroom: cfg.Headroom,
 		Objectives: []string{"p99<" + objectiveP99.String(), "errors<1%"},
-		Files:      map[string]string{"measure": file("m.json"), "loadtest": file("lt.json"), "plan": file("plan.yaml")},
+		Files:      map[string]string{"measure": file("m.json"), "loadtest": file("lt.json"), "plan": file("plan.yaml"), "apply": file("apply.json")},
 	}
 	mix := capacityMix(lt, cfg.Methods)
 	trueAgg := cfg.Pool.CapacityAt(cfg.Methods, mix)
@@ -394,15 +482,16 @@ func Run(ctx context.Context, cfg Config) (*Summary, *World, error) {
 		ms.Verify.Pass = ms.PlannedRPS > 0 && ms.Verify.ThrottledShare > 0 && ms.Verify.OKRPS <= ms.Verify.AdmittedLimitRPS &&
 			ms.Verify.BackendP99MS <= ms.Verify.ObjectiveP99MS
 		sum.Pass = sum.Pass && ms.Verify.Pass
-		fmt.Fprintf(cfg.Progress, "  %-28s offered %.0f RPS: %.0f%% answered 429; the pool served %d and refused %d of it, p99 %.0f ms\n",
-			ms.Method, ms.Verify.OfferedRPS, 100*ms.Verify.ThrottledShare, ms.Verify.BackendServed, ms.Verify.BackendRejected, ms.Verify.BackendP99MS)
+		fmt.Fprintf(cfg.Progress, "  %-28s sent %s RPS: the gateway answered 429 to %s; the pool served %d, refused %d, p99 %s ms\n",
+			ms.Method, report.Num(ms.Verify.OfferedRPS, 0), report.Percent(ms.Verify.ThrottledShare, 0), ms.Verify.BackendServed, ms.Verify.BackendRejected, report.Num(ms.Verify.BackendP99MS, 0))
 	}
-	fmt.Fprintf(cfg.Progress, "  the shared pool: served %d, refused %d, p99 %.0f ms (objective %.0f ms), at most %d requests inside at once: %s\n",
-		sum.Pool.Verify.Served, sum.Pool.Verify.Rejected, sum.Pool.Verify.P99MS, sum.Pool.Verify.ObjectiveP99MS, sum.Pool.Verify.MaxInFlight, heldText(sum.Pool.Held))
+	fmt.Fprintf(cfg.Progress, "  the shared pool: served %d, refused %d, p99 %s ms (objective %s ms), at most %d requests inside at once: %s\n",
+		sum.Pool.Verify.Served, sum.Pool.Verify.Rejected, report.Num(sum.Pool.Verify.P99MS, 0), report.Num(sum.Pool.Verify.ObjectiveP99MS, 0), sum.Pool.Verify.MaxInFlight, heldText(sum.Pool.Held))
 	if tempDir && !cfg.Keep {
 		sum.Files = nil
 	}
 	sum.Commands = equivalentCommands(cfg.Headroom)
+	sum.NotTested = []string{"the " + tierName + " usage plan's per-key throttles (the flood used the load tester's key, whose usage plan has no limits)"}
 	sum.Seconds = math.Round(time.Since(start).Seconds()*10) / 10
 	ok = true
 	return sum, w, nil

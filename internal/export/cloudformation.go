@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/apictl/apictl/internal/plan"
+	"github.com/apictl/apictl/internal/report"
 )
 
 // CloudFormation names.
@@ -278,7 +279,7 @@ func (ygen) number(f float64) *yaml.Node {
 	if f == float64(int64(f)) {
 		tag = "!!int"
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: fmtNum(f)}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: report.Num(f, -1)}
 }
 func (ygen) boolean(b bool) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}

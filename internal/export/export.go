@@ -10,7 +10,6 @@ package export
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -225,8 +224,6 @@ func cfnResourcePath(path string) string {
 	}
 	return "/" + strings.ReplaceAll(path, "/", "~1")
 }
-
-func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // namer hands out unique identifiers derived from names.
 type namer struct {

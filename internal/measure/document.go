@@ -14,8 +14,20 @@ import (
 // series are folded, each column showing the busiest period it covers.
 const SparklineWidth = 60
 
+// Stages are the measured stages of one API, the result of Measure. One
+// stage's JSON is that stage's Usage; several are a list.
+type Stages []*Usage
+
+// JSON is the JSON model: the one Usage, or the list.
+func (us Stages) JSON() any {
+	if len(us) == 1 {
+		return us[0]
+	}
+	return []*Usage(us)
+}
+
 // Document builds the table/markdown view of measured stages.
-func Document(us []*Usage) report.Document {
+func (us Stages) Document() report.Document {
 	var doc report.Document
 	if len(us) == 0 {
 		doc.Title = "apictl measure"
@@ -42,21 +54,21 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 
 	w := u.Window
 	blocks = append(blocks, report.KV{Title: prefix + "Window", Pairs: []report.Pair{
-		{Key: "window", Value: fmt.Sprintf("%s → %s (%s)", w.Start.UTC().Format("2006-01-02 15:04"), w.End.UTC().Format("2006-01-02 15:04 UTC"), shortDuration(time.Duration(w.Seconds)*time.Second))},
+		{Key: "window", Value: fmt.Sprintf("%s → %s (%s)", w.Start.UTC().Format("2006-01-02 15:04"), w.End.UTC().Format("2006-01-02 15:04 UTC"), report.ShortDuration(time.Duration(w.Seconds)*time.Second))},
 		{Key: "period", Value: u.PeriodRule},
 	}})
 
 	peak := "-"
 	if t.PeakAt != nil {
-		peak = fmt.Sprintf("%s rps at %s", num(t.PeakRPS), t.PeakAt.UTC().Format("2006-01-02 15:04 UTC"))
+		peak = fmt.Sprintf("%s rps at %s", report.Num(t.PeakRPS, 3), t.PeakAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	pairs := []report.Pair{
-		{Key: "requests", Value: thousands(t.Count)},
-		{Key: "avg rps", Value: num(t.AvgRPS)},
+		{Key: "requests", Value: report.Thousands(t.Count)},
+		{Key: "avg rps", Value: report.Num(t.AvgRPS, 3)},
 		{Key: "peak rps", Value: peak},
-		{Key: "burst (estimate)", Value: num(t.BurstEstimateRPS) + " rps"},
-		{Key: "4xx", Value: fmt.Sprintf("%s (%s)", thousands(t.Error4xx), percent(t.Error4xxRate))},
-		{Key: "5xx", Value: fmt.Sprintf("%s (%s)", thousands(t.Error5xx), percent(t.Error5xxRate))},
+		{Key: "burst (estimate)", Value: report.Num(t.BurstEstimateRPS, 3) + " rps"},
+		{Key: "4xx", Value: fmt.Sprintf("%s (%s)", report.Thousands(t.Error4xx), report.Percent(t.Error4xxRate, 3))},
+		{Key: "5xx", Value: fmt.Sprintf("%s (%s)", report.Thousands(t.Error5xx), report.Percent(t.Error5xxRate, 3))},
 		{Key: "latency p50 / p99", Value: ms(t.LatencyP50Ms) + " / " + ms(t.LatencyP99Ms)},
 		{Key: "integration p99", Value: ms(t.IntegrationLatencyP99Ms)},
 		{Key: "*/* throttle (each method)", Value: limit(u.Throttle.Stage)},
@@ -67,11 +79,11 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 
 	if rps := u.RPS(); len(rps) > 0 {
 		folded, per := fold(rps, SparklineWidth)
-		title := fmt.Sprintf("%sRPS per %s", prefix, shortDuration(time.Duration(u.PeriodSeconds)*time.Second))
+		title := fmt.Sprintf("%sRPS per %s", prefix, report.ShortDuration(time.Duration(u.PeriodSeconds)*time.Second))
 		if per > 1 {
-			title = fmt.Sprintf("%sRPS (busiest %s period of every %d)", prefix, shortDuration(time.Duration(u.PeriodSeconds)*time.Second), per)
+			title = fmt.Sprintf("%sRPS (busiest %s period of every %d)", prefix, report.ShortDuration(time.Duration(u.PeriodSeconds)*time.Second), per)
 		}
-		blocks = append(blocks, report.Text{Title: title, Text: fmt.Sprintf("%s  max %s rps", report.Sparkline(folded), num(maxOf(rps)))})
+		blocks = append(blocks, report.Text{Title: title, Text: fmt.Sprintf("%s  max %s rps", report.Sparkline(folded), report.Num(maxOf(rps), 3))})
 	}
 
 	if len(u.Daily) > 0 {
@@ -81,7 +93,7 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 			if d.Partial {
 				note = "partial day"
 			}
-			tb.Rows = append(tb.Rows, []string{d.Date, thousands(d.Count), note})
+			tb.Rows = append(tb.Rows, []string{d.Date, report.Thousands(d.Count), note})
 		}
 		blocks = append(blocks, tb)
 	}
@@ -100,8 +112,8 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 			case "account":
 				th += " (account)"
 			}
-			tb.Rows = append(tb.Rows, []string{m.Method, m.Resource, thousands(m.Count), num(m.AvgRPS), num(m.PeakRPS),
-				percent(m.Error4xxRate), percent(m.Error5xxRate), ms(m.LatencyP99Ms), th, headroomText(m.Headroom, m.Throttle != nil)})
+			tb.Rows = append(tb.Rows, []string{m.Method, m.Resource, report.Thousands(m.Count), report.Num(m.AvgRPS, 3), report.Num(m.PeakRPS, 3),
+				report.Percent(m.Error4xxRate, 3), report.Percent(m.Error5xxRate, 3), ms(m.LatencyP99Ms), th, headroomText(m.Headroom, m.Throttle != nil)})
 		}
 		blocks = append(blocks, tb)
 	}
@@ -114,7 +126,7 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 			if l.Blocks() {
 				burst += " (blocks every request)"
 			}
-			tb.Rows = append(tb.Rows, []string{k, num(l.Rate), burst})
+			tb.Rows = append(tb.Rows, []string{k, report.Num(l.Rate, 3), burst})
 		}
 		blocks = append(blocks, tb)
 	}
@@ -124,7 +136,7 @@ func stageBlocks(u *Usage, titled bool) []report.Block {
 		for _, p := range u.UsagePlans {
 			quota := "-"
 			if p.Quota != nil {
-				quota = fmt.Sprintf("%s per %s", thousands(int64(p.Quota.Limit)), strings.ToLower(p.Quota.Period))
+				quota = fmt.Sprintf("%s per %s", report.Thousands(int64(p.Quota.Limit)), strings.ToLower(p.Quota.Period))
 			}
 			var ms []string
 			for _, k := range sortedKeys(p.Methods) {
@@ -193,7 +205,7 @@ func limit(l *Limit) string {
 	if l.Blocks() {
 		return "0 rps, burst 0 (blocks every request)"
 	}
-	return fmt.Sprintf("%s rps, burst %d", num(l.Rate), l.Burst)
+	return fmt.Sprintf("%s rps, burst %d", report.Num(l.Rate, 3), l.Burst)
 }
 
 func accountText(u *Usage) string {
@@ -220,37 +232,5 @@ func ms(p *float64) string {
 	if p == nil {
 		return "-"
 	}
-	return num(*p) + " ms"
-}
-
-func percent(r float64) string { return num(r*100) + "%" }
-
-// thousands formats n with comma separators.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func shortDuration(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	}
-	return d.String()
+	return report.Num(*p, 3) + " ms"
 }

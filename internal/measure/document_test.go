@@ -26,7 +26,7 @@ func TestDocumentGolden(t *testing.T) {
 	}
 	for _, f := range []report.Format{report.FormatTable, report.FormatMarkdown, report.FormatJSON} {
 		var buf bytes.Buffer
-		if err := report.Render(&buf, report.Options{Format: f}, Document(us), us[0]); err != nil {
+		if err := report.Render(&buf, report.Options{Format: f}, us); err != nil {
 			t.Fatal(err)
 		}
 		if f != report.FormatJSON && strings.Contains(buf.String(), "\x1b[") {
@@ -42,7 +42,7 @@ func TestDocumentGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := report.Render(&buf, report.Options{Format: report.FormatTable}, Document(us), us); err != nil {
+	if err := report.Render(&buf, report.Options{Format: report.FormatTable}, us); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "shop-all.table.golden", buf.Bytes())
@@ -58,7 +58,7 @@ func TestFoldKeepsPeaks(t *testing.T) {
 	if got, per := fold([]float64{1, 2}, 60); per != 1 || len(got) != 2 {
 		t.Errorf("short series folded")
 	}
-	if thousands(1234567) != "1,234,567" || thousands(12) != "12" || thousands(-1000) != "-1,000" {
+	if report.Thousands(1234567) != "1,234,567" || report.Thousands(12) != "12" || report.Thousands(-1000) != "-1,000" {
 		t.Error("thousands")
 	}
 }

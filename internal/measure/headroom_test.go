@@ -57,7 +57,7 @@ func TestSandboxHeadroomPerMethod(t *testing.T) {
 			t.Errorf("unexpected warning %q", w)
 		}
 	}
-	doc := measure.Document([]*measure.Usage{u})
+	doc := measure.Stages{u}.Document()
 	var b strings.Builder
 	for _, bl := range doc.Blocks {
 		fmt.Fprintf(&b, "%+v\n", bl)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/apictl/apictl/internal/awsfacts"
+	"github.com/apictl/apictl/internal/report"
 
 	"github.com/apictl/apictl/internal/awsapi"
 )
@@ -71,7 +72,7 @@ func Run(ctx context.Context, c *awsapi.Clients, opts Options) (*Usage, error) {
 
 // Measure measures every selected stage of the API, one Usage per stage,
 // sorted by stage name.
-func Measure(ctx context.Context, c Clients, opts Options) ([]*Usage, error) {
+func Measure(ctx context.Context, c Clients, opts Options) (Stages, error) {
 	if c.CloudWatch == nil {
 		return nil, errors.New("measure: no cloudwatch client")
 	}
@@ -268,14 +269,14 @@ func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool, region string)
 		}
 	}
 	if u.Throttle.Stage == nil {
-		u.Warnings = append(u.Warnings, fmt.Sprintf("no */* throttle set on stage %s: methods without their own throttle are limited only by the account-level limit (%s rps, burst %d, shared by every API in the region)", u.Stage, num(u.AccountThrottle.Rate), u.AccountThrottle.Burst))
+		u.Warnings = append(u.Warnings, fmt.Sprintf("no */* throttle set on stage %s: methods without their own throttle are limited only by the account-level limit (%s rps, burst %d, shared by every API in the region)", u.Stage, report.Num(u.AccountThrottle.Rate, 3), u.AccountThrottle.Burst))
 	}
 	// The whole API meets only the account's limit: stage throttles,
 	// */* included, apply to each method separately. Rates are compared
 	// with rates only: a burst is a bucket size (the old "estimated burst
 	// exceeds the burst limit" compared requests per second with it).
 	if t.Headroom != nil && *t.Headroom < HeadroomWarn {
-		u.Warnings = append(u.Warnings, fmt.Sprintf("stage %s: the API's peak of %s rps leaves headroom %.2f (below %.1f) under the account-level limit of %s rps, shared by every API in the region", u.Stage, num(t.PeakRPS), *t.Headroom, HeadroomWarn, num(u.AccountThrottle.Rate)))
+		u.Warnings = append(u.Warnings, fmt.Sprintf("stage %s: the API's peak of %s rps leaves headroom %.2f (below %.1f) under the account-level limit of %s rps, shared by every API in the region", u.Stage, report.Num(t.PeakRPS, 3), *t.Headroom, HeadroomWarn, report.Num(u.AccountThrottle.Rate, 3)))
 	}
 	if n := len(u.MethodsWithoutData); n > 0 && t.Count > 0 && (u.DetailedMetrics || len(u.Methods) > 0) {
 		u.Warnings = append(u.Warnings, fmt.Sprintf("no per-method data in the window for %d method(s) of stage %s: %s", n, u.Stage, strings.Join(u.MethodsWithoutData, ", ")))
@@ -285,7 +286,7 @@ func addFindings(u *Usage, api apiRef, byMethod, hasMethods bool, region string)
 	}
 	for _, m := range u.Methods {
 		if m.Headroom != nil && *m.Headroom < HeadroomWarn {
-			u.Warnings = append(u.Warnings, fmt.Sprintf("%s headroom %.2f is below %.1f: %s throttle %s rps against a peak of %s rps", m.Key(), *m.Headroom, HeadroomWarn, throttleSourceText(m.ThrottleSource), num(m.Throttle.Rate), num(m.PeakRPS)))
+			u.Warnings = append(u.Warnings, fmt.Sprintf("%s headroom %.2f is below %.1f: %s throttle %s rps against a peak of %s rps", m.Key(), *m.Headroom, HeadroomWarn, throttleSourceText(m.ThrottleSource), report.Num(m.Throttle.Rate, 3), report.Num(m.PeakRPS, 3)))
 		}
 	}
 }
@@ -309,8 +310,3 @@ func detailedMetricsHint(api apiRef, stage string) string {
 }
 
 // num formats a figure without trailing zeros.
-func num(x float64) string {
-	s := fmt.Sprintf("%.3f", x)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
-}

@@ -1,9 +1,13 @@
 // Package report renders apictl's results for people and for programs.
 //
-// A command builds a Document (titles, key/value blocks, tables, notes and
-// preformatted text) for the table and markdown formats, and passes its JSON
-// model, a plain struct with json tags, for the json format. The package never
-// decides by itself whether colour is on: the caller says so in Options.
+// Each result model (a load test's Capacity, measure's Stages, apply-plan's
+// ApplyOutput, …) is a Documenter: next to the model, in its own package, a
+// Document method builds what a person sees (titles, key/value blocks,
+// tables, notes, preformatted text and charts) for the table and markdown
+// formats, and the model itself, a plain struct with json tags, is the json
+// format. Render takes the model. The number formatters (Rate, Millis, Pct,
+// …) keep figures reading alike across the views. The package never decides
+// by itself whether colour is on: the caller says so in Options.
 package report
 
 import (
@@ -129,15 +133,32 @@ func (Note) isBlock()  {}
 func (Text) isBlock()  {}
 func (Chart) isBlock() {}
 
-// Render writes doc (table or markdown) or data (json) to w.
-func Render(w io.Writer, opts Options, doc Document, data any) error {
+// Documenter is a result that knows how a person sees it. Its JSON view is
+// the value itself, marshalled as is, unless it is also a JSONer.
+type Documenter interface{ Document() Document }
+
+// JSONer is a Documenter whose JSON model is another value (a view that
+// shows one stage of several, a wide view of the same model).
+type JSONer interface{ JSON() any }
+
+// Document lets a Document render itself: a view with no JSON model of its
+// own (its JSON is the Document).
+func (d Document) Document() Document { return d }
+
+// Render writes v in the chosen format: its Document as a table or as
+// markdown, or v (or v.JSON() for a JSONer) as JSON.
+func Render(w io.Writer, opts Options, v Documenter) error {
 	switch opts.Format {
 	case FormatJSON:
+		var data any = v
+		if j, ok := v.(JSONer); ok {
+			data = j.JSON()
+		}
 		return RenderJSON(w, data)
 	case FormatMarkdown:
-		return renderMarkdown(w, doc)
+		return renderMarkdown(w, v.Document())
 	case FormatTable, "":
-		return renderTable(w, doc, opts.Color)
+		return renderTable(w, v.Document(), opts.Color)
 	default:
 		return fmt.Errorf("unknown output format %q", opts.Format)
 	}

@@ -56,7 +56,7 @@ func TestRenderGolden(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Render(&buf, tc.opts, sampleDoc(), data); err != nil {
+			if err := Render(&buf, tc.opts, view{Doc: sampleDoc(), Data: data}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tc.file, buf.Bytes())
@@ -66,14 +66,14 @@ func TestRenderGolden(t *testing.T) {
 
 func TestTableWithoutColorHasNoEscapes(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Render(&buf, Options{Format: FormatTable}, sampleDoc(), nil); err != nil {
+	if err := Render(&buf, Options{Format: FormatTable}, sampleDoc()); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "\x1b[") {
 		t.Fatalf("colour off but output has ANSI escapes:\n%q", buf.String())
 	}
 	var col bytes.Buffer
-	if err := Render(&col, Options{Format: FormatTable, Color: true}, sampleDoc(), nil); err != nil {
+	if err := Render(&col, Options{Format: FormatTable, Color: true}, sampleDoc()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(col.String(), "\x1b[") {
@@ -83,7 +83,7 @@ func TestTableWithoutColorHasNoEscapes(t *testing.T) {
 
 func TestJSONIsValidAndUnescaped(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Render(&buf, Options{Format: FormatJSON}, Document{}, sampleData{Paths: []string{"/a&b"}}); err != nil {
+	if err := Render(&buf, Options{Format: FormatJSON}, view{Data: sampleData{Paths: []string{"/a&b"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var back sampleData
@@ -98,7 +98,7 @@ func TestJSONIsValidAndUnescaped(t *testing.T) {
 func TestMarkdownEscapesPipes(t *testing.T) {
 	var buf bytes.Buffer
 	doc := Document{Blocks: []Block{Table{Headers: []string{"a"}, Rows: [][]string{{"x|y\nz"}}}}}
-	if err := Render(&buf, Options{Format: FormatMarkdown}, doc, nil); err != nil {
+	if err := Render(&buf, Options{Format: FormatMarkdown}, doc); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), `| x\|y<br>z |`) {
@@ -134,7 +134,7 @@ func TestSparkline(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	if err := Render(&bytes.Buffer{}, Options{Format: "xml"}, Document{}, nil); err == nil {
+	if err := Render(&bytes.Buffer{}, Options{Format: "xml"}, Document{}); err == nil {
 		t.Fatal("want error for unknown format")
 	}
 }
@@ -153,7 +153,7 @@ func TestMarkdownFencesFoldsAndCharts(t *testing.T) {
 			Series: []Series{{Name: "p99", Values: []float64{25, 120.04}}, {Name: "objective p99<300ms", Values: []float64{300, 300}}}, Text: "terminal chart"},
 	}}
 	var b strings.Builder
-	if err := Render(&b, Options{Format: FormatMarkdown}, doc, nil); err != nil {
+	if err := Render(&b, Options{Format: FormatMarkdown}, doc); err != nil {
 		t.Fatal(err)
 	}
 	md := b.String()
@@ -172,7 +172,7 @@ func TestMarkdownFencesFoldsAndCharts(t *testing.T) {
 		t.Errorf("only the long table folds:\n%s", md)
 	}
 	b.Reset()
-	if err := Render(&b, Options{Format: FormatTable}, doc, nil); err != nil {
+	if err := Render(&b, Options{Format: FormatTable}, doc); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "terminal chart") || strings.Contains(b.String(), "mermaid") {
@@ -187,10 +187,10 @@ func TestTableColoursVerdictsAndDiffs(t *testing.T) {
 		Note{Text: strings.Repeat("word ", 40), Level: Info},
 	}}
 	var plain, colour strings.Builder
-	if err := Render(&plain, Options{Format: FormatTable}, doc, nil); err != nil {
+	if err := Render(&plain, Options{Format: FormatTable}, doc); err != nil {
 		t.Fatal(err)
 	}
-	if err := Render(&colour, Options{Format: FormatTable, Color: true}, doc, nil); err != nil {
+	if err := Render(&colour, Options{Format: FormatTable, Color: true}, doc); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(plain.String(), "\x1b[") {
@@ -207,3 +207,12 @@ func TestTableColoursVerdictsAndDiffs(t *testing.T) {
 		}
 	}
 }
+
+// view pairs a Document with a separate JSON model (a JSONer).
+type view struct {
+	Doc  Document
+	Data any
+}
+
+func (v view) Document() Document { return v.Doc }
+func (v view) JSON() any          { return v.Data }
