@@ -75,6 +75,12 @@ stage and method settings, usage plans per API key, quotas), need an
 x-api-key header on methods with apiKeyRequired, and are proxied to the
 method's HTTP_PROXY integration URI.
 
+It also serves S3, path-style (http://ADDR/{bucket}/{key}), for results of
+sharded load tests (--results s3://…): buckets made with CreateBucket
+('aws s3 mb'), PutObject, GetObject, HeadObject, DeleteObject,
+ListObjectsV2 and multipart uploads, as the SDK's transfer manager and
+'aws s3 cp|ls' use them. Objects are kept in memory, at most 1 GiB in all.
+
 Any credentials are accepted. With -o json the endpoint details are printed
 as one JSON object; with -v every control-plane and CloudWatch call is logged
 on stderr.`,
@@ -87,6 +93,7 @@ on stderr.`,
   export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   aws apigateway get-usage-plans
+  aws s3 mb s3://lt-results && aws s3 ls s3://lt-results/
   apictl measure --api cart-api --stage prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

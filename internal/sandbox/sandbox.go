@@ -44,6 +44,10 @@
 // routes, stage route settings, metrics 4xx/5xx and dimensions {ApiId,
 // Stage[, Route]}.
 //
+// Requests signed for S3 are served path-style by a small in-memory S3
+// (buckets, objects, ListObjectsV2, multipart uploads; see s3.go), for the
+// results of sharded load tests.
+//
 // All state is in memory and safe for concurrent use.
 package sandbox
 
@@ -91,6 +95,9 @@ type Options struct {
 	// plane rate limits); default time.Now. It is separate from Now so that
 	// tests can pin metric timestamps while throttling runs in real time.
 	ThrottleNow func() time.Time
+	// S3MaxBytes bounds the bytes the S3 emulator keeps in memory (objects
+	// and parts of unfinished multipart uploads); default DefaultS3MaxBytes.
+	S3MaxBytes int64
 	// Log, when set, gets one line per control-plane and CloudWatch call
 	// ("UpdateUsagePlan 200", "CreateApiKey 400 BadRequestException: …").
 	Log io.Writer
@@ -119,6 +126,7 @@ type Sandbox struct {
 	methodBackends map[string]http.Handler // apiID + " " + METHOD + " " + resourcePath -> handler
 
 	dp *dataPlane
+	s3 *s3Store
 
 	metrics metricsSink
 
@@ -167,6 +175,7 @@ func New(opts Options) *Sandbox {
 		s.cpLimits[op] = NewTokenBucket(l.Rate, l.Burst, opts.ThrottleNow)
 	}
 	s.dp = newDataPlane(s)
+	s.s3 = newS3Store()
 	s.initMetrics()
 	s.cpMux = s.v1Routes()
 	s.v2Mux = s.v2Routes()
@@ -180,6 +189,10 @@ func (s *Sandbox) Handler() http.Handler {
 }
 
 func (s *Sandbox) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if isS3Request(r) {
+		s.serveS3(w, r)
+		return
+	}
 	if apiID, stage, rest, ok := dataPlaneTarget(r); ok {
 		if s.dp.isHTTPAPI(apiID) {
 			s.dp.serveV2(w, r, apiID, stage, rest)
