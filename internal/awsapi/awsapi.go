@@ -1,5 +1,5 @@
 // Package awsapi loads the AWS configuration for apictl and builds the API
-// Gateway (REST and HTTP APIs) and CloudWatch clients every command uses.
+// Gateway (REST and HTTP APIs), CloudWatch and S3 clients the commands use.
 //
 // Overrides from the command line (region, profile, endpoint) apply only when
 // set, on top of the standard chain of config.LoadDefaultConfig, so AWS_PROFILE,
@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Settings are the AWS options given on the command line. Empty fields leave
@@ -50,6 +51,7 @@ type Clients struct {
 	APIGateway   *apigateway.Client
 	APIGatewayV2 *apigatewayv2.Client
 	CloudWatch   *cloudwatch.Client
+	S3           *s3.Client
 }
 
 // LoadConfig loads the AWS configuration with the given overrides.
@@ -137,7 +139,10 @@ func ClientsFromConfig(cfg aws.Config, ep Endpoints) *Clients {
 	if ep.APIGateway == "" && ep.APIGatewayV2 == "" && ep.CloudWatch == "" && cfg.BaseEndpoint != nil {
 		// endpoint_url of the shared config file.
 		b := *cfg.BaseEndpoint
-		ep = Endpoints{APIGateway: b, APIGatewayV2: b, CloudWatch: b}
+		ep = Endpoints{APIGateway: b, APIGatewayV2: b, CloudWatch: b, S3: ep.S3}
+	}
+	if ep.S3 == "" && cfg.BaseEndpoint != nil {
+		ep.S3 = *cfg.BaseEndpoint
 	}
 	return &Clients{
 		Config:       cfg,
@@ -146,7 +151,21 @@ func ClientsFromConfig(cfg aws.Config, ep Endpoints) *Clients {
 		APIGateway:   apigateway.NewFromConfig(cfg, func(o *apigateway.Options) { setBase(&o.BaseEndpoint, ep.APIGateway) }),
 		APIGatewayV2: apigatewayv2.NewFromConfig(cfg, func(o *apigatewayv2.Options) { setBase(&o.BaseEndpoint, ep.APIGatewayV2) }),
 		CloudWatch:   cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { setBase(&o.BaseEndpoint, ep.CloudWatch) }),
+		S3:           NewS3Client(cfg, ep.S3),
 	}
+}
+
+// NewS3Client builds the S3 client for endpoint ("" leaves the SDK's
+// resolution). A loopback endpoint (the sandbox, MinIO on this machine) is
+// addressed path-style ({endpoint}/{bucket}/{key}); any other keeps the
+// SDK's default, virtual-hosted-style on AWS.
+func NewS3Client(cfg aws.Config, endpoint string) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		setBase(&o.BaseEndpoint, endpoint)
+		if IsLoopback(endpoint) {
+			o.UsePathStyle = true
+		}
+	})
 }
 
 func setBase(dst **string, endpoint string) {

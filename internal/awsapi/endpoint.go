@@ -15,6 +15,7 @@ const (
 	EnvEndpointURLAPIGateway   = "AWS_ENDPOINT_URL_API_GATEWAY"
 	EnvEndpointURLAPIGatewayV2 = "AWS_ENDPOINT_URL_APIGATEWAYV2"
 	EnvEndpointURLCloudWatch   = "AWS_ENDPOINT_URL_CLOUDWATCH"
+	EnvEndpointURLS3           = "AWS_ENDPOINT_URL_S3"
 	EnvIgnoreEndpointURLs      = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
 )
 
@@ -24,15 +25,19 @@ type Endpoints struct {
 	APIGateway   string `json:"apigateway,omitempty"`
 	APIGatewayV2 string `json:"apigatewayv2,omitempty"`
 	CloudWatch   string `json:"cloudwatch,omitempty"`
+	// S3 is where results of sharded load tests go (--results s3://…).
+	S3 string `json:"s3,omitempty"`
 }
 
 // Custom reports whether any service goes to an endpoint other than AWS's.
 func (e Endpoints) Custom() bool {
-	return e.APIGateway != "" || e.APIGatewayV2 != "" || e.CloudWatch != ""
+	return e.APIGateway != "" || e.APIGatewayV2 != "" || e.CloudWatch != "" || e.S3 != ""
 }
 
 // Loopback reports whether every custom endpoint is on this machine and at
-// least one is set: an emulator such as 'apictl sandbox serve'.
+// least one is set: an emulator such as 'apictl sandbox serve'. The S3
+// endpoint does not count: a local S3 (MinIO) beside real API Gateway must
+// not turn on the emulator's fake credentials.
 func (e Endpoints) Loopback() bool {
 	n := 0
 	for _, u := range []string{e.APIGateway, e.APIGatewayV2, e.CloudWatch} {
@@ -62,7 +67,7 @@ func ResolveEndpoints(flag string, getenv func(string) string) Endpoints {
 		getenv = os.Getenv
 	}
 	if flag != "" {
-		return Endpoints{APIGateway: flag, APIGatewayV2: flag, CloudWatch: flag}
+		return Endpoints{APIGateway: flag, APIGatewayV2: flag, CloudWatch: flag, S3: flag}
 	}
 	if strings.EqualFold(getenv(EnvIgnoreEndpointURLs), "true") {
 		return Endpoints{}
@@ -77,6 +82,7 @@ func ResolveEndpoints(flag string, getenv func(string) string) Endpoints {
 		APIGateway:   pick(EnvEndpointURLAPIGateway),
 		APIGatewayV2: pick(EnvEndpointURLAPIGatewayV2),
 		CloudWatch:   pick(EnvEndpointURLCloudWatch),
+		S3:           pick(EnvEndpointURLS3),
 	}
 }
 

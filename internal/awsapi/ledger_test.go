@@ -61,12 +61,13 @@ func TestLedgerEndpointPrecedence(t *testing.T) {
 		"AWS_ENDPOINT_URL":              "http://global:1",
 		"AWS_ENDPOINT_URL_API_GATEWAY":  "http://apigw:1",
 		"AWS_ENDPOINT_URL_APIGATEWAYV2": "http://v2:1",
+		"AWS_ENDPOINT_URL_S3":           "http://s3:1",
 	}
 	get := func(k string) string { return env[k] }
-	if got := ResolveEndpoints("", get); got != (Endpoints{APIGateway: "http://apigw:1", APIGatewayV2: "http://v2:1", CloudWatch: "http://global:1"}) {
+	if got := ResolveEndpoints("", get); got != (Endpoints{APIGateway: "http://apigw:1", APIGatewayV2: "http://v2:1", CloudWatch: "http://global:1", S3: "http://s3:1"}) {
 		t.Errorf("environment: %+v", got)
 	}
-	if got := ResolveEndpoints("http://flag:1", get); got != (Endpoints{"http://flag:1", "http://flag:1", "http://flag:1"}) {
+	if got := ResolveEndpoints("http://flag:1", get); got != (Endpoints{"http://flag:1", "http://flag:1", "http://flag:1", "http://flag:1"}) {
 		t.Errorf("flag: %+v", got)
 	}
 	env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
@@ -76,6 +77,9 @@ func TestLedgerEndpointPrecedence(t *testing.T) {
 	if e := (Endpoints{APIGateway: "http://127.0.0.1:4566"}); !e.Loopback() || (Endpoints{}).Loopback() ||
 		(Endpoints{APIGateway: "http://127.0.0.1:1", CloudWatch: "https://monitoring.us-east-1.amazonaws.com"}).Loopback() {
 		t.Error("Loopback: only when every custom endpoint is on this machine")
+	}
+	if (Endpoints{S3: "http://127.0.0.1:9000"}).Loopback() || !(Endpoints{S3: "http://127.0.0.1:9000"}).Custom() {
+		t.Error("a local S3 alone is custom but does not make the API Gateway endpoints an emulator")
 	}
 }
 
@@ -189,5 +193,20 @@ func TestLedgerListsFollowEveryPage(t *testing.T) {
 	})
 	if err != nil || len(seen) != 2 {
 		t.Errorf("AllPages on a repeated token: %v %v", seen, err)
+	}
+}
+
+// TestLedgerS3PathStyleOnlyForLoopback: the S3 client addresses an emulator
+// on this machine path-style and leaves AWS (or any remote endpoint) to the
+// SDK's default virtual-hosted style.
+func TestLedgerS3PathStyleOnlyForLoopback(t *testing.T) {
+	cfg := aws.Config{Region: "us-east-1"}
+	for endpoint, want := range map[string]bool{
+		"http://127.0.0.1:4566": true, "http://localhost:4566": true,
+		"": false, "https://s3.eu-west-1.amazonaws.com": false, "https://minio.example.com": false,
+	} {
+		if got := NewS3Client(cfg, endpoint).Options().UsePathStyle; got != want {
+			t.Errorf("%q: UsePathStyle %v, want %v", endpoint, got, want)
+		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 func validateEndpoints(ctx context.Context, s awsapi.Settings, getenv func(string) string) error {
 	e := s.Endpoints()
 	seen := map[string]bool{}
-	for _, u := range []string{e.APIGateway, e.APIGatewayV2, e.CloudWatch} {
+	for _, u := range []string{e.APIGateway, e.APIGatewayV2, e.CloudWatch, e.S3} {
 		if u == "" || seen[u] {
 			continue
 		}
@@ -26,7 +26,7 @@ func validateEndpoints(ctx context.Context, s awsapi.Settings, getenv func(strin
 		source := "--endpoint-url"
 		if s.EndpointURL == "" {
 			source = "AWS_ENDPOINT_URL"
-			for _, v := range []string{awsapi.EnvEndpointURLAPIGateway, awsapi.EnvEndpointURLAPIGatewayV2, awsapi.EnvEndpointURLCloudWatch} {
+			for _, v := range []string{awsapi.EnvEndpointURLAPIGateway, awsapi.EnvEndpointURLAPIGatewayV2, awsapi.EnvEndpointURLCloudWatch, awsapi.EnvEndpointURLS3} {
 				if getenv != nil && getenv(v) == u {
 					source = v
 				}

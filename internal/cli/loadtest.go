@@ -17,6 +17,7 @@ import (
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/report"
+	"github.com/apictl/apictl/internal/s3results"
 )
 
 // LoadtestOptions are the options of `apictl loadtest`.
@@ -191,6 +192,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 		Example: `  apictl loadtest http://127.0.0.1:8080/pets --rate 200 --duration 30s
   apictl loadtest http://127.0.0.1:8080/pets --find-max --slo 'p99<300ms'
   apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html report.html
+  apictl loadtest http://127.0.0.1:8080/pets --rate 200 --duration 1m --results s3://lt-results/run-42/
   apictl loadtest http://127.0.0.1:8080/pets --find-max --chart chart.svg
   apictl loadtest --api cart-api --stage prod --path-param userId=42 --find-max --per-method -o json > lt.json
   apictl measure --api cart-api --stage prod --by method -o json > mix.json
@@ -268,7 +270,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.IntVar(&opts.Attack.Redirects, "redirects", 10, "redirects to follow (-1: none, 3xx is then an error)")
 	fl.DurationVar(&opts.Attack.Drain, "drain", 0, "wait for in-flight responses after a step before counting them as errors (default: 2× the latency objective)")
 
-	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE')")
+	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE'), or stream it to s3://bucket/prefix/ (object results.gob; with --shard I/N, shard-<I>-of-<N>.gob)")
 	fl.StringVar(&opts.HTMLFile, "html", "", "write a self-contained HTML report to FILE: latency against rate with the objectives, errors per step by cause, latency over time")
 	fl.StringVar(&opts.ChartFile, "chart", "", "write the chart of latency against rate to FILE: SVG when FILE ends in .svg, else an HTML page")
 	return cmd
@@ -587,7 +589,14 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		return f, nil
 	}
 	if opts.ResultsFile != "" {
-		if lo.Results, err = open(opts.ResultsFile); err != nil {
+		if s3results.IsURI(opts.ResultsFile) {
+			w, err := opts.createS3Results(ctx)
+			if err != nil {
+				return err
+			}
+			files = append(files, w)
+			lo.Results = w
+		} else if lo.Results, err = open(opts.ResultsFile); err != nil {
 			return err
 		}
 	}
