@@ -273,6 +273,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE'), or stream it to s3://bucket/prefix/ (object results.gob; with --shard I/N, shard-<I>-of-<N>.gob)")
 	fl.StringVar(&opts.HTMLFile, "html", "", "write a self-contained HTML report to FILE: latency against rate with the objectives, errors per step by cause, latency over time")
 	fl.StringVar(&opts.ChartFile, "chart", "", "write the chart of latency against rate to FILE: SVG when FILE ends in .svg, else an HTML page")
+	cmd.AddCommand(NewCmdLoadtestK8sJob(f, nil))
 	return cmd
 }
 
