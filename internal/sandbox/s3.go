@@ -512,6 +512,9 @@ func (s *Sandbox) s3ListObjectsV2(w http.ResponseWriter, r *http.Request, bucket
 		out.EncodingType = "url"
 	}
 	lastPrefix := ""
+	if maxKeys == 0 {
+		keys = nil // max-keys=0 asks for no entries
+	}
 	for i, k := range keys {
 		cp := ""
 		if delim != "" {

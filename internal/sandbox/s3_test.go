@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -181,6 +182,9 @@ func TestLedgerS3ListObjectsV2Pages(t *testing.T) {
 	objects, prefixes, pages = list("/", 1)
 	if fmt.Sprint(objects) != "[run/shard-0-of-2.gob run/shard-1-of-2.gob run/z]" || fmt.Sprint(prefixes) != "[run/a/ run/b/]" || pages != 5 {
 		t.Errorf("delimiter /, pages of 1: objects %v prefixes %v in %d pages", objects, prefixes, pages)
+	}
+	if out, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lt-bucket"), MaxKeys: aws.Int32(0)}); err != nil || len(out.Contents) != 0 {
+		t.Errorf("max-keys 0: %v, %v", out, err)
 	}
 	_, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("missing")})
 	var nsb *s3types.NoSuchBucket
@@ -387,4 +391,51 @@ func TestLedgerS3DefaultChecksum(t *testing.T) {
 	if got := aws.ToString(out.ChecksumCRC64NVME); got != want || out.ChecksumType != s3types.ChecksumTypeFullObject {
 		t.Errorf("ChecksumCRC64NVME %q type %q, want %q FULL_OBJECT", got, out.ChecksumType, want)
 	}
+}
+
+// FuzzS3Requests sends arbitrary S3-signed requests to the handler: no
+// panic, and no 5xx but 501 (not served) and 507 (the memory bound).
+func FuzzS3Requests(f *testing.F) {
+	for _, s := range []struct{ method, target, rng, body string }{
+		{"GET", "/fz-bucket?list-type=2&max-keys=0", "", ""},
+		{"GET", "/fz-bucket?list-type=2&delimiter=/&prefix=a&continuation-token=cGE", "", ""},
+		{"GET", "/fz-bucket?list-type=2&continuation-token=!!&encoding-type=url", "", ""},
+		{"GET", "/fz-bucket/a/b", "bytes=-0", ""},
+		{"GET", "/fz-bucket/a/b?partNumber=2", "bytes=5-1", ""},
+		{"PUT", "/fz-bucket/k?partNumber=1&uploadId=zz", "", "x"},
+		{"POST", "/fz-bucket/k?uploadId=zz", "", "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>"},
+		{"PUT", "/fz-bucket/k", "", "5\r\nhello\r\n0\r\n\r\n"},
+		{"DELETE", "/fz-bucket", "", ""},
+		{"HEAD", "/", "", ""},
+	} {
+		f.Add(s.method, s.target, s.rng, s.body)
+	}
+	f.Fuzz(func(t *testing.T, method, target, rng, body string) {
+		if !strings.HasPrefix(target, "/") {
+			return
+		}
+		sb := New(Options{S3MaxBytes: 1 << 16})
+		if err := sb.CreateBucket("fz-bucket"); err != nil {
+			t.Fatal(err)
+		}
+		put := httptest.NewRequest(http.MethodPut, "/fz-bucket/a/b", strings.NewReader("0123456789"))
+		put.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00")
+		sb.Handler().ServeHTTP(httptest.NewRecorder(), put)
+		req, err := http.NewRequest(method, "http://127.0.0.1"+target, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00")
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		if strings.Contains(body, "\r\n0\r\n") {
+			req.Header.Set("Content-Encoding", "aws-chunked")
+		}
+		rec := httptest.NewRecorder()
+		sb.Handler().ServeHTTP(rec, req)
+		if rec.Code >= 500 && rec.Code != http.StatusNotImplemented && rec.Code != http.StatusInsufficientStorage {
+			t.Errorf("%s %s (Range %q): %d %s", method, target, rng, rec.Code, rec.Body.String())
+		}
+	})
 }
