@@ -60,8 +60,8 @@ takes:
 The pods run the image's entrypoint (apictl; ghcr.io/apictl/apictl) with
 parallelism = completions = N, backoffLimit 0 (a failed shard is not
 retried off schedule), restartPolicy Never, ttlSecondsAfterFinished, equal
-CPU and memory requests and limits (Guaranteed QoS), a restricted security
-context, and --service-account for the S3 writes and SigV4 signing (IRSA or
+CPU and memory requests and limits (Guaranteed QoS), pods spread over
+nodes where possible, a restricted security context, and --service-account for the S3 writes and SigV4 signing (IRSA or
 EKS Pod Identity). The manifest is YAML (-o json for JSON); nothing is sent
 to a cluster: pipe it to 'kubectl apply -f -'. docs/distributed.md walks
 through it, and through the GitHub Actions matrix equivalent.`,

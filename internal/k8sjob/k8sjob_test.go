@@ -101,6 +101,11 @@ func TestJobDecodesStrictly(t *testing.T) {
 		ps.SecurityContext == nil || ps.SecurityContext.RunAsNonRoot == nil || !*ps.SecurityContext.RunAsNonRoot {
 		t.Errorf("security context %+v / %+v", sc, ps.SecurityContext)
 	}
+	if tsc := ps.TopologySpreadConstraints; len(tsc) != 1 || tsc[0].TopologyKey != "kubernetes.io/hostname" ||
+		tsc[0].WhenUnsatisfiable != corev1.ScheduleAnyway || tsc[0].LabelSelector.MatchLabels["app.kubernetes.io/instance"] != "lt-1" ||
+		got.Spec.Template.Labels["app.kubernetes.io/instance"] != "lt-1" {
+		t.Errorf("spread %+v over pods labelled %v", tsc, got.Spec.Template.Labels)
+	}
 	// Nothing the API server would fill in or reject: no status, no
 	// creationTimestamp.
 	var raw map[string]any
