@@ -180,6 +180,14 @@ func Create(ctx context.Context, cl Client, uri, name string) (*Writer, error) {
 	obj := loc.Object(name)
 	if _, err := cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(obj.Bucket)}); err != nil {
 		switch status(err) {
+		case http.StatusMovedPermanently:
+			region := bucketRegion(err)
+			if region == "" {
+				return nil, fmt.Errorf("check bucket %s: %w", obj.Bucket, err)
+			}
+			// The bucket is in another region than the configuration's
+			// (whose API calls stay there): address it in its own.
+			cl = regional{Client: cl, region: region}
 		case http.StatusNotFound:
 			return nil, &NoSuchBucketError{Bucket: obj.Bucket, Err: err}
 		case http.StatusForbidden:
@@ -262,9 +270,14 @@ func List(ctx context.Context, cl s3.ListObjectsV2APIClient, uri string) ([]stri
 		in.Prefix = aws.String(loc.Prefix)
 	}
 	var out []string
+	var inRegion []func(*s3.Options)
 	p := s3.NewListObjectsV2Paginator(cl, in)
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		page, err := p.NextPage(ctx, inRegion...)
+		if r := bucketRegion(err); r != "" && inRegion == nil {
+			inRegion = []func(*s3.Options){withRegion(r)}
+			page, err = p.NextPage(ctx, inRegion...)
+		}
 		if err != nil {
 			if isCode(err, "NoSuchBucket") {
 				return nil, &NoSuchBucketError{Bucket: loc.Bucket, Err: err}
@@ -292,8 +305,11 @@ func Open(ctx context.Context, cl Getter, uri string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key),
-		ChecksumMode: s3types.ChecksumModeEnabled})
+	in := &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key), ChecksumMode: s3types.ChecksumModeEnabled}
+	out, err := cl.GetObject(ctx, in)
+	if r := bucketRegion(err); r != "" {
+		out, err = cl.GetObject(ctx, in, withRegion(r))
+	}
 	if err != nil {
 		switch {
 		case isCode(err, "NoSuchKey"):
@@ -304,6 +320,66 @@ func Open(ctx context.Context, cl Getter, uri string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("read %s: %w", obj, err)
 	}
 	return out.Body, nil
+}
+
+// bucketRegion is the bucket's region S3 names when a request went to
+// another (301 with x-amz-bucket-region), or "".
+func bucketRegion(err error) string {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusMovedPermanently && re.Response != nil {
+		return re.Response.Header.Get("x-amz-bucket-region")
+	}
+	return ""
+}
+
+func withRegion(region string) func(*s3.Options) {
+	return func(o *s3.Options) { o.Region = region }
+}
+
+// regional sends every call to one region.
+type regional struct {
+	Client
+	region string
+}
+
+func (r regional) opts(o []func(*s3.Options)) []func(*s3.Options) {
+	return append(o[:len(o):len(o)], withRegion(r.region))
+}
+
+func (r regional) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return r.Client.PutObject(ctx, in, r.opts(o)...)
+}
+
+func (r regional) UploadPart(ctx context.Context, in *s3.UploadPartInput, o ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	return r.Client.UploadPart(ctx, in, r.opts(o)...)
+}
+
+func (r regional) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, o ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	return r.Client.CreateMultipartUpload(ctx, in, r.opts(o)...)
+}
+
+func (r regional) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, o ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	return r.Client.CompleteMultipartUpload(ctx, in, r.opts(o)...)
+}
+
+func (r regional) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, o ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+	return r.Client.AbortMultipartUpload(ctx, in, r.opts(o)...)
+}
+
+func (r regional) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return r.Client.GetObject(ctx, in, r.opts(o)...)
+}
+
+func (r regional) HeadObject(ctx context.Context, in *s3.HeadObjectInput, o ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	return r.Client.HeadObject(ctx, in, r.opts(o)...)
+}
+
+func (r regional) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, o ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return r.Client.ListObjectsV2(ctx, in, r.opts(o)...)
+}
+
+func (r regional) HeadBucket(ctx context.Context, in *s3.HeadBucketInput, o ...func(*s3.Options)) (*s3.HeadBucketOutput, error) {
+	return r.Client.HeadBucket(ctx, in, r.opts(o)...)
 }
 
 func isCode(err error, code string) bool {

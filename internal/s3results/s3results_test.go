@@ -13,6 +13,7 @@ import (
 	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/s3results"
 	"github.com/apictl/apictl/internal/sandbox"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -231,5 +232,44 @@ func TestErrors(t *testing.T) {
 	w.Abort(errors.New("gone"))
 	if _, err := w.Write(make([]byte, 1<<20)); err == nil {
 		t.Error("Write after Abort succeeded")
+	}
+}
+
+// TestBucketInAnotherRegion: a bucket outside the configured region (S3
+// answers 301 with x-amz-bucket-region) is written, listed and read in its
+// own region, while the configuration keeps its region for the API.
+func TestBucketInAnotherRegion(t *testing.T) {
+	ctx := context.Background()
+	sb := sandbox.New(sandbox.Options{Region: "eu-west-1"})
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	if err := sb.CreateBucket("eu-results"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := awsapi.LoadConfig(ctx, awsapi.Settings{Region: "us-east-1", StaticCredentials: true, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := awsapi.NewS3Client(cfg, url)
+	if _, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("eu-results")}); err == nil {
+		t.Fatal("the sandbox served a request signed for us-east-1 on a bucket in eu-west-1")
+	}
+	w, err := s3results.Create(ctx, cl, "s3://eu-results/run/", "r.gob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeInSmallPieces(t, w, []byte("results"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s3results.List(ctx, cl, "s3://eu-results/run/")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("List = %v, %v", got, err)
+	}
+	if b := readAll(t, cl, got[0]); string(b) != "results" {
+		t.Errorf("read back %q", b)
 	}
 }

@@ -55,6 +55,7 @@ type s3Store struct {
 
 type s3Bucket struct {
 	name    string
+	region  string
 	created time.Time
 	objects map[string]*s3Object
 }
@@ -92,6 +93,7 @@ type s3Error struct {
 	Message  string
 	Resource string // the bucket or key, reported as <BucketName> or <Key>
 	isKey    bool
+	Region   string // the bucket's, on a 301: x-amz-bucket-region
 }
 
 func (e *s3Error) Error() string { return e.Code + ": " + e.Message }
@@ -131,7 +133,7 @@ func (s *Sandbox) CreateBucket(name string) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if _, ok := st.buckets[name]; !ok {
-		st.buckets[name] = &s3Bucket{name: name, created: s.opts.Now().UTC(), objects: map[string]*s3Object{}}
+		st.buckets[name] = &s3Bucket{name: name, region: s.opts.Region, created: s.opts.Now().UTC(), objects: map[string]*s3Object{}}
 	}
 	return nil
 }
@@ -142,6 +144,15 @@ func (s *Sandbox) S3Bytes() int64 {
 	s.s3.mu.Lock()
 	defer s.s3.mu.Unlock()
 	return s.s3.bytes
+}
+
+func (s *Sandbox) bucketRegion(name string) string {
+	s.s3.mu.Lock()
+	defer s.s3.mu.Unlock()
+	if b, ok := s.s3.buckets[name]; ok {
+		return b.region
+	}
+	return s.opts.Region
 }
 
 var bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
@@ -217,6 +228,11 @@ func (s *Sandbox) serveS3(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, r, &s3Error{Status: e.Status, Code: e.Type, Message: e.Message})
 		return
 	}
+	if err := s.s3CheckRegion(r, op, bucket); err != nil {
+		s.logCall(callName, err.Status, err.Code)
+		writeS3Error(w, r, err)
+		return
+	}
 	var err *s3Error
 	switch op {
 	case "ListBuckets":
@@ -257,6 +273,43 @@ func (s *Sandbox) serveS3(w http.ResponseWriter, r *http.Request) {
 	s.logCall(callName, http.StatusOK, "")
 }
 
+// s3RequestRegion is the region of the request's SigV4 credential scope
+// ("" when unsigned).
+func s3RequestRegion(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if a := r.Header.Get("Authorization"); a != "" {
+		if _, after, ok := strings.Cut(a, "Credential="); ok {
+			cred, _, _ = strings.Cut(after, ",")
+		}
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) == 5 && parts[3] == "s3" {
+		return parts[2]
+	}
+	return ""
+}
+
+// s3CheckRegion answers a request signed for another region than the
+// bucket's as S3 does: 301 with the bucket's region in x-amz-bucket-region.
+func (s *Sandbox) s3CheckRegion(r *http.Request, op, bucket string) *s3Error {
+	if bucket == "" || op == "CreateBucket" {
+		return nil
+	}
+	st := s.s3
+	st.mu.Lock()
+	b, ok := st.buckets[bucket]
+	st.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if rr := s3RequestRegion(r); rr != "" && rr != b.region {
+		return &s3Error{Status: http.StatusMovedPermanently, Code: "PermanentRedirect",
+			Message:  "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
+			Resource: bucket, Region: b.region}
+	}
+	return nil
+}
+
 func s3Headers(w http.ResponseWriter) {
 	id := newRequestID()
 	w.Header().Set("x-amz-request-id", strings.ToUpper(strings.ReplaceAll(id, "-", "")[:16]))
@@ -265,6 +318,9 @@ func s3Headers(w http.ResponseWriter) {
 
 func writeS3Error(w http.ResponseWriter, r *http.Request, e *s3Error) {
 	s3Headers(w)
+	if e.Region != "" {
+		w.Header().Set("x-amz-bucket-region", e.Region)
+	}
 	if r.Method == http.MethodHead {
 		// HEAD responses have no body; the SDK tells errors apart by status.
 		w.WriteHeader(e.Status)
@@ -332,12 +388,23 @@ func (s *Sandbox) s3CreateBucket(w http.ResponseWriter, r *http.Request, bucket 
 	if e := validBucketName(bucket); e != nil {
 		return e
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<16)) // CreateBucketConfiguration
+	var conf struct {
+		LocationConstraint string `xml:"LocationConstraint"`
+	}
+	if raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16)); len(bytes.TrimSpace(raw)) > 0 {
+		if err := xml.Unmarshal(raw, &conf); err != nil {
+			return s3BadRequest("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+		}
+	}
+	region := conf.LocationConstraint
+	if region == "" {
+		region = "us-east-1" // no constraint: US East (N. Virginia)
+	}
 	st := s.s3
 	st.mu.Lock()
 	_, exists := st.buckets[bucket]
 	if !exists {
-		st.buckets[bucket] = &s3Bucket{name: bucket, created: s.opts.Now().UTC(), objects: map[string]*s3Object{}}
+		st.buckets[bucket] = &s3Bucket{name: bucket, region: region, created: s.opts.Now().UTC(), objects: map[string]*s3Object{}}
 	}
 	st.mu.Unlock()
 	if exists && s.opts.Region != "us-east-1" {
@@ -368,7 +435,7 @@ func (s *Sandbox) s3HeadBucket(w http.ResponseWriter, bucket string) *s3Error {
 		return err
 	}
 	s3Headers(w)
-	w.Header().Set("x-amz-bucket-region", s.opts.Region)
+	w.Header().Set("x-amz-bucket-region", s.bucketRegion(bucket))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -403,7 +470,7 @@ func (s *Sandbox) s3GetBucketLocation(w http.ResponseWriter, bucket string) *s3E
 		XMLNS    string   `xml:"xmlns,attr"`
 		Location string   `xml:",chardata"`
 	}
-	loc := s.opts.Region
+	loc := s.bucketRegion(bucket)
 	if loc == "us-east-1" {
 		loc = "" // us-east-1 is reported as an empty constraint
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -438,4 +439,33 @@ func FuzzS3Requests(f *testing.F) {
 			t.Errorf("%s %s (Range %q): %d %s", method, target, rng, rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// TestLedgerS3WrongRegion: a request signed for another region than the
+// bucket's gets 301 with the bucket's region in x-amz-bucket-region.
+func TestLedgerS3WrongRegion(t *testing.T) {
+	ctx := context.Background()
+	sb, cl := startS3(t, Options{Region: "eu-west-1"}) // the client signs for us-east-1
+	if err := sb.CreateBucket("eu-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"HeadBucket": func() error {
+			_, err := cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("eu-bucket")})
+			return err
+		},
+		"PutObject": func() error {
+			_, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("eu-bucket"), Key: aws.String("k"), Body: strings.NewReader("x")})
+			return err
+		},
+	} {
+		err := call()
+		var re *awshttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusMovedPermanently || re.Response.Header.Get("x-amz-bucket-region") != "eu-west-1" {
+			t.Errorf("%s in the wrong region: %v", name, err)
+		}
+	}
+	if _, err := cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("eu-bucket")}, func(o *s3.Options) { o.Region = "eu-west-1" }); err != nil {
+		t.Errorf("HeadBucket in the bucket's region: %v", err)
+	}
 }
