@@ -71,6 +71,14 @@ type Capacity struct {
 	Data *DataInfo `json:"data,omitempty"`
 	// Seed is the seed of the random data order and mix (when random).
 	Seed *uint64 `json:"seed,omitempty"`
+
+	// Shard, Ramp, StartAt, LateByS and Merged describe distributed and
+	// scheduled runs (shard.go, ramp.go, merge.go).
+	Shard   *ShardInfo `json:"shard,omitempty"`
+	Ramp    *RampInfo  `json:"ramp,omitempty"`
+	StartAt string     `json:"start_at,omitempty"`
+	LateByS float64    `json:"late_by_s,omitempty"`
+	Merged  *MergeInfo `json:"merged,omitempty"`
 }
 
 // Mix is a traffic mix: each method's share of the aggregate rate.
