@@ -98,6 +98,9 @@ type LoadtestOptions struct {
 	HTMLFile    string
 	ChartFile   string
 
+	// plan holds --shard, --start-at and --ramp (loadtest_shard.go).
+	plan planFlags
+
 	// data is the --data file read; warnings are cautions from building the targets.
 	data     *loadtest.Data
 	warnings []string
@@ -188,7 +191,9 @@ down to the lowest rate.
 
 Progress goes to stderr: one live line on a terminal, plain lines otherwise.
 The first Ctrl-C stops and reports what was measured; the second exits.
-The JSON output (-o json) is an input of 'apictl plan generate'.`,
+The JSON output (-o json) is an input of 'apictl plan generate'.
+
+` + planHelp,
 		Example: `  apictl loadtest http://127.0.0.1:8080/pets --rate 200 --duration 30s
   apictl loadtest http://127.0.0.1:8080/pets --find-max --slo 'p99<300ms'
   apictl loadtest --targets targets.txt --rate 100 --duration 1m --results r.bin --html report.html
@@ -200,7 +205,12 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
   apictl loadtest --api cart-api --stage prod --data users.csv --data-order random --seed 7 --find-max
   apictl loadtest --api shop --stage prod --data users.csv --body 'POST /orders=order.json' --rate 50 --duration 30s
   apictl loadtest --openapi shop.yaml --invoke-url https://abc.execute-api.eu-west-1.amazonaws.com/prod --data users.csv --find-max
-  apictl loadtest https://abc.execute-api.eu-west-1.amazonaws.com/prod/pets --sigv4 --rate 50 --duration 10s`,
+  apictl loadtest https://abc.execute-api.eu-west-1.amazonaws.com/prod/pets --sigv4 --rate 50 --duration 10s
+  # three generators, each sending 1/3 of 3000 rps, starting together:
+  apictl loadtest https://api.example.com/pets --rate 3000 --duration 1m --shard 0/3 --start-at 2026-12-02T15:04:05Z --results shard0.bin
+  # a distributed staircase search: 500, 1000, … 5000 rps, 20s each, on each of 3 shards, then the verdict:
+  apictl loadtest https://api.example.com/pets --ramp 500:5000:10 --step-duration 20s --shard $I/3 --start-at $T --results shard$I.bin
+  apictl loadtest merge shard0.bin shard1.bin shard2.bin -o json > lt.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -273,6 +283,8 @@ The JSON output (-o json) is an input of 'apictl plan generate'.`,
 	fl.StringVar(&opts.ResultsFile, "results", "", "write every result to FILE in vegeta's gob format ('vegeta report FILE'), or stream it to s3://bucket/prefix/ (object results.gob; with --shard I/N, shard-<I>-of-<N>.gob)")
 	fl.StringVar(&opts.HTMLFile, "html", "", "write a self-contained HTML report to FILE: latency against rate with the objectives, errors per step by cause, latency over time")
 	fl.StringVar(&opts.ChartFile, "chart", "", "write the chart of latency against rate to FILE: SVG when FILE ends in .svg, else an HTML page")
+	opts.plan.register(cmd)
+	cmd.AddCommand(NewCmdLoadtestMerge(f, nil))
 	cmd.AddCommand(NewCmdLoadtestK8sJob(f, nil))
 	return cmd
 }
@@ -320,6 +332,9 @@ func (opts *LoadtestOptions) validate(cmd *cobra.Command) error {
 	}
 	if _, err := loadtest.ParseObjectives(opts.SLOs); err != nil {
 		return &FlagError{Err: fmt.Errorf("--slo: %w", err)}
+	}
+	if err := opts.validatePlan(cmd); err != nil {
+		return err
 	}
 	if _, err := loadtest.ParseDataOrder(opts.DataOrder); err != nil {
 		return &FlagError{Err: fmt.Errorf("--data-order: %w", err)}
@@ -575,6 +590,9 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	if !quiet {
 		lo.Progress, lo.ProgressTTY = opts.IO.ErrOut, opts.IO.ErrTTY
 	}
+	if err := opts.waitForStart(ctx); err != nil {
+		return err
+	}
 	var files []io.WriteCloser
 	defer func() {
 		for _, f := range files {
@@ -613,6 +631,8 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 
 	var c *loadtest.Capacity
 	switch {
+	case opts.plan.planned():
+		c, err = opts.runPlan(ctx, targets, lo)
 	case !opts.FindMax:
 		c, err = loadtest.Run(ctx, targets, opts.Rate, opts.Duration, lo)
 	default:

@@ -26,6 +26,7 @@ func (c *Capacity) document(wide bool) report.Document {
 	kv := report.KV{}
 	add := func(k, v string) { kv.Pairs = append(kv.Pairs, report.Pair{Key: k, Value: v}) }
 	add("Mode", string(c.Mode))
+	kv.Pairs = append(kv.Pairs, c.planPairs()...)
 	if c.InvokeURL != "" {
 		add("Invoke URL", c.InvokeURL)
 	}

@@ -461,3 +461,9 @@ func parseStepLabel(s string) (stepLabel, error) {
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// WaitUntil waits until t, saying so on w (a live line when tty), and
+// returns ctx's error when it is cancelled first.
+func WaitUntil(ctx context.Context, w io.Writer, tty bool, t time.Time) error {
+	return waitFor(ctx, w, tty, t, time.Now, sleepCtx)
+}

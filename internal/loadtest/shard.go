@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apictl/apictl/internal/report"
 )
 
 // Shard is one of Count load generators that together send one load test:
@@ -93,4 +95,28 @@ func ParseStartAt(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("start time %q is not RFC 3339: want e.g. 2026-12-02T15:04:05Z", s)
 	}
 	return t, nil
+}
+
+// planPairs are what a distributed, scheduled or merged run records, for
+// the summary of the human view.
+func (c *Capacity) planPairs() []report.Pair {
+	var pairs []report.Pair
+	if c.Shard != nil {
+		pairs = append(pairs, report.Pair{Key: "Shard", Value: fmt.Sprintf("%d of %d (0-based): 1/%d of each rate", c.Shard.Index, c.Shard.Count, c.Shard.Count)})
+	}
+	if c.Merged != nil {
+		pairs = append(pairs, report.Pair{Key: "Merged", Value: fmt.Sprintf("%d shards, %d results", c.Merged.Shards, c.Merged.Requests)})
+	}
+	if c.Ramp != nil {
+		pairs = append(pairs, report.Pair{Key: "Ramp", Value: fmt.Sprintf("%s to %s rps in %d steps (linear), %ss each, %ss apart",
+			fmtRate(c.Ramp.Start), fmtRate(c.Ramp.Stop), c.Ramp.Steps, fmtFloat(c.Ramp.StepDurationS), fmtFloat(c.Ramp.CoolDownS))})
+	}
+	if c.StartAt != "" {
+		v := c.StartAt
+		if c.LateByS > 0 {
+			v += fmt.Sprintf(" (started %ss late)", fmtFloat(c.LateByS))
+		}
+		pairs = append(pairs, report.Pair{Key: "Start at", Value: v})
+	}
+	return pairs
 }
