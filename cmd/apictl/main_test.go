@@ -39,6 +39,7 @@ func TestScripts(t *testing.T) {
 			"exitcode":  exitCode,
 			"freeport":  freePort,
 			"maxlines":  maxLines,
+			"serve":     serveBackend,
 			"waitfor":   waitFor,
 		},
 	})

@@ -80,7 +80,7 @@ func (opts *LoadtestOptions) validatePlan(cmd *cobra.Command) error {
 	case !p.planned():
 		return nil
 	case opts.FindMax:
-		return WithHint(FlagErrorf("--find-max adapts each step to what it measured, so shards would drift apart: it does not go with --shard, --start-at or --ramp"),
+		return WithHint(errors.New("--find-max adapts each step to what it measured, so shards would drift apart: it does not go with --shard, --start-at or --ramp"),
 			"for a search over several generators use --ramp START:STOP:STEPS, and 'apictl loadtest merge' for the verdict")
 	case p.RampText != "" && (changed("rate") || changed("duration")):
 		return FlagErrorf("--ramp sets the rates: drop --rate and --duration (each step lasts --step-duration)")

@@ -79,6 +79,9 @@ func (m *Merger) Add(source string, r io.Reader) error {
 	if m.steps == nil {
 		m.steps, m.shards, m.targets = map[int]*mergeStep{}, map[int]string{}, map[string]bool{}
 	}
+	if slices.Contains(m.sources, source) {
+		return fmt.Errorf("%w: %s given twice", ErrMismatch, source)
+	}
 	m.sources = append(m.sources, source)
 	dec := vegeta.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	var (
