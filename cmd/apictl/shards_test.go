@@ -1,12 +1,27 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/apictl/apictl/internal/loadtest"
 	"github.com/apictl/apictl/internal/sandbox/backend"
 )
 
@@ -33,4 +48,216 @@ func serveBackend(ts *testscript.TestScript, neg bool, args []string) {
 	srv := httptest.NewServer(backend.New(cfg))
 	ts.Defer(srv.Close)
 	ts.Setenv(args[0], srv.URL+"/")
+}
+
+// apictlBin returns a path that runs this test binary as apictl (see
+// TestMain: testscript runs the command named like the executable).
+func apictlBin(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "apictl")
+	if err := os.Symlink(exe, bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// apictlRun runs apictl with args in dir and returns its stdout and exit code.
+func apictlRun(t *testing.T, bin, dir string, args ...string) ([]byte, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("apictl %s: %v", strings.Join(args, " "), err)
+		}
+		code = ee.ExitCode()
+	}
+	t.Logf("apictl %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+	return stdout.Bytes(), code
+}
+
+// runShards runs n shards of `apictl loadtest args…` as processes at
+// once, with a common --start-at, each writing shardI.bin and its JSON.
+func runShards(t *testing.T, bin, dir string, n int, args ...string) []loadtest.Capacity {
+	t.Helper()
+	start := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	out := make([]loadtest.Capacity, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := append(slices.Clone(args), "--shard", fmt.Sprintf("%d/%d", i, n), "--start-at", start,
+				"--results", fmt.Sprintf("shard%d.bin", i), "-o", "json")
+			stdout, code := apictlRun(t, bin, dir, a...)
+			if code != 0 && code != 3 {
+				t.Errorf("shard %d exited %d", i, code)
+				return
+			}
+			if err := json.Unmarshal(stdout, &out[i]); err != nil {
+				t.Errorf("shard %d JSON: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return out
+}
+
+// stepLatencies reads results files and returns every latency by attack
+// name (one name per step of a run).
+func stepLatencies(t *testing.T, files ...string) map[string][]time.Duration {
+	t.Helper()
+	out := map[string][]time.Duration{}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := vegeta.NewDecoder(f)
+		for {
+			var r vegeta.Result
+			if err := dec.Decode(&r); err != nil {
+				break
+			}
+			// Group by the step (the label without its shard).
+			key := regexp.MustCompile(` shard=\S+`).ReplaceAllString(r.Attack, "")
+			out[key] = append(out[key], r.Latency)
+		}
+		f.Close()
+	}
+	return out
+}
+
+// nearestRankMS is the q quantile of lat (nearest rank) in ms, rounded to
+// the µs as the JSON is.
+func nearestRankMS(lat []time.Duration, q float64) float64 {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	k := int(math.Ceil(q*float64(len(s)))) - 1
+	return math.Round(float64(s[max(k, 0)])/1e3) / 1e3
+}
+
+// TestShardsMergeLikeOneRun runs three shards as processes with a common
+// --start-at against a backend of known capacity (10 slots × 20 ms = 500
+// rps) and merges their results: the merged rate is the shards' sum
+// within 2%, its percentiles are the concatenated results', and its
+// verdict is that of one run at the total rate, under capacity (pass)
+// and far over it (fail).
+func TestShardsMergeLikeOneRun(t *testing.T) {
+	bin := apictlBin(t)
+	b := backend.New(backend.Config{Slots: 10, Service: 20 * time.Millisecond, Queue: 10})
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	for _, tc := range []struct {
+		rate string
+		pass bool
+	}{{"150", true}, {"1500", false}} {
+		t.Run(tc.rate+"rps", func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"loadtest", srv.URL + "/", "--rate", tc.rate, "--duration", "2s", "--slo", "p99<200ms", "--slo", "errors<1%"}
+			shards := runShards(t, bin, dir, 3, args...)
+			merged, code := apictlRun(t, bin, dir, "loadtest", "merge", "shard0.bin", "shard1.bin", "shard2.bin", "--slo", "p99<200ms", "--slo", "errors<1%", "-o", "json")
+			var c loadtest.Capacity
+			if err := json.Unmarshal(merged, &c); err != nil {
+				t.Fatalf("merged JSON: %v\n%s", err, merged)
+			}
+			if len(c.Steps) != 1 || c.Merged == nil || c.Merged.Shards != 3 {
+				t.Fatalf("merged: %d steps, merged %+v", len(c.Steps), c.Merged)
+			}
+			st := c.Steps[0]
+			if tc.pass {
+				// The shards' own achieved rates add up to the merged one.
+				var sum float64
+				for _, s := range shards {
+					sum += s.Steps[0].AchievedRate
+				}
+				if math.Abs(st.AchievedRate-sum)/sum > 0.02 {
+					t.Errorf("merged rate %.1f rps, the shards' sum %.1f: more than 2%% apart", st.AchievedRate, sum)
+				}
+			}
+			lat := stepLatencies(t, filepath.Join(dir, "shard0.bin"), filepath.Join(dir, "shard1.bin"), filepath.Join(dir, "shard2.bin"))
+			if len(lat) != 1 {
+				t.Fatalf("results of %d steps, want 1", len(lat))
+			}
+			for _, all := range lat {
+				if st.Requests != len(all) {
+					t.Errorf("merged %d requests, the files hold %d", st.Requests, len(all))
+				}
+				for _, q := range []struct {
+					name string
+					got  float64
+					q    float64
+				}{{"p50", st.Latency.P50, 0.5}, {"p90", st.Latency.P90, 0.9}, {"p99", st.Latency.P99, 0.99}, {"max", st.Latency.Max, 1}} {
+					if want := nearestRankMS(all, q.q); q.got != want {
+						t.Errorf("merged %s %v ms, the concatenated results' %v ms", q.name, q.got, want)
+					}
+				}
+			}
+			single, singleCode := apictlRun(t, bin, dir, append(args, "-o", "json")...)
+			var one loadtest.Capacity
+			if err := json.Unmarshal(single, &one); err != nil {
+				t.Fatalf("single run JSON: %v", err)
+			}
+			t.Logf("merged: %.0f rps sent, p99 %.1f ms, success %.3f, pass %v (exit %d); one run: %.0f rps, p99 %.1f ms, success %.3f, pass %v (exit %d)",
+				st.AchievedRate, st.Latency.P99, st.SuccessRatio, c.Pass, code, one.Steps[0].AchievedRate, one.Steps[0].Latency.P99, one.Steps[0].SuccessRatio, one.Pass, singleCode)
+			if c.Pass != tc.pass || one.Pass != tc.pass || code != singleCode {
+				t.Errorf("verdicts: merged pass %v (exit %d), one run pass %v (exit %d); want both %v", c.Pass, code, one.Pass, singleCode, tc.pass)
+			}
+		})
+	}
+}
+
+// TestShardsRampFindsCapacity runs a --ramp staircase over three shards
+// against a backend that sustains 400 rps (a token bucket: 40 tokens and
+// up to 100 ms of waiting absorb a loaded machine's bursts; 440 rps runs
+// them out in 2 s, then the excess is refused) and merges it: the
+// sustainable rate is within ±10% of 400 (the steps are 365, 390, 415 and
+// 440 rps: 365 to 415 are within it, 440 fails on errors), and plan
+// generate takes the merged JSON.
+func TestShardsRampFindsCapacity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 20 s of load: runs without -short")
+	}
+	bin := apictlBin(t)
+	b := backend.NewBurstBucket(backend.BurstBucketConfig{Rate: 400, Bucket: 40, Service: 5 * time.Millisecond, MaxWait: 100 * time.Millisecond})
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	dir := t.TempDir()
+	slo := []string{"--slo", "p99<1s", "--slo", "errors<1%", "--slo", "throughput>=90%"}
+	runShards(t, bin, dir, 3, append([]string{"loadtest", srv.URL + "/", "--ramp", "365:440:4", "--step-duration", "4s", "--cool-down", "1s"}, slo...)...)
+	merged, code := apictlRun(t, bin, dir, append([]string{"loadtest", "merge", "shard0.bin", "shard1.bin", "shard2.bin", "-o", "json"}, slo...)...)
+	if code != 0 {
+		t.Fatalf("merge exited %d", code)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lt.json"), merged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var c loadtest.Capacity
+	if err := json.Unmarshal(merged, &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range c.Steps {
+		t.Logf("step %.0f rps: %d requests, p99 %.1f ms, success %.3f, pass %v %s", st.Rate, st.Requests, st.Latency.P99, st.SuccessRatio, st.Pass, st.Reason)
+	}
+	truth := b.Capacity()
+	if math.Abs(c.SustainableRPS-truth)/truth > 0.10 {
+		t.Errorf("sustainable %.0f rps, want within ±10%% of the backend's %.0f", c.SustainableRPS, truth)
+	}
+	plan, code := apictlRun(t, bin, dir, "plan", "generate", "--loadtest", "lt.json", "--api", "shop", "--stage", "prod")
+	if code != 0 || !bytes.Contains(plan, []byte("rate:")) {
+		t.Errorf("plan generate exited %d:\n%s", code, plan)
+	}
 }
