@@ -47,6 +47,8 @@ func refusalHint(r plan.Refusal) string {
 		return "give the search more --budget so --confirm can step down to a rate that holds"
 	case plan.RefusalOtherStage:
 		return "load-test the stage the plan is for, or pass --stage " + r.Stage
+	case plan.RefusalOneShard:
+		return "merge every shard's --results with apictl loadtest merge … -o json and plan from that"
 	case plan.RefusalGatewayLimited:
 		return "a gateway-limited result never lowers a throttle: measure past it, on a test stage without the throttle (loadtest --invoke-url URL of that stage) or with a load-test key (--api-key-env) whose usage plan allows more"
 	}

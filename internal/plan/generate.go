@@ -73,6 +73,12 @@ type LoadtestResult struct {
 	MaxInFlight int              `json:"max_in_flight"`
 	Methods     []LoadtestMethod `json:"methods"`
 	Steps       []LoadtestStep   `json:"steps"`
+	// Shard is set on one shard's own result of a distributed run (its
+	// figures are 1/Count of the load; 'loadtest merge' gives the whole).
+	Shard *struct {
+		Index int `json:"index"`
+		Count int `json:"count"`
+	} `json:"shard"`
 }
 
 // LoadtestStep is the part of a load test step Generate reads.
@@ -166,6 +172,7 @@ const (
 	RefusalOtherAPI       RefusalReason = "other-api"       // the result measured another API
 	RefusalOtherStage     RefusalReason = "other-stage"     // the result measured another stage (Refusal.Stage)
 	RefusalGatewayLimited RefusalReason = "gateway-limited" // a throttle of API Gateway, not the backend, limited the search
+	RefusalOneShard       RefusalReason = "one-shard"       // one shard's part of a distributed run (1/N of the load)
 )
 
 // Refusal is one reason a load test result is no ground for a plan.
@@ -213,6 +220,11 @@ func CheckLoadtest(lt *LoadtestResult, api, stage string) []Refusal {
 	if lt.Mode == "fixed" {
 		rs = append(rs, Refusal{Reason: RefusalFixedRate, Problem: "it is a fixed-rate run, not a capacity search",
 			Hint: "find the capacity with a load test search over the mix of methods"})
+	}
+	if lt.Shard != nil && lt.Shard.Count > 1 {
+		rs = append(rs, Refusal{Reason: RefusalOneShard,
+			Problem: fmt.Sprintf("it is shard %d of %d of a distributed run: its rates are 1/%d of the load", lt.Shard.Index, lt.Shard.Count, lt.Shard.Count),
+			Hint:    "merge every shard's results and plan from the merged result"})
 	}
 	if lt.Interrupted {
 		rs = append(rs, Refusal{Reason: RefusalInterrupted, Problem: "the search was interrupted before it ended",
