@@ -34,7 +34,7 @@ func shardFile(t *testing.T, i int) []byte {
 			}
 			res := vegeta.Result{Attack: name, Seq: uint64(n), Code: code, Error: errText, Latency: lat,
 				Timestamp: at.Add(time.Duration(k)*3*time.Second + time.Duration(float64(n)/r*1e9)),
-				Method: "GET", URL: "http://127.0.0.1:9/pets"}
+				Method:    "GET", URL: "http://127.0.0.1:9/pets"}
 			if err := enc.Encode(&res); err != nil {
 				t.Fatal(err)
 			}
