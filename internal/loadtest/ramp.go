@@ -204,7 +204,7 @@ func RunPlan(ctx context.Context, targets Targets, p Plan, opts Options) (*Capac
 					c.Interrupted = true
 					break
 				}
-			} else if -wait > lateTolerance && p.StartAt.IsZero() == false {
+			} else if -wait > lateTolerance && !p.StartAt.IsZero() {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("step %d started %s late (the step before ran over the cool-down)", k+1, fmtDur(-wait)))
 			}
 		}
