@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http/httptest"
 	"os"
@@ -21,7 +23,10 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/apictl/apictl/internal/awsapi"
 	"github.com/apictl/apictl/internal/loadtest"
+	"github.com/apictl/apictl/internal/s3results"
+	"github.com/apictl/apictl/internal/sandbox"
 	"github.com/apictl/apictl/internal/sandbox/backend"
 )
 
@@ -68,9 +73,16 @@ func apictlBin(t *testing.T) string {
 // apictlRun runs apictl with args in dir and returns its stdout and exit code.
 func apictlRun(t *testing.T, bin, dir string, args ...string) ([]byte, int) {
 	t.Helper()
+	return apictlRunEnv(t, bin, dir, nil, args...)
+}
+
+// apictlRunEnv is apictlRun with more environment variables.
+func apictlRunEnv(t *testing.T, bin, dir string, env []string, args ...string) ([]byte, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true")
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -87,8 +99,9 @@ func apictlRun(t *testing.T, bin, dir string, args ...string) ([]byte, int) {
 }
 
 // runShards runs n shards of `apictl loadtest args…` as processes at
-// once, with a common --start-at, each writing shardI.bin and its JSON.
-func runShards(t *testing.T, bin, dir string, n int, args ...string) []loadtest.Capacity {
+// once, with a common --start-at, each writing its results to
+// results(i) and its JSON to stdout.
+func runShards(t *testing.T, bin, dir string, env []string, n int, results func(i int) string, args ...string) []loadtest.Capacity {
 	t.Helper()
 	start := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 	out := make([]loadtest.Capacity, n)
@@ -98,8 +111,8 @@ func runShards(t *testing.T, bin, dir string, n int, args ...string) []loadtest.
 		go func() {
 			defer wg.Done()
 			a := append(slices.Clone(args), "--shard", fmt.Sprintf("%d/%d", i, n), "--start-at", start,
-				"--results", fmt.Sprintf("shard%d.bin", i), "-o", "json")
-			stdout, code := apictlRun(t, bin, dir, a...)
+				"--results", results(i), "-o", "json")
+			stdout, code := apictlRunEnv(t, bin, dir, env, a...)
 			if code != 0 && code != 3 {
 				t.Errorf("shard %d exited %d", i, code)
 				return
@@ -116,13 +129,15 @@ func runShards(t *testing.T, bin, dir string, n int, args ...string) []loadtest.
 	return out
 }
 
-// stepLatencies reads results files and returns every latency by attack
-// name (one name per step of a run).
-func stepLatencies(t *testing.T, files ...string) map[string][]time.Duration {
+func shardFile(i int) string { return fmt.Sprintf("shard%d.bin", i) }
+
+// stepLatencies reads results and returns every latency by step (the
+// results' name without the shard).
+func stepLatencies(t *testing.T, open func(i int) (io.ReadCloser, error), n int) map[string][]time.Duration {
 	t.Helper()
 	out := map[string][]time.Duration{}
-	for _, name := range files {
-		f, err := os.Open(name)
+	for i := range n {
+		f, err := open(i)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,13 +165,29 @@ func nearestRankMS(lat []time.Duration, q float64) float64 {
 	return math.Round(float64(s[max(k, 0)])/1e3) / 1e3
 }
 
-// TestShardsMergeLikeOneRun runs three shards as processes with a common
-// --start-at against a backend of known capacity (10 slots × 20 ms = 500
-// rps) and merges their results: the merged rate is the shards' sum
-// within 2%, its percentiles are the concatenated results', and its
-// verdict is that of one run at the total rate, under capacity (pass)
-// and far over it (fail).
-func TestShardsMergeLikeOneRun(t *testing.T) {
+// shardStore is where the shards' results go: files, or the sandbox's S3.
+type shardStore struct {
+	env     []string           // for the processes
+	flags   []string           // global flags (--endpoint-url)
+	results func(i int) string // --results of shard i
+	sources []string           // what loadtest merge reads
+	open    func(i int) (io.ReadCloser, error)
+}
+
+func fileStore(dir string) shardStore {
+	return shardStore{
+		results: shardFile,
+		sources: []string{shardFile(0), shardFile(1), shardFile(2)},
+		open:    func(i int) (io.ReadCloser, error) { return os.Open(filepath.Join(dir, shardFile(i))) },
+	}
+}
+
+// mergeLikeOneRun runs three shards as processes with a common --start-at
+// against a backend of known capacity (10 slots × 20 ms = 500 rps) and
+// merges their results: the merged rate is the shards' sum within 2%, its
+// percentiles are the concatenated results', and its verdict is that of
+// one run at the total rate, under capacity (pass) and far over it (fail).
+func mergeLikeOneRun(t *testing.T, store func(t *testing.T, dir string) shardStore) {
 	bin := apictlBin(t)
 	b := backend.New(backend.Config{Slots: 10, Service: 20 * time.Millisecond, Queue: 10})
 	srv := httptest.NewServer(b)
@@ -167,9 +198,11 @@ func TestShardsMergeLikeOneRun(t *testing.T) {
 	}{{"150", true}, {"1500", false}} {
 		t.Run(tc.rate+"rps", func(t *testing.T) {
 			dir := t.TempDir()
-			args := []string{"loadtest", srv.URL + "/", "--rate", tc.rate, "--duration", "2s", "--slo", "p99<200ms", "--slo", "errors<1%"}
-			shards := runShards(t, bin, dir, 3, args...)
-			merged, code := apictlRun(t, bin, dir, "loadtest", "merge", "shard0.bin", "shard1.bin", "shard2.bin", "--slo", "p99<200ms", "--slo", "errors<1%", "-o", "json")
+			st := store(t, dir)
+			slo := []string{"--slo", "p99<200ms", "--slo", "errors<1%"}
+			args := append([]string{"loadtest", srv.URL + "/", "--rate", tc.rate, "--duration", "2s"}, slo...)
+			shards := runShards(t, bin, dir, st.env, 3, st.results, append(slices.Clone(st.flags), args...)...)
+			merged, code := apictlRunEnv(t, bin, dir, st.env, slices.Concat(st.flags, []string{"loadtest", "merge"}, st.sources, slo, []string{"-o", "json"})...)
 			var c loadtest.Capacity
 			if err := json.Unmarshal(merged, &c); err != nil {
 				t.Fatalf("merged JSON: %v\n%s", err, merged)
@@ -177,30 +210,30 @@ func TestShardsMergeLikeOneRun(t *testing.T) {
 			if len(c.Steps) != 1 || c.Merged == nil || c.Merged.Shards != 3 {
 				t.Fatalf("merged: %d steps, merged %+v", len(c.Steps), c.Merged)
 			}
-			st := c.Steps[0]
+			step := c.Steps[0]
 			if tc.pass {
 				// The shards' own achieved rates add up to the merged one.
 				var sum float64
 				for _, s := range shards {
 					sum += s.Steps[0].AchievedRate
 				}
-				if math.Abs(st.AchievedRate-sum)/sum > 0.02 {
-					t.Errorf("merged rate %.1f rps, the shards' sum %.1f: more than 2%% apart", st.AchievedRate, sum)
+				if math.Abs(step.AchievedRate-sum)/sum > 0.02 {
+					t.Errorf("merged rate %.1f rps, the shards' sum %.1f: more than 2%% apart", step.AchievedRate, sum)
 				}
 			}
-			lat := stepLatencies(t, filepath.Join(dir, "shard0.bin"), filepath.Join(dir, "shard1.bin"), filepath.Join(dir, "shard2.bin"))
+			lat := stepLatencies(t, st.open, 3)
 			if len(lat) != 1 {
 				t.Fatalf("results of %d steps, want 1", len(lat))
 			}
 			for _, all := range lat {
-				if st.Requests != len(all) {
-					t.Errorf("merged %d requests, the files hold %d", st.Requests, len(all))
+				if step.Requests != len(all) {
+					t.Errorf("merged %d requests, the results hold %d", step.Requests, len(all))
 				}
 				for _, q := range []struct {
 					name string
 					got  float64
 					q    float64
-				}{{"p50", st.Latency.P50, 0.5}, {"p90", st.Latency.P90, 0.9}, {"p99", st.Latency.P99, 0.99}, {"max", st.Latency.Max, 1}} {
+				}{{"p50", step.Latency.P50, 0.5}, {"p90", step.Latency.P90, 0.9}, {"p99", step.Latency.P99, 0.99}, {"max", step.Latency.Max, 1}} {
 					if want := nearestRankMS(all, q.q); q.got != want {
 						t.Errorf("merged %s %v ms, the concatenated results' %v ms", q.name, q.got, want)
 					}
@@ -212,12 +245,55 @@ func TestShardsMergeLikeOneRun(t *testing.T) {
 				t.Fatalf("single run JSON: %v", err)
 			}
 			t.Logf("merged: %.0f rps sent, p99 %.1f ms, success %.3f, pass %v (exit %d); one run: %.0f rps, p99 %.1f ms, success %.3f, pass %v (exit %d)",
-				st.AchievedRate, st.Latency.P99, st.SuccessRatio, c.Pass, code, one.Steps[0].AchievedRate, one.Steps[0].Latency.P99, one.Steps[0].SuccessRatio, one.Pass, singleCode)
+				step.AchievedRate, step.Latency.P99, step.SuccessRatio, c.Pass, code, one.Steps[0].AchievedRate, one.Steps[0].Latency.P99, one.Steps[0].SuccessRatio, one.Pass, singleCode)
 			if c.Pass != tc.pass || one.Pass != tc.pass || code != singleCode {
 				t.Errorf("verdicts: merged pass %v (exit %d), one run pass %v (exit %d); want both %v", c.Pass, code, one.Pass, singleCode, tc.pass)
 			}
 		})
 	}
+}
+
+// TestShardsMergeLikeOneRun: three shards with results in files.
+func TestShardsMergeLikeOneRun(t *testing.T) {
+	mergeLikeOneRun(t, func(t *testing.T, dir string) shardStore { return fileStore(dir) })
+}
+
+// TestShardsMergeLikeOneRunS3: the same with every shard streaming its
+// results to the sandbox's S3 (s3://lt/run/shard-I-of-3.gob) and the merge
+// reading the prefix, through the real SDK.
+func TestShardsMergeLikeOneRunS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 12 s of load: runs without -short")
+	}
+	sb := sandbox.New(sandbox.Options{})
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	cfg, err := awsapi.LoadConfig(context.Background(), awsapi.Settings{Region: "us-east-1", EndpointURL: url, StaticCredentials: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3c := awsapi.NewS3Client(cfg, url)
+	run := 0
+	mergeLikeOneRun(t, func(t *testing.T, dir string) shardStore {
+		run++
+		bucket := fmt.Sprintf("lt-%d", run)
+		if err := sb.CreateBucket(bucket); err != nil {
+			t.Fatal(err)
+		}
+		prefix := "s3://" + bucket + "/run/"
+		return shardStore{
+			env:     []string{"AWS_ACCESS_KEY_ID=AKIDSANDBOX", "AWS_SECRET_ACCESS_KEY=sandbox-secret", "AWS_REGION=us-east-1"},
+			flags:   []string{"--endpoint-url", url},
+			results: func(int) string { return prefix },
+			sources: []string{prefix},
+			open: func(i int) (io.ReadCloser, error) {
+				return s3results.Open(context.Background(), s3c, fmt.Sprintf("%sshard-%d-of-3.gob", prefix, i))
+			},
+		}
+	})
 }
 
 // TestShardsRampFindsCapacity runs a --ramp staircase over three shards
@@ -237,7 +313,7 @@ func TestShardsRampFindsCapacity(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	slo := []string{"--slo", "p99<1s", "--slo", "errors<1%", "--slo", "throughput>=90%"}
-	runShards(t, bin, dir, 3, append([]string{"loadtest", srv.URL + "/", "--ramp", "365:440:4", "--step-duration", "4s", "--cool-down", "1s"}, slo...)...)
+	runShards(t, bin, dir, nil, 3, shardFile, append([]string{"loadtest", srv.URL + "/", "--ramp", "365:440:4", "--step-duration", "4s", "--cool-down", "1s"}, slo...)...)
 	merged, code := apictlRun(t, bin, dir, append([]string{"loadtest", "merge", "shard0.bin", "shard1.bin", "shard2.bin", "-o", "json"}, slo...)...)
 	if code != 0 {
 		t.Fatalf("merge exited %d", code)

@@ -12,6 +12,9 @@ import (
 // s3://bucket/prefix/. (With --shard I/N each shard names its own:
 // shard-<I>-of-<N>.gob.)
 func (opts *LoadtestOptions) resultsObjectName() string {
+	if sh := opts.plan.shard; sh.Sharded() {
+		return fmt.Sprintf("shard-%d-of-%d.gob", sh.Index, sh.Count)
+	}
 	return "results.gob"
 }
 
