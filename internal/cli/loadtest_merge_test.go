@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,6 +12,10 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/s3results"
+	"github.com/apictl/apictl/internal/sandbox"
 )
 
 // shardFile is what shard i of 2 of a ramp 100:300:3 (2 s steps, 1 s
@@ -79,5 +84,61 @@ func TestLoadtestMergeGolden(t *testing.T) {
 		}
 		ext := map[string]string{"table": "txt", "markdown": "md", "json": "json"}[format]
 		goldenFile(t, filepath.Join("testdata", "loadtest", "merge."+ext), tio.Out.Bytes())
+	}
+}
+
+// TestLoadtestMergeFromS3 reads shards' objects from the sandbox's S3: a
+// prefix, a prefix without its "/", one object; a missing bucket and an
+// empty prefix are said with a way out.
+func TestLoadtestMergeFromS3(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{})
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if err := sb.CreateBucket("lt-results"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := awsapi.LoadConfig(context.Background(), SandboxSettings(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3c := awsapi.NewS3Client(cfg, url)
+	for i := range 2 {
+		w, err := s3results.Create(context.Background(), s3c, "s3://lt-results/run-1/", fmt.Sprintf("shard-%d-of-2.gob", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(shardFile(t, i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, src := range []string{"s3://lt-results/run-1/", "s3://lt-results/run-1"} {
+		out, stderr, err := runLoadtest(t, "--endpoint-url", url, "loadtest", "merge", src, "--slo", "p99<200ms", "-o", "json")
+		if err != nil || !strings.Contains(out, `"sustainable_rps": 200`) || !strings.Contains(out, `"s3://lt-results/run-1/shard-1-of-2.gob"`) {
+			t.Errorf("merge %s: %v\n%s\n%s", src, err, stderr, out)
+		}
+	}
+	// One object alone: shard 1 of 2 is missing.
+	_, _, err = runLoadtest(t, "--endpoint-url", url, "loadtest", "merge", "s3://lt-results/run-1/shard-0-of-2.gob")
+	var printed strings.Builder
+	PrintError(&printed, err)
+	if !strings.Contains(printed.String(), "no results of shard 1 of 2") {
+		t.Errorf("one object: %s", printed.String())
+	}
+	for src, want := range map[string]string{
+		"s3://nope/run-1/":         "hint: give the s3://bucket/prefix/ the shards wrote",
+		"s3://lt-results/run-404/": "no objects under s3://lt-results/run-404/",
+	} {
+		_, _, err := runLoadtest(t, "--endpoint-url", url, "loadtest", "merge", src)
+		var printed strings.Builder
+		PrintError(&printed, err)
+		if err == nil || !strings.Contains(printed.String(), want) || !strings.Contains(printed.String(), "hint: ") {
+			t.Errorf("merge %s: %q, want %q and a hint", src, printed.String(), want)
+		}
 	}
 }
