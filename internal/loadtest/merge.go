@@ -98,7 +98,7 @@ func (m *Merger) Add(source string, r io.Reader) error {
 				break
 			}
 			if n == 0 {
-				return fmt.Errorf("%s: not vegeta gob results (as --results writes them): %w", source, err)
+				return fmt.Errorf("%s: not vegeta gob results (as a run writes them): %w", source, err)
 			}
 			return fmt.Errorf("%s: result %d: %w", source, n+1, err)
 		}
@@ -295,7 +295,7 @@ func (m *Merger) lateness(c *Capacity, st *mergeStep) {
 		lo, hi = min(lo, p.first), max(hi, p.first)
 	}
 	if spread := time.Duration(hi - lo); spread > tolerance {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("the shards started step %d (%s rps) up to %s apart (no --start-at): they overlapped only in part", l.Step, fmtRate(l.Rate), fmtDur(spread)))
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the shards started step %d (%s rps) up to %s apart (no common start time): they overlapped only in part", l.Step, fmtRate(l.Rate), fmtDur(spread)))
 	}
 }
 

@@ -43,7 +43,7 @@ func ParseRamp(s string) (RampSpec, error) {
 	case stop <= start:
 		return RampSpec{}, fmt.Errorf("%w %q: STOP must be above START", ErrBadRamp, s)
 	case steps < 2 || steps > MaxRampSteps:
-		return RampSpec{}, fmt.Errorf("%w %q: STEPS must be 2 to %d (one rate is a fixed run: --rate)", ErrBadRamp, s, MaxRampSteps)
+		return RampSpec{}, fmt.Errorf("%w %q: STEPS must be 2 to %d (one rate is a fixed-rate run)", ErrBadRamp, s, MaxRampSteps)
 	}
 	return RampSpec{Start: start, Stop: stop, Steps: steps}, nil
 }
@@ -235,7 +235,7 @@ func RunPlan(ctx context.Context, targets Targets, p Plan, opts Options) (*Capac
 		c.Pass, c.SustainableRPS, c.Reason = false, 0, rejectedReason(steps[len(steps)-1])
 	}
 	if p.Shard.Count > 1 {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("these are the figures of shard %s alone (1/%d of each rate): merge every shard's --results with 'apictl loadtest merge' for the whole run", p.Shard, p.Shard.Count))
+		c.Warnings = append(c.Warnings, fmt.Sprintf("these are the figures of shard %s alone (1/%d of each rate): merge every shard's results for the whole run", p.Shard, p.Shard.Count))
 	}
 	return c, s.close()
 }
