@@ -337,3 +337,52 @@ func TestShardsRampFindsCapacity(t *testing.T) {
 		t.Errorf("plan generate exited %d:\n%s", code, plan)
 	}
 }
+
+// TestShardWaitInterrupted: Ctrl-C while a shard waits for --start-at
+// exits 130 at once, having sent nothing and written no results.
+func TestShardWaitInterrupted(t *testing.T) {
+	bin := apictlBin(t)
+	b := backend.New(backend.Config{Slots: 4, Service: time.Millisecond})
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	dir := t.TempDir()
+	start := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	cmd := exec.Command(bin, "loadtest", srv.URL+"/", "--rate", "10", "--duration", "1s", "--shard", "0/2", "--start-at", start, "--results", "r.bin")
+	cmd.Dir = dir
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the wait is said.
+	buf := make([]byte, 4096)
+	var said bytes.Buffer
+	for !strings.Contains(said.String(), "waiting") {
+		n, err := stderr.Read(buf)
+		said.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("stderr ended before the wait was said: %v\n%s", err, said.String())
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	said.Write(rest)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130\n%s", err, said.String())
+	}
+	if !strings.Contains(said.String(), "interrupted while waiting for --start-at: nothing was sent") {
+		t.Errorf("stderr does not say so:\n%s", said.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("results file written: %v", err)
+	}
+	if st := b.Stats(); st.Served+st.Rejected != 0 {
+		t.Errorf("%d requests reached the backend", st.Served+st.Rejected)
+	}
+}
