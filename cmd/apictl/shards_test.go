@@ -183,13 +183,14 @@ func fileStore(dir string) shardStore {
 }
 
 // mergeLikeOneRun runs three shards as processes with a common --start-at
-// against a backend of known capacity (10 slots × 20 ms = 500 rps) and
-// merges their results: the merged rate is the shards' sum within 2%, its
+// against a backend of known capacity (10 slots × 20 ms = 500 rps; a
+// queue of 40 absorbs a loaded machine's bursts, at 3× capacity it is
+// full at once and the excess is refused) and merges their results: the merged rate is the shards' sum within 2%, its
 // percentiles are the concatenated results', and its verdict is that of
 // one run at the total rate, under capacity (pass) and far over it (fail).
 func mergeLikeOneRun(t *testing.T, store func(t *testing.T, dir string) shardStore) {
 	bin := apictlBin(t)
-	b := backend.New(backend.Config{Slots: 10, Service: 20 * time.Millisecond, Queue: 10})
+	b := backend.New(backend.Config{Slots: 10, Service: 20 * time.Millisecond, Queue: 40})
 	srv := httptest.NewServer(b)
 	defer srv.Close()
 	for _, tc := range []struct {
