@@ -80,7 +80,7 @@ type AttackOptions struct {
 	// SigV4 signs every request with AWS Signature Version 4 when set.
 	SigV4 *SigV4
 	// StdTransport sends every request through net/http's Transport; by
-	// default plain-http requests take the engine's own HTTP/1.1 round
+	// default http and https requests take the engine's own HTTP/1.1 round
 	// tripper (see fastTransport), which needs about half the CPU.
 	StdTransport bool
 }
@@ -126,9 +126,12 @@ func NewEngine(opts AttackOptions) *Engine {
 		dialer.KeepAlive = -1
 	}
 	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // opt-in flag
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: dialer.DialContext,
+		// One session cache for every connection (and the own round
+		// tripper's): new connections resume a TLS session.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: opts.Insecure, //nolint:gosec // opt-in flag
+			ClientSessionCache: tls.NewLRUClientSessionCache(64)},
 		MaxIdleConns:        opts.Connections,
 		MaxIdleConnsPerHost: opts.Connections,
 		MaxConnsPerHost:     opts.MaxConnections,
@@ -147,11 +150,18 @@ func NewEngine(opts AttackOptions) *Engine {
 	}
 	opts.SigV4.prepare()
 	e := &Engine{opts: opts, transport: tr, rt: tr}
-	// The own round tripper does what this transport does for plain http,
-	// except proxies, a connection cap and connections without keep-alive.
-	if !opts.StdTransport && !opts.NoKeepAlive && opts.MaxConnections == 0 &&
-		os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == "" {
-		e.rt = newFastTransport(tr, dialer, opts.Timeout, opts.Connections)
+	// The own round tripper does what this transport does for http and
+	// https over HTTP/1.1, except proxies, a connection cap and
+	// connections without keep-alive; https with --http2 stays with net/http.
+	if !opts.StdTransport && !opts.NoKeepAlive && opts.MaxConnections == 0 {
+		plain := os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
+		var tlsBase *tls.Config
+		if !opts.HTTP2 && os.Getenv("HTTPS_PROXY") == "" && os.Getenv("https_proxy") == "" {
+			tlsBase = tr.TLSClientConfig
+		}
+		if plain || tlsBase != nil {
+			e.rt = newFastTransport(tr, dialer, opts.Timeout, opts.Connections, plain, tlsBase)
+		}
 	}
 	return e
 }
