@@ -19,20 +19,31 @@ import (
 // LOADTEST_BENCH_URL points it at a server in another process (e.g.
 // bench/server), so that a CPU profile shows the generator alone. The
 // "std" variant sends through net/http's Transport instead of the engine's
-// own HTTP/1.1 round tripper.
+// own HTTP/1.1 round tripper; the "tls" ones go over HTTPS
+// (LOADTEST_BENCH_TLS_URL for a server in another process, e.g.
+// bench/server -tls; certificates are not verified).
 func BenchmarkEngineMaxRate(b *testing.B) {
-	b.Run("fast", func(b *testing.B) { benchmarkEngineMaxRate(b, false) })
-	b.Run("std", func(b *testing.B) { benchmarkEngineMaxRate(b, true) })
+	b.Run("fast", func(b *testing.B) { benchmarkEngineMaxRate(b, false, false) })
+	b.Run("std", func(b *testing.B) { benchmarkEngineMaxRate(b, true, false) })
+	b.Run("fast-tls", func(b *testing.B) { benchmarkEngineMaxRate(b, false, true) })
+	b.Run("std-tls", func(b *testing.B) { benchmarkEngineMaxRate(b, true, true) })
 }
 
-func benchmarkEngineMaxRate(b *testing.B, std bool) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+func benchmarkEngineMaxRate(b *testing.B, std, overTLS bool) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
+	srv, env := httptest.NewUnstartedServer(h), "LOADTEST_BENCH_URL"
+	if overTLS {
+		srv.StartTLS()
+		env = "LOADTEST_BENCH_TLS_URL"
+	} else {
+		srv.Start()
+	}
 	defer srv.Close()
 	url := srv.URL
-	if u := os.Getenv("LOADTEST_BENCH_URL"); u != "" {
+	if u := os.Getenv(env); u != "" {
 		url = u
 	}
-	e := NewEngine(AttackOptions{MaxWorkers: 64, StdTransport: std})
+	e := NewEngine(AttackOptions{MaxWorkers: 64, StdTransport: std, Insecure: true})
 	defer e.Close()
 	total, n := 0.0, 0
 	b.ResetTimer()

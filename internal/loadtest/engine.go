@@ -67,8 +67,11 @@ type AttackOptions struct {
 	MaxConnections int
 	// NoKeepAlive opens a connection per request.
 	NoKeepAlive bool
-	// HTTP2 allows HTTP/2 over TLS.
+	// HTTP2 allows HTTP/2 over TLS (through net/http).
 	HTTP2 bool
+	// HTTP2Connections is how many connections per host an HTTP2 run
+	// spreads its requests over (0: see http2Conns).
+	HTTP2Connections int
 	// Insecure skips TLS certificate verification.
 	Insecure bool
 	// Redirects is how many redirects to follow (0: vegeta's default 10; negative: none, 3xx is then an error).
@@ -112,6 +115,9 @@ type Engine struct {
 	transport *http.Transport
 	// rt is what requests go through: transport, or a fastTransport over it.
 	rt http.RoundTripper
+	// h2, with HTTP2: the pool of transports (transport the first) that
+	// net/http's requests go through.
+	h2 *h2Pool
 	// transport2, when set, replaces transport under the step transport (tests).
 	transport2 http.RoundTripper
 	sinks      []func(*vegeta.Result) error
@@ -150,6 +156,11 @@ func NewEngine(opts AttackOptions) *Engine {
 	}
 	opts.SigV4.prepare()
 	e := &Engine{opts: opts, transport: tr, rt: tr}
+	var slow http.RoundTripper = tr
+	if opts.HTTP2 {
+		e.h2 = newH2Pool(tr, http2Conns(opts))
+		slow, e.rt = e.h2, e.h2
+	}
 	// The own round tripper does what this transport does for http and
 	// https over HTTP/1.1, except proxies, a connection cap and
 	// connections without keep-alive; https with --http2 stays with net/http.
@@ -160,7 +171,7 @@ func NewEngine(opts AttackOptions) *Engine {
 			tlsBase = tr.TLSClientConfig
 		}
 		if plain || tlsBase != nil {
-			e.rt = newFastTransport(tr, dialer, opts.Timeout, opts.Connections, plain, tlsBase)
+			e.rt = newFastTransport(slow, dialer, opts.Timeout, opts.Connections, plain, tlsBase)
 		}
 	}
 	return e
@@ -177,6 +188,9 @@ func (e *Engine) Err() error { return e.sinkErr }
 // Close releases idle connections.
 func (e *Engine) Close() {
 	e.transport.CloseIdleConnections()
+	if e.h2 != nil {
+		e.h2.CloseIdleConnections()
+	}
 	if ft, ok := e.rt.(*fastTransport); ok {
 		ft.CloseIdleConnections()
 	}
