@@ -74,6 +74,10 @@ type fastConn struct {
 	ctx    context.Context // whose cancellation ends the connection
 	stop   func() bool
 	idleAt time.Time
+	// body is the body of the connection's current response (one
+	// allocation less per request; it is done with before the connection
+	// is reused).
+	body fastBody
 }
 
 // newFastTransport returns a fastTransport that takes http requests when
@@ -392,7 +396,8 @@ func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *htt
 			return nil, stageRead, context.Cause(ctx)
 		}
 	}
-	resp.Body = &fastBody{pc: pc, ctx: ctx, rc: resp.Body, reuse: !resp.Close && !req.Close}
+	pc.body = fastBody{pc: pc, ctx: ctx, rc: resp.Body, reuse: !resp.Close && !req.Close}
+	resp.Body = &pc.body
 	return resp, stageRead, nil
 }
 
@@ -409,10 +414,22 @@ func (pc *fastConn) writeRequest(req *http.Request) error {
 	if host == "" {
 		host = req.URL.Host
 	}
-	ruri := req.URL.RequestURI()
 	w.WriteString(req.Method)
 	w.WriteByte(' ')
-	w.WriteString(ruri)
+	if u := req.URL; u.Opaque == "" && !u.ForceQuery {
+		// RequestURI without its concatenation
+		if p := u.EscapedPath(); p != "" {
+			w.WriteString(p)
+		} else {
+			w.WriteByte('/')
+		}
+		if u.RawQuery != "" {
+			w.WriteByte('?')
+			w.WriteString(u.RawQuery)
+		}
+	} else {
+		w.WriteString(u.RequestURI())
+	}
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(host)
 	w.WriteString("\r\n")

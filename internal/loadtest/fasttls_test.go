@@ -31,15 +31,18 @@ type tlsServer struct {
 	sni   []string
 	proto []string
 	resum []bool
+	// peers: requests by client address (connection)
+	peers map[string]int
 }
 
 func newTLSServer(t *testing.T, cfg *tls.Config) *tlsServer {
-	s := &tlsServer{}
+	s := &tlsServer{peers: map[string]int{}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.sni = append(s.sni, r.TLS.ServerName)
 		s.proto = append(s.proto, r.Proto)
 		s.resum = append(s.resum, r.TLS.DidResume)
+		s.peers[r.RemoteAddr]++
 		s.mu.Unlock()
 		_, _ = io.WriteString(w, "tls ok")
 	}))
