@@ -6,6 +6,7 @@
 #
 # Usage: bench/loadtest-rss-soak.sh            (from the repository root)
 # Env:   SOAK=10m  RATE=2000  EVERY=10  SCHEME=http|https  SKIP_VEGETA=1
+#        SOAK_OUT=FILE (keep apictl's JSON report)
 set -euo pipefail
 
 SOAK=${SOAK:-10m}
@@ -23,6 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"; }
 
 echo "# building apictl and the bench server" >&2
@@ -56,15 +58,15 @@ if [[ -n "$vegeta_bin" ]]; then
 	vpid=$!
 	pids+=("$vpid")
 fi
-printf '%8s %12s %12s %s\n' "elapsed" "apictl MB" "vegeta MB" "load average"
+printf '%8s %10s %8s %10s %8s  %s\n' "elapsed" "apictl MB" "fds" "vegeta MB" "fds" "load average"
 start=$(date +%s)
 peak=0
 first=""
 while kill -0 "$apid" 2>/dev/null; do
 	a=$(rss_mb "$apid")
-	v="-"
-	[[ -n "$vpid" ]] && v=$(rss_mb "$vpid")
-	printf '%7ss %12s %12s %s\n' "$(($(date +%s) - start))" "$a" "$v" "$(loadavg)"
+	v="-" vf="-"
+	[[ -n "$vpid" ]] && v=$(rss_mb "$vpid") && vf=$(fds "$vpid")
+	printf '%7ss %10s %8s %10s %8s  %s\n' "$(($(date +%s) - start))" "$a" "$(fds "$apid")" "$v" "$vf" "$(loadavg)"
 	if [[ $a != "-" ]]; then
 		[[ -z "$first" && $(($(date +%s) - start)) -ge $EVERY ]] && first=$a
 		peak=$(awk -v a="$a" -v p="$peak" 'BEGIN { print (a > p ? a : p) }')
@@ -76,4 +78,5 @@ wait "$apid" || true
 [[ -n "$vpid" ]] && { wait "$vpid" || true; }
 echo
 echo "apictl: $(jq -r '.steps[0].requests' "$work/apictl.json") requests at $(jq -r '.steps[0].achieved_rate' "$work/apictl.json") req/s, success $(jq -r '.steps[0].success_ratio' "$work/apictl.json")"
+[[ -n "${SOAK_OUT:-}" ]] && cp "$work/apictl.json" "$SOAK_OUT"
 echo "apictl RSS: ${first:-?} MB after ${EVERY}s, ${last:-?} MB at the end, peak $peak MB"

@@ -122,7 +122,9 @@ func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p v
 }
 
 func (a *attack) newShard() *shard {
-	sh := &shard{out: make([]outcome, 0, 256)}
+	// Small at first: an open model may start thousands of workers that
+	// each record a few outcomes per collection; append grows a busy one.
+	sh := &shard{out: make([]outcome, 0, 16)}
 	a.shardsMu.Lock()
 	a.shards = append(a.shards, sh)
 	a.shardsMu.Unlock()
