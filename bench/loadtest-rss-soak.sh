@@ -7,6 +7,9 @@
 # Usage: bench/loadtest-rss-soak.sh            (from the repository root)
 # Env:   SOAK=10m  RATE=2000  EVERY=10  SCHEME=http|https  SKIP_VEGETA=1
 #        SOAK_OUT=FILE (keep apictl's JSON report)
+#        MAX_WORKERS=N (apictl --max-workers; default uncapped, an open model
+#        that starts a worker and a connection for every stall of a busy
+#        machine, and keeps them: RSS then follows the descriptors column)
 set -euo pipefail
 
 SOAK=${SOAK:-10m}
@@ -45,8 +48,10 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-echo "# $SOAK at $RATE rps against $url, RSS every ${EVERY}s; $(nproc) cores, load average $(loadavg)"
-"$work/apictl" loadtest "$url" "${insecure[@]}" --rate "$RATE" --duration "$SOAK" --no-abort -q -o json \
+echo "# $SOAK at $RATE rps against $url${MAX_WORKERS:+, apictl --max-workers $MAX_WORKERS}, RSS every ${EVERY}s; $(nproc) cores, load average $(loadavg)"
+capped=()
+[[ -n "${MAX_WORKERS:-}" ]] && capped=(--max-workers "$MAX_WORKERS")
+"$work/apictl" loadtest "$url" "${insecure[@]}" "${capped[@]}" --rate "$RATE" --duration "$SOAK" --no-abort -q -o json \
 	>"$work/apictl.json" 2>"$work/apictl.err" &
 apid=$!
 pids+=("$apid")
