@@ -7,7 +7,7 @@
 # Usage: bench/loadtest-rss-soak.sh            (from the repository root)
 # Env:   SOAK=10m  RATE=2000  EVERY=10  SCHEME=http|https  SKIP_VEGETA=1
 #        SOAK_OUT=FILE (keep apictl's JSON report)
-#        MAX_WORKERS=N (apictl --max-workers; default uncapped, an open model
+#        MAX_WORKERS=N (apictl --max-workers, vegeta -max-workers; default uncapped, an open model
 #        that starts a worker and a connection for every stall of a busy
 #        machine, and keeps them: RSS then follows the descriptors column)
 set -euo pipefail
@@ -49,8 +49,8 @@ for _ in $(seq 50); do
 done
 
 echo "# $SOAK at $RATE rps against $url${MAX_WORKERS:+, apictl --max-workers $MAX_WORKERS}, RSS every ${EVERY}s; $(nproc) cores, load average $(loadavg)"
-capped=()
-[[ -n "${MAX_WORKERS:-}" ]] && capped=(--max-workers "$MAX_WORKERS")
+capped=() vcapped=()
+[[ -n "${MAX_WORKERS:-}" ]] && capped=(--max-workers "$MAX_WORKERS") vcapped=(-max-workers "$MAX_WORKERS")
 "$work/apictl" loadtest "$url" "${insecure[@]}" "${capped[@]}" --rate "$RATE" --duration "$SOAK" --no-abort -q -o json \
 	>"$work/apictl.json" 2>"$work/apictl.err" &
 apid=$!
@@ -59,7 +59,7 @@ vpid=""
 if [[ -n "$vegeta_bin" ]]; then
 	echo "GET $url" >"$work/targets.txt"
 	# (results to /dev/null: vegeta keeps nothing in memory, apictl keeps its figures)
-	"$vegeta_bin" attack "${vinsecure[@]}" -targets "$work/targets.txt" -rate "$RATE" -duration "$SOAK" >/dev/null &
+	"$vegeta_bin" attack "${vinsecure[@]}" "${vcapped[@]}" -targets "$work/targets.txt" -rate "$RATE" -duration "$SOAK" >/dev/null &
 	vpid=$!
 	pids+=("$vpid")
 fi
