@@ -276,6 +276,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.
 	fl.IntVar(&opts.Attack.MaxConnections, "max-connections", 0, "maximum connections per host (0: no cap)")
 	fl.BoolVar(&opts.Attack.NoKeepAlive, "no-keepalive", false, "open a new connection for every request")
 	fl.BoolVar(&opts.Attack.HTTP2, "http2", false, "allow HTTP/2 over TLS")
+	fl.IntVar(&opts.Attack.HTTP2Connections, "http2-connections", 0, "with --http2, connections per host to spread the requests over (0: one per 16 of --max-workers, 2 to 64; 8 with uncapped workers)")
 	fl.BoolVar(&opts.Attack.Insecure, "insecure", false, "skip TLS certificate verification")
 	fl.IntVar(&opts.Attack.Redirects, "redirects", 10, "redirects to follow (-1: none, 3xx is then an error)")
 	fl.DurationVar(&opts.Attack.Drain, "drain", 0, "wait for in-flight responses after a step before counting them as errors (default: 2× the latency objective)")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,7 +122,9 @@ func newAttack(client *http.Client, ctx context.Context, tr vegeta.Targeter, p v
 }
 
 func (a *attack) newShard() *shard {
-	sh := &shard{out: make([]outcome, 0, 256)}
+	// Small at first: an open model may start thousands of workers that
+	// each record a few outcomes per collection; append grows a busy one.
+	sh := &shard{out: make([]outcome, 0, 16)}
 	a.shardsMu.Lock()
 	a.shards = append(a.shards, sh)
 	a.shardsMu.Unlock()
@@ -210,6 +213,7 @@ func (a *attack) work(sh *shard) {
 	var (
 		timer *time.Timer
 		tgt   vegeta.Target
+		urls  urlCache
 	)
 	defer func() {
 		if timer != nil {
@@ -262,7 +266,7 @@ func (a *attack) work(sh *shard) {
 				}
 			}
 		}
-		o := a.hit(&tgt)
+		o := a.hit(&tgt, &urls)
 		sh.mu.Lock()
 		sh.out = append(sh.out, o)
 		sh.mu.Unlock()
@@ -273,7 +277,7 @@ func (a *attack) work(sh *shard) {
 // hit sends one request and reads its response, like vegeta's Attacker.hit
 // with MaxBody(0): the body is read (so that the connection is reused) and
 // discarded; a status outside 200–399 is an error whose text is the status.
-func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
+func (a *attack) hit(tgt *vegeta.Target, urls *urlCache) (o outcome) {
 	var seq uint64
 	var trErr error
 	if a.results {
@@ -316,7 +320,7 @@ func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
 	if a.targetIndex != nil {
 		o.target = int32(a.targetIndex(tgt))
 	}
-	req, err := newRequest(a.ctx, tgt)
+	req, err := newRequest(a.ctx, tgt, urls)
 	if err != nil {
 		return o
 	}
@@ -347,18 +351,40 @@ func (a *attack) hit(tgt *vegeta.Target) (o outcome) {
 	return o
 }
 
+// urlCache is a worker's last parsed target URL: a run repeats a few URLs
+// (or one), and parsing each request's anew is a good part of its
+// allocation.
+type urlCache struct {
+	raw string
+	u   *url.URL
+}
+
 // newRequest builds the request of tgt like vegeta's Target.Request, tied
 // to ctx, sharing the target's header map (read only: nothing on the way
-// writes to it; SigV4 signs a copy).
-func newRequest(ctx context.Context, tgt *vegeta.Target) (*http.Request, error) {
+// writes to it; SigV4 signs a copy) and the parsed URL of the last request
+// with the same URL (read only too; a redirect makes a new one).
+//
+// Its Host is left empty unless the target's header sets one (URL.Host is
+// then sent, as with Host set to it): http.Client copies the URL of every
+// request whose Host is set, for its cookie jar, even without a jar.
+func newRequest(ctx context.Context, tgt *vegeta.Target, urls *urlCache) (*http.Request, error) {
 	var body io.Reader
 	if len(tgt.Body) != 0 {
 		body = bytes.NewReader(tgt.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, tgt.Method, tgt.URL, body)
+	if urls.u == nil || urls.raw != tgt.URL {
+		// As NewRequest: parsed, its Host without an empty port.
+		r, err := http.NewRequestWithContext(ctx, tgt.Method, tgt.URL, nil)
+		if err != nil {
+			return nil, err
+		}
+		urls.raw, urls.u = tgt.URL, r.URL
+	}
+	req, err := http.NewRequestWithContext(ctx, tgt.Method, "", body)
 	if err != nil {
 		return nil, err
 	}
+	req.URL, req.Host = urls.u, ""
 	if tgt.Header != nil {
 		req.Header = tgt.Header
 		if host := tgt.Header.Get("Host"); host != "" {

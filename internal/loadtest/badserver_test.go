@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -23,6 +24,19 @@ import (
 // reading the request head. It closes everything at the end of the test.
 func rawServer(t testing.TB, handle func(c net.Conn, br *bufio.Reader)) string {
 	t.Helper()
+	return rawServerTLS(t, handle, false)
+}
+
+// rawServerTLS is rawServer over TLS (a self-signed certificate: attack it
+// with Insecure) when overTLS is set; its handlers then get the *tls.Conn.
+func rawServerTLS(t testing.TB, handle func(c net.Conn, br *bufio.Reader), overTLS bool) string {
+	t.Helper()
+	var cfg *tls.Config
+	scheme := "http://"
+	if overTLS {
+		cfg = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
+		scheme = "https://"
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +58,9 @@ func rawServer(t testing.TB, handle func(c net.Conn, br *bufio.Reader)) string {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
+			if cfg != nil {
+				c = tls.Server(c, cfg)
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -73,7 +90,7 @@ func rawServer(t testing.TB, handle func(c net.Conn, br *bufio.Reader)) string {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return "http://" + ln.Addr().String() + "/"
+	return scheme + ln.Addr().String() + "/"
 }
 
 // readRequestHead reads a request line and headers (the attack sends no body on GET).
@@ -114,6 +131,9 @@ var badServers = []badServer{
 		name: "reset mid-response",
 		handle: func(c net.Conn, _ *bufio.Reader) {
 			fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+			if tc, ok := c.(*tls.Conn); ok {
+				c = tc.NetConn() // no close_notify either
+			}
 			if tc, ok := c.(*net.TCPConn); ok {
 				_ = tc.SetLinger(0) // RST instead of FIN
 			}
@@ -166,15 +186,22 @@ func TestMisbehavingServers(t *testing.T) {
 		// minutes, not seconds.
 		slack = 10 * time.Second
 	)
+	type path struct {
+		name         string
+		std, overTLS bool
+	}
+	// net/http over TLS is net/http's own business; the own round tripper
+	// is tested over both.
+	paths := []path{{"own round tripper", false, false}, {"net/http", true, false}, {"own round tripper, TLS", false, true}}
 	for _, tc := range badServers {
-		for _, std := range []bool{false, true} {
-			name := tc.name + map[bool]string{false: " (own round tripper)", true: " (net/http)"}[std]
+		for _, p := range paths {
+			name := tc.name + " (" + p.name + ")"
 			t.Run(name, func(t *testing.T) {
-				url := rawServer(t, tc.handle)
+				url := rawServerTLS(t, tc.handle, p.overTLS)
 				start := time.Now()
 				c, err := Run(context.Background(), target(url), rate, duration, Options{
 					NoAbort: true,
-					Attack:  AttackOptions{Timeout: timeout, Drain: drain, StdTransport: std},
+					Attack:  AttackOptions{Timeout: timeout, Drain: drain, StdTransport: p.std, Insecure: p.overTLS},
 				})
 				el := time.Since(start)
 				if err != nil {

@@ -67,8 +67,11 @@ type AttackOptions struct {
 	MaxConnections int
 	// NoKeepAlive opens a connection per request.
 	NoKeepAlive bool
-	// HTTP2 allows HTTP/2 over TLS.
+	// HTTP2 allows HTTP/2 over TLS (through net/http).
 	HTTP2 bool
+	// HTTP2Connections is how many connections per host an HTTP2 run
+	// spreads its requests over (0: see http2Conns).
+	HTTP2Connections int
 	// Insecure skips TLS certificate verification.
 	Insecure bool
 	// Redirects is how many redirects to follow (0: vegeta's default 10; negative: none, 3xx is then an error).
@@ -80,7 +83,7 @@ type AttackOptions struct {
 	// SigV4 signs every request with AWS Signature Version 4 when set.
 	SigV4 *SigV4
 	// StdTransport sends every request through net/http's Transport; by
-	// default plain-http requests take the engine's own HTTP/1.1 round
+	// default http and https requests take the engine's own HTTP/1.1 round
 	// tripper (see fastTransport), which needs about half the CPU.
 	StdTransport bool
 }
@@ -112,6 +115,9 @@ type Engine struct {
 	transport *http.Transport
 	// rt is what requests go through: transport, or a fastTransport over it.
 	rt http.RoundTripper
+	// h2, with HTTP2: the pool of transports (transport the first) that
+	// net/http's requests go through.
+	h2 *h2Pool
 	// transport2, when set, replaces transport under the step transport (tests).
 	transport2 http.RoundTripper
 	sinks      []func(*vegeta.Result) error
@@ -126,9 +132,12 @@ func NewEngine(opts AttackOptions) *Engine {
 		dialer.KeepAlive = -1
 	}
 	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // opt-in flag
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: dialer.DialContext,
+		// One session cache for every connection (and the own round
+		// tripper's): new connections resume a TLS session.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: opts.Insecure, //nolint:gosec // opt-in flag
+			ClientSessionCache: tls.NewLRUClientSessionCache(64)},
 		MaxIdleConns:        opts.Connections,
 		MaxIdleConnsPerHost: opts.Connections,
 		MaxConnsPerHost:     opts.MaxConnections,
@@ -147,11 +156,23 @@ func NewEngine(opts AttackOptions) *Engine {
 	}
 	opts.SigV4.prepare()
 	e := &Engine{opts: opts, transport: tr, rt: tr}
-	// The own round tripper does what this transport does for plain http,
-	// except proxies, a connection cap and connections without keep-alive.
-	if !opts.StdTransport && !opts.NoKeepAlive && opts.MaxConnections == 0 &&
-		os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == "" {
-		e.rt = newFastTransport(tr, dialer, opts.Timeout, opts.Connections)
+	var slow http.RoundTripper = tr
+	if opts.HTTP2 {
+		e.h2 = newH2Pool(tr, http2Conns(opts))
+		slow, e.rt = e.h2, e.h2
+	}
+	// The own round tripper does what this transport does for http and
+	// https over HTTP/1.1, except proxies, a connection cap and
+	// connections without keep-alive; https with --http2 stays with net/http.
+	if !opts.StdTransport && !opts.NoKeepAlive && opts.MaxConnections == 0 {
+		plain := os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
+		var tlsBase *tls.Config
+		if !opts.HTTP2 && os.Getenv("HTTPS_PROXY") == "" && os.Getenv("https_proxy") == "" {
+			tlsBase = tr.TLSClientConfig
+		}
+		if plain || tlsBase != nil {
+			e.rt = newFastTransport(slow, dialer, opts.Timeout, opts.Connections, plain, tlsBase)
+		}
 	}
 	return e
 }
@@ -167,6 +188,9 @@ func (e *Engine) Err() error { return e.sinkErr }
 // Close releases idle connections.
 func (e *Engine) Close() {
 	e.transport.CloseIdleConnections()
+	if e.h2 != nil {
+		e.h2.CloseIdleConnections()
+	}
 	if ft, ok := e.rt.(*fastTransport); ok {
 		ft.CloseIdleConnections()
 	}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,15 +15,23 @@ import (
 	"time"
 )
 
-// fastTransport is an HTTP/1.1 round tripper for plain-http targets that
-// does a request's whole round trip in the calling goroutine on a
+// fastTransport is an HTTP/1.1 round tripper for http and https targets
+// that does a request's whole round trip in the calling goroutine on a
 // connection taken from its own pool: net/http's Transport hands every
 // request to a writer goroutine and every response over from a reader
 // goroutine of the connection, which is most of a load generator's CPU
 // at tens of thousands of requests per second. It sits under the
 // http.Client (redirects, basic auth from the URL) and the step transport
 // (SigV4, in-flight count), and sends requests to slow when they need
-// more than it does: https, a body of unknown or large length.
+// more than it does: a scheme it was not given (https with --http2 or a
+// proxy, http with a proxy), a body of unknown or large length.
+//
+// Over https it runs crypto/tls on the connection itself: the TLS
+// configuration of the slow transport (--insecure, the system roots with
+// SSL_CERT_FILE/SSL_CERT_DIR), the URL's host name as SNI as net/http
+// sends it, ALPN "http/1.1" only, and a session cache shared by all
+// connections so that new ones resume a session instead of a full
+// handshake. The handshake is bounded by the timeout too.
 //
 // Like net/http's Transport it adds "Accept-Encoding: gzip" (the body is
 // discarded undecoded), bounds dialing and the wait for the response
@@ -36,9 +45,16 @@ type fastTransport struct {
 	dialer  *net.Dialer
 	timeout time.Duration
 	maxIdle int
+	// plain: take http requests; tlsBase, when set: take https requests,
+	// with a clone of this configuration per server name (read at the
+	// first dial, so that it may be set up after the transport).
+	plain   bool
+	tlsBase *tls.Config
 
-	mu   sync.Mutex
-	idle map[string][]*fastConn
+	mu sync.Mutex
+	// idle connections by address, [0] http, [1] https.
+	idle   [2]map[string][]*fastConn
+	tlsFor map[string]*tls.Config // by server name
 }
 
 // fastMaxBody: larger request bodies go through net/http, which reads the
@@ -50,41 +66,73 @@ const fastIdleTimeout = 90 * time.Second
 type fastConn struct {
 	t      *fastTransport
 	addr   string
-	c      net.Conn
+	tls    int      // idle pool index: 1 for https
+	raw    net.Conn // the TCP connection
+	c      net.Conn // raw or the TLS connection over it
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	ctx    context.Context // whose cancellation ends the connection
 	stop   func() bool
 	idleAt time.Time
+	// body is the body of the connection's current response (one
+	// allocation less per request; it is done with before the connection
+	// is reused).
+	body fastBody
 }
 
-func newFastTransport(slow http.RoundTripper, dialer *net.Dialer, timeout time.Duration, maxIdle int) *fastTransport {
-	return &fastTransport{slow: slow, dialer: dialer, timeout: timeout, maxIdle: maxIdle, idle: map[string][]*fastConn{}}
+// newFastTransport returns a fastTransport that takes http requests when
+// plain is set and https requests when tlsBase is not nil (it must then
+// have a ClientSessionCache), and gives the others to slow.
+func newFastTransport(slow http.RoundTripper, dialer *net.Dialer, timeout time.Duration, maxIdle int, plain bool, tlsBase *tls.Config) *fastTransport {
+	return &fastTransport{
+		slow: slow, dialer: dialer, timeout: timeout, maxIdle: maxIdle, plain: plain, tlsBase: tlsBase,
+		idle: [2]map[string][]*fastConn{{}, {}}, tlsFor: map[string]*tls.Config{},
+	}
 }
 
 var aLongTimeAgo = time.Unix(1, 0)
 
 var errFastHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
 
-func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL == nil || req.URL.Scheme != "http" || req.URL.Host == "" ||
-		req.ContentLength < 0 || req.ContentLength > fastMaxBody ||
+// takes reports whether the transport sends u itself, and over TLS.
+func (t *fastTransport) takes(req *http.Request) (ok, overTLS bool) {
+	u := req.URL
+	if u == nil || u.Host == "" || req.ContentLength < 0 || req.ContentLength > fastMaxBody ||
 		req.ContentLength == 0 && req.Body != nil && req.Body != http.NoBody {
+		return false, false
+	}
+	switch u.Scheme {
+	case "http":
+		return t.plain, false
+	case "https":
+		return t.tlsBase != nil, true
+	}
+	return false, false
+}
+
+func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ok, overTLS := t.takes(req)
+	if !ok {
 		return t.slow.RoundTrip(req)
 	}
 	ctx := req.Context()
 	addr := req.URL.Host
+	pool := 0
+	if overTLS {
+		pool = 1
+	}
 	if req.URL.Port() == "" {
-		addr = net.JoinHostPort(req.URL.Hostname(), "80")
+		addr = net.JoinHostPort(req.URL.Hostname(), [2]string{"80", "443"}[pool])
 	}
 	for attempt := 0; ; attempt++ {
 		if err := context.Cause(ctx); err != nil {
 			closeBody(req)
 			return nil, err
 		}
-		pc, reused := t.get(addr)
+		pc, reused := t.get(pool, addr)
 		if pc == nil {
-			c, err := t.dialer.DialContext(ctx, "tcp", addr)
+			var err error
+			pc, err = t.dial(ctx, pool, addr, req.URL.Hostname())
 			if err != nil {
 				closeBody(req)
 				if ctx.Err() != nil {
@@ -92,7 +140,6 @@ func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, err
 			}
-			pc = &fastConn{t: t, addr: addr, c: c, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096)}
 		}
 		resp, stage, err := pc.roundTrip(ctx, req)
 		if err == nil {
@@ -124,25 +171,93 @@ func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// errFastTLSHandshakeTimeout is net/http's text for the same.
+var errFastTLSHandshakeTimeout = errors.New("net/http: TLS handshake timeout")
+
+// dial opens a connection to addr, over TLS with host as the server name for pool 1.
+func (t *fastTransport) dial(ctx context.Context, pool int, addr, host string) (*fastConn, error) {
+	raw, err := t.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := raw
+	if pool == 1 {
+		tc := tls.Client(raw, t.tlsConfig(host))
+		hctx, cancel := ctx, context.CancelFunc(func() {})
+		if t.timeout > 0 {
+			hctx, cancel = context.WithTimeoutCause(ctx, t.timeout, errFastTLSHandshakeTimeout)
+		}
+		err := tc.HandshakeContext(hctx)
+		if err != nil && ctx.Err() == nil && hctx.Err() != nil {
+			err = context.Cause(hctx)
+		}
+		cancel()
+		if err != nil {
+			_ = raw.Close()
+			return nil, tlsError(host, err)
+		}
+		if p := tc.ConnectionState().NegotiatedProtocol; p != "" && p != "http/1.1" {
+			_ = raw.Close()
+			return nil, fmt.Errorf("tls: server %s chose protocol %q, not http/1.1", host, p)
+		}
+		c = tc
+	}
+	return &fastConn{t: t, addr: addr, tls: pool, raw: raw, c: c,
+		br: bufio.NewReaderSize(c, fastBufSize), bw: bufio.NewWriterSize(c, fastBufSize)}, nil
+}
+
+const fastBufSize = 4096
+
+// tlsConfig is the configuration for server name host: the base one with
+// host as ServerName (unless it sets one) and ALPN http/1.1 only.
+func (t *fastTransport) tlsConfig(host string) *tls.Config {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if cfg := t.tlsFor[host]; cfg != nil {
+		return cfg
+	}
+	cfg := t.tlsBase.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	cfg.NextProtos = []string{"http/1.1"}
+	t.tlsFor[host] = cfg
+	return cfg
+}
+
+// tlsError says what a failed handshake means for the user: a certificate
+// that does not verify gets the way around it.
+func tlsError(host string, err error) error {
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return fmt.Errorf("tls handshake with %s: %w (a self-signed or private certificate? --insecure skips verification, or add its CA to SSL_CERT_FILE)", host, err)
+	}
+	if errors.Is(err, errFastTLSHandshakeTimeout) {
+		return err
+	}
+	return fmt.Errorf("tls handshake with %s: %w", host, err)
+}
+
 func closeBody(req *http.Request) {
 	if req.Body != nil {
 		_ = req.Body.Close()
 	}
 }
 
-// get returns an idle connection to addr, or nil.
-func (t *fastTransport) get(addr string) (*fastConn, bool) {
+// get returns an idle connection to addr from pool (0 http, 1 https), or nil.
+func (t *fastTransport) get(pool int, addr string) (*fastConn, bool) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	idle := t.idle[pool]
 	for {
-		list := t.idle[addr]
+		list := idle[addr]
 		if len(list) == 0 {
 			return nil, false
 		}
 		pc := list[len(list)-1]
 		list[len(list)-1] = nil
-		t.idle[addr] = list[:len(list)-1]
+		idle[addr] = list[:len(list)-1]
 		if now.Sub(pc.idleAt) > fastIdleTimeout || pc.ctx != nil && pc.ctx.Err() != nil {
 			go pc.close()
 			continue
@@ -155,33 +270,50 @@ func (t *fastTransport) get(addr string) (*fastConn, bool) {
 func (t *fastTransport) put(pc *fastConn) {
 	pc.idleAt = time.Now()
 	t.mu.Lock()
-	if list := t.idle[pc.addr]; len(list) < t.maxIdle {
-		t.idle[pc.addr] = append(list, pc)
+	if list := t.idle[pc.tls][pc.addr]; len(list) < t.maxIdle {
+		t.idle[pc.tls][pc.addr] = append(list, pc)
 		t.mu.Unlock()
 		return
 	}
 	t.mu.Unlock()
-	pc.close()
+	pc.closeIdle()
 }
 
 // CloseIdleConnections closes the pooled connections.
 func (t *fastTransport) CloseIdleConnections() {
 	t.mu.Lock()
 	idle := t.idle
-	t.idle = map[string][]*fastConn{}
+	t.idle = [2]map[string][]*fastConn{{}, {}}
 	t.mu.Unlock()
-	for _, list := range idle {
-		for _, pc := range list {
-			pc.close()
+	for _, m := range idle {
+		for _, list := range m {
+			for _, pc := range list {
+				pc.closeIdle()
+			}
 		}
 	}
 }
 
+// close closes a connection that failed or is in an unknown state: the
+// TCP connection, without TLS's close_notify (which could wait on a peer
+// that does not read).
 func (pc *fastConn) close() {
 	if pc.stop != nil {
 		pc.stop()
 	}
-	_ = pc.c.Close()
+	_ = pc.raw.Close()
+}
+
+// closeIdle closes a connection between requests (over TLS with close_notify).
+func (pc *fastConn) closeIdle() {
+	if pc.stop != nil {
+		pc.stop()
+	}
+	if pc.c != pc.raw && (pc.ctx == nil || pc.ctx.Err() == nil) {
+		_ = pc.c.Close()
+		return
+	}
+	_ = pc.raw.Close()
 }
 
 // watch makes ctx's cancellation interrupt whatever the connection is doing.
@@ -193,7 +325,7 @@ func (pc *fastConn) watch(ctx context.Context) {
 		pc.stop()
 	}
 	pc.ctx = ctx
-	c := pc.c
+	c := pc.raw
 	pc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(aLongTimeAgo) })
 }
 
@@ -222,7 +354,7 @@ func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *htt
 		return nil, stageWrite, err
 	}
 	if pc.t.timeout > 0 {
-		if err := pc.c.SetReadDeadline(time.Now().Add(pc.t.timeout)); err != nil {
+		if err := pc.raw.SetReadDeadline(time.Now().Add(pc.t.timeout)); err != nil {
 			return nil, stageWait, err
 		}
 	}
@@ -254,7 +386,7 @@ func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *htt
 		return nil, stageRead, fmt.Errorf("unexpected 101 switching protocols")
 	}
 	if pc.t.timeout > 0 {
-		if err := pc.c.SetReadDeadline(time.Time{}); err != nil {
+		if err := pc.raw.SetReadDeadline(time.Time{}); err != nil {
 			return nil, stageRead, err
 		}
 		if ctx.Err() != nil {
@@ -264,7 +396,8 @@ func (pc *fastConn) roundTrip(ctx context.Context, req *http.Request) (resp *htt
 			return nil, stageRead, context.Cause(ctx)
 		}
 	}
-	resp.Body = &fastBody{pc: pc, ctx: ctx, rc: resp.Body, reuse: !resp.Close && !req.Close}
+	pc.body = fastBody{pc: pc, ctx: ctx, rc: resp.Body, reuse: !resp.Close && !req.Close}
+	resp.Body = &pc.body
 	return resp, stageRead, nil
 }
 
@@ -281,10 +414,22 @@ func (pc *fastConn) writeRequest(req *http.Request) error {
 	if host == "" {
 		host = req.URL.Host
 	}
-	ruri := req.URL.RequestURI()
 	w.WriteString(req.Method)
 	w.WriteByte(' ')
-	w.WriteString(ruri)
+	if u := req.URL; u.Opaque == "" && !u.ForceQuery {
+		// RequestURI without its concatenation
+		if p := u.EscapedPath(); p != "" {
+			w.WriteString(p)
+		} else {
+			w.WriteByte('/')
+		}
+		if u.RawQuery != "" {
+			w.WriteByte('?')
+			w.WriteString(u.RawQuery)
+		}
+	} else {
+		w.WriteString(u.RequestURI())
+	}
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(host)
 	w.WriteString("\r\n")

@@ -215,19 +215,3 @@ func TestFastTransportCancelAndTimeout(t *testing.T) {
 		t.Errorf("cancel: %v after %s, want %v", err, time.Since(start), cause)
 	}
 }
-
-// TestFastTransportLeavesHTTPSToNetHTTP: https goes through net/http.
-func TestFastTransportLeavesHTTPSToNetHTTP(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "tls") }))
-	defer srv.Close()
-	e := NewEngine(AttackOptions{Insecure: true})
-	defer e.Close()
-	resp, err := (&http.Client{Transport: e.rt}).Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if b, _ := io.ReadAll(resp.Body); string(b) != "tls" || resp.TLS == nil {
-		t.Errorf("https: %q tls %v", b, resp.TLS != nil)
-	}
-}
