@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"math"
-	"slices"
 	"time"
 )
 
@@ -137,7 +136,10 @@ type TargetStep struct {
 	MaxInFlight int     `json:"max_in_flight,omitempty"`
 }
 
-// LatencyMS are latency figures in milliseconds.
+// LatencyMS are latency figures in milliseconds. The percentiles come from
+// the step's latency histogram (1 µs to 1 h, 3 significant digits): at most
+// 0.1% above the exact nearest-rank figure, never below it; Max and Mean
+// are exact.
 type LatencyMS struct {
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
@@ -195,7 +197,9 @@ type Step struct {
 	// ByTarget are the figures of each target of a mix.
 	ByTarget []TargetStep `json:"by_target,omitempty"`
 
-	latencies []time.Duration // sorted; not serialised
+	// latencies are the step's latencies until its objectives are
+	// evaluated (not serialised).
+	latencies *latencyHist
 	// rejected: the step's failures are mostly request-fault 4xx (see classifyCauses).
 	rejected bool
 }
@@ -205,7 +209,7 @@ func (s *Step) latency(q float64) time.Duration {
 	switch {
 	case q == 0:
 		return time.Duration(s.Latency.Mean * 1e6)
-	case len(s.latencies) == 0:
+	case s.latencies == nil:
 		// Decoded from JSON: fall back to the reported figures.
 		switch {
 		case q >= 1:
@@ -220,41 +224,24 @@ func (s *Step) latency(q float64) time.Duration {
 			return time.Duration(s.Latency.P50 * 1e6)
 		}
 	default:
-		return quantile(s.latencies, q)
+		return s.latencies.quantile(q)
 	}
-}
-
-// quantile returns the q quantile of sorted (nearest rank).
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	if q >= 1 {
-		return sorted[len(sorted)-1]
-	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(i, 0)]
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
-// fillLatency sorts lat, keeps it on the step and fills the Latency figures.
-func (s *Step) fillLatency(lat []time.Duration) {
-	slices.Sort(lat)
+// fillLatency keeps lat on the step and fills the Latency figures.
+func (s *Step) fillLatency(lat *latencyHist) {
 	s.latencies = lat
-	if len(lat) == 0 {
+	if lat.count() == 0 {
 		return
 	}
-	var sum time.Duration
-	for _, d := range lat {
-		sum += d
-	}
 	s.Latency = LatencyMS{
-		P50:  ms(quantile(lat, 0.50)),
-		P90:  ms(quantile(lat, 0.90)),
-		P95:  ms(quantile(lat, 0.95)),
-		P99:  ms(quantile(lat, 0.99)),
-		Max:  ms(lat[len(lat)-1]),
-		Mean: ms(sum / time.Duration(len(lat))),
+		P50:  ms(lat.quantile(0.50)),
+		P90:  ms(lat.quantile(0.90)),
+		P95:  ms(lat.quantile(0.95)),
+		P99:  ms(lat.quantile(0.99)),
+		Max:  ms(lat.quantile(1)),
+		Mean: ms(lat.mean()),
 	}
 }

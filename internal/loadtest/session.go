@@ -140,6 +140,9 @@ func (s *session) run(ctx context.Context, phase string, rate float64, d time.Du
 	evaluate(&st, s.objs)
 	s.classifyGateway(&st, targets)
 	st.rejected = classifyCauses(&st, s.objs)
+	// The figures are evaluated: let the step's histogram go (the search
+	// keeps its steps, the figures are in Latency).
+	st.latencies = nil
 	if s.opts.Timeline != nil {
 		s.opts.Timeline.addStep(began, label, st)
 	}

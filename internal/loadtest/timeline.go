@@ -109,7 +109,6 @@ func (t *Timeline) addStep(began time.Time, label string, st Step) {
 	if n := len(t.steps); n > 0 {
 		start = max(start, t.steps[n-1].End)
 	}
-	st.latencies = nil
 	t.steps = append(t.steps, TimelineStep{Start: start, End: start + st.Duration, Label: label, Step: st})
 }
 
