@@ -683,7 +683,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		// Not a capacity: the requests are wrong (exit 1, not 3).
 		return WithHint(errors.New(loadtest.ErrRequestsRejected),
 			"most failures were 400/404/422-like answers, which load does not cause: look at the status codes and errors above, then fix --data, --body or the path parameters (try one request with curl)")
-	case !c.Pass && c.Mode == "fixed":
+	case !c.Pass && c.Mode == loadtest.ModeFixed:
 		return &SilentError{Err: fmt.Errorf("%w: %s", ErrObjectivesNotMet, c.Reason)}
 	case !c.Pass:
 		return &SilentError{Err: fmt.Errorf("%w: %s", ErrObjectivesNotMet, c.Reason)}

@@ -15,7 +15,7 @@ import (
 
 // StepSpec describes one steady-rate step.
 type StepSpec struct {
-	Phase string
+	Phase Phase
 	// Rate is requests per second; 0 sends as fast as MaxWorkers allow.
 	Rate     float64
 	Duration time.Duration

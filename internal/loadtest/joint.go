@@ -189,7 +189,7 @@ func (s *session) searchPerMethod(ctx context.Context, c *Capacity, targets Targ
 		return nil
 	}
 	s.used, s.budget = 0, cfg.StepDuration
-	st, err := s.run(ctx, "joint", agg, cfg.StepDuration, joint, "all methods together")
+	st, err := s.run(ctx, PhaseJoint, agg, cfg.StepDuration, joint, "all methods together")
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,31 @@ import (
 	"time"
 )
 
-// Capacity is the JSON model of a load test: a fixed-rate run (Mode "fixed")
-// or a sustainable-rate search (Mode "search").
+// Mode is what kind of load test a Capacity records.
+type Mode string
+
+// The modes of a load test.
+const (
+	ModeFixed  Mode = "fixed"  // one step at a fixed rate
+	ModeSearch Mode = "search" // a sustainable-rate search (--find-max)
+)
+
+// Phase is what a step was for.
+type Phase string
+
+// The phases of a step.
+const (
+	PhaseFixed   Phase = "fixed"   // the step of a fixed-rate run
+	PhaseGrow    Phase = "grow"    // a search's growth: the rate multiplied while it passes
+	PhaseDescend Phase = "descend" // down from a first step that failed
+	PhaseBisect  Phase = "bisect"  // between the last passing and the first failing rate
+	PhaseRecheck Phase = "recheck" // an earlier pass re-checked after a lower rate failed
+	PhaseJoint   Phase = "joint"   // all methods together at their found rates (--per-method)
+	PhaseConfirm Phase = "confirm" // a hold at the found rate (--confirm)
+)
+
+// Capacity is the JSON model of a load test: a fixed-rate run (ModeFixed)
+// or a sustainable-rate search (ModeSearch).
 type Capacity struct {
 	Target string `json:"target"`
 	// API and Stage are set when the targets were discovered with --api/--stage.
@@ -16,7 +39,7 @@ type Capacity struct {
 	// endpoint the API was discovered on.
 	InvokeURL  string   `json:"invoke_url,omitempty"`
 	Targets    []string `json:"targets,omitempty"` // every target when more than one ("GET /pets")
-	Mode       string   `json:"mode"`              // "fixed" or "search"
+	Mode       Mode     `json:"mode"`
 	Objectives []string `json:"objectives"`
 	// SustainableRPS is the highest requested rate that met every objective
 	// (search), or the rate of a fixed run that passed (0 when it did not).
@@ -153,7 +176,7 @@ type LatencyMS struct {
 type Step struct {
 	// Target names the method a step of a per-method search attacked.
 	Target string `json:"target,omitempty"`
-	Phase  string `json:"phase"` // "fixed", "grow", "descend", "bisect", "confirm"
+	Phase  Phase  `json:"phase"`
 	// Rate is the requested (offered) rate in requests per second.
 	Rate float64 `json:"rate"`
 	// AchievedRate is the rate at which requests were actually sent.

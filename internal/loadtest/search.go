@@ -129,7 +129,7 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 	if perMethod && s.progress != nil {
 		s.progress.NameTarget = true
 	}
-	c := newCapacity(targets, "search", s.objs)
+	c := newCapacity(targets, ModeSearch, s.objs)
 	c.ConfirmRequestedS = cfg.Confirm.Seconds()
 	if !perMethod {
 		r, err := s.searchOne(ctx, targets, targets.Describe(), cfg)
@@ -265,8 +265,8 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	passed := map[float64]bool{}    // rates whose latest step passed
 	rechecked := map[float64]bool{} // passes re-checked after a stateful sign
 	var prev *Step
-	var step func(phase string, rate float64, d time.Duration) (Step, error)
-	step = func(phase string, rate float64, d time.Duration) (Step, error) {
+	var step func(phase Phase, rate float64, d time.Duration) (Step, error)
+	step = func(phase Phase, rate float64, d time.Duration) (Step, error) {
 		remaining := cfg.Budget - s.used
 		if remaining < minStep {
 			return Step{}, errBudget
@@ -298,7 +298,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				retried[rate] = true
 				res.warnings = append(res.warnings, fmt.Sprintf("%s: step at %s rps re-run: the generator sent only %s rps", label, fmtRate(rate), fmtRate(st.AchievedRate)))
 				return step(phase, rate, d)
-			case phase == "grow" && !st.Aborted && !s.opts.NoAbort:
+			case phase == PhaseGrow && !st.Aborted && !s.opts.NoAbort:
 				// The first failure sets the top of the bracket: when it
 				// was marginal (not clearly past the objectives, so not
 				// aborted) confirm it, so that a passing blip on the
@@ -333,7 +333,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				res.warnings = append(res.warnings, fmt.Sprintf("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
 			}
 			res.stateful = true
-			return step("recheck", lastPass, d)
+			return step(PhaseRecheck, lastPass, d)
 		default:
 			passed[rate] = false
 			if lastPass >= rate {
@@ -359,7 +359,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				firstFail, failThroughput, hintUsed = rate, st.Throughput, st.GeneratorBehind
 				if lastPass > 0 && !rechecked[lastPass] {
 					rechecked[lastPass] = true
-					return step("recheck", lastPass, d)
+					return step(PhaseRecheck, lastPass, d)
 				}
 				return st, nil
 			}
@@ -394,7 +394,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	// Growth phase.
 	rate := roundRate(cfg.StartRate)
 	for {
-		st, err := step("grow", rate, cfg.GrowDuration)
+		st, err := step(PhaseGrow, rate, cfg.GrowDuration)
 		if err != nil {
 			return stop(err)
 		}
@@ -410,7 +410,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 		// Descend when even the start rate failed.
 		if lastPass == 0 {
 			for rate = roundRate(firstFail / cfg.Growth); rate >= cfg.MinRate; rate = roundRate(rate / cfg.Growth) {
-				st, err := step("descend", rate, cfg.StepDuration)
+				st, err := step(PhaseDescend, rate, cfg.StepDuration)
 				if err != nil {
 					return stop(err)
 				}
@@ -448,7 +448,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			if next <= lastPass || next >= firstFail {
 				break // integer rates cannot split the bracket further (or the gateway limits)
 			}
-			st, err := step("bisect", next, cfg.StepDuration)
+			st, err := step(PhaseBisect, next, cfg.StepDuration)
 			if err != nil {
 				return stop(err)
 			}
@@ -520,7 +520,7 @@ func (s *session) hold(ctx context.Context, res *searchResult, targets Targets, 
 		}
 		d := min(cfg.Confirm, cfg.HoldBudget-used)
 		s.budget = s.used + d
-		st, err := s.run(ctx, "confirm", rate, d, targets, label)
+		st, err := s.run(ctx, PhaseConfirm, rate, d, targets, label)
 		if err != nil {
 			return err
 		}
