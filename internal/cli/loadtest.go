@@ -561,7 +561,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		Attack:     opts.Attack,
 	}
 	if opts.Attack.Redirects == 0 {
-		lo.Attack.Redirects = -1 // 0 means vegeta's default in AttackOptions; here it means "follow none"
+		lo.Attack.Redirects = loadtest.NoRedirects // --redirects 0 follows none
 	}
 	if opts.SigV4 {
 		clients, err := opts.AWS(ctx)
@@ -627,7 +627,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 			Gateway: limits, MixSource: mixSource,
 		}
 		if opts.CoolDown == 0 {
-			cfg.CoolDown = -1 // 0 means "default" in SearchConfig; here it means none
+			cfg.CoolDown = loadtest.NoCoolDown // --cool-down 0 pauses not at all
 		}
 		if opts.PerMethod {
 			c, err = loadtest.SearchPerMethod(ctx, targets, cfg, lo)

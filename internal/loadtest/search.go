@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// DefaultCoolDown is the pause between steps when SearchConfig.CoolDown is 0.
+const DefaultCoolDown = time.Second
+
+// NoCoolDown in SearchConfig.CoolDown makes steps follow each other at once.
+const NoCoolDown time.Duration = -1
+
 // SearchConfig tunes the sustainable-rate search (--find-max).
 type SearchConfig struct {
 	// StartRate is the first step's rate (default 10 rps).
@@ -24,7 +30,8 @@ type SearchConfig struct {
 	// far below capacity a shorter step says enough, and it keeps the
 	// default search inside Budget.
 	GrowDuration time.Duration
-	// CoolDown is the pause between steps so queues drain (default 1s; negative: none).
+	// CoolDown is the pause between steps so queues drain (0:
+	// DefaultCoolDown; NoCoolDown: none).
 	CoolDown time.Duration
 	// Budget caps the total attack time (cool-downs excluded; default 90s).
 	// When it runs out the search stops with the bracket reached so far.
@@ -69,7 +76,7 @@ func (c SearchConfig) withDefaults() SearchConfig {
 		c.GrowDuration = max(c.StepDuration/2, min(time.Second, c.StepDuration))
 	}
 	if c.CoolDown == 0 {
-		c.CoolDown = time.Second
+		c.CoolDown = DefaultCoolDown
 	}
 	if c.Budget <= 0 {
 		c.Budget = 90 * time.Second
