@@ -434,7 +434,7 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		if ts, err = loadtest.BuildTargets(ops, loadtest.BuildOptions{
 			Base: base, Feed: feed, Methods: opts.Methods, Header: hdr,
 			Body: body, BodyFile: opts.BodyFile, Bodies: bodies,
-			Warn: func(w string) { opts.warnings = append(opts.warnings, w) },
+			Warn: func(w loadtest.Warning) { opts.warnings = append(opts.warnings, loadtestWarning(w)) },
 		}); err != nil {
 			return nil, "", targetsError(fmt.Errorf("openapi %s: %w", opts.OpenAPI, err))
 		}
@@ -462,9 +462,10 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 			API: opts.API, Stage: opts.Stage, InvokeURL: invoke, PathParams: params,
 			Methods: opts.Methods, Header: hdr, Body: body, BodyFile: opts.BodyFile,
 			Bodies: bodies, Feed: feed,
-			Warn: func(w string) {
-				opts.discoveryWarnings = append(opts.discoveryWarnings, w)
-				fmt.Fprintln(opts.IO.ErrOut, "warning: "+w)
+			Warn: func(w loadtest.Warning) {
+				text := loadtestWarning(w)
+				opts.discoveryWarnings = append(opts.discoveryWarnings, text)
+				fmt.Fprintln(opts.IO.ErrOut, "warning: "+text)
 			},
 		})
 		if err != nil {
@@ -491,7 +492,8 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 	return ts, apiID, nil
 }
 
-func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
+func loadtestRun(ctx context.Context, opts *LoadtestOptions) (err error) {
+	defer func() { err = wordLoadtestError(err) }()
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -526,9 +528,11 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		if err != nil {
 			return WithHint(err, "make the mix with 'apictl measure --api NAME --stage S --by method -o json > mix.json'")
 		}
-		if targets, mixWarnings, err = loadtest.ApplyMix(targets, mix, opts.MixFile); err != nil {
+		var ws []loadtest.Warning
+		if targets, ws, err = loadtest.ApplyMix(targets, mix, opts.MixFile); err != nil {
 			return WithHint(err, "measure the same API and stage, or deploy the missing methods")
 		}
+		mixWarnings = loadtestWarnings(ws)
 		if measured.Stage != "" && measured.Stage != opts.Stage {
 			mixWarnings = append(mixWarnings, fmt.Sprintf("--mix %s was measured on stage %s, not %s", opts.MixFile, measured.Stage, opts.Stage))
 		}
@@ -638,6 +642,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 	if err != nil {
 		return err
 	}
+	c.WordWarnings(loadtestWarning)
 	if opts.API != "" {
 		c.API, c.Stage = opts.API, opts.Stage
 		c.Target = opts.API + " (" + opts.Stage + ")"
@@ -681,7 +686,7 @@ func loadtestRun(ctx context.Context, opts *LoadtestOptions) error {
 		return &SilentError{Err: ErrInterrupted}
 	case c.RejectedAsInvalid:
 		// Not a capacity: the requests are wrong (exit 1, not 3).
-		return WithHint(errors.New(loadtest.ErrRequestsRejected),
+		return WithHint(errors.New(loadtest.ErrRequestsRejected+": check --data/--body"),
 			"most failures were 400/404/422-like answers, which load does not cause: look at the status codes and errors above, then fix --data, --body or the path parameters (try one request with curl)")
 	case !c.Pass && c.Mode == loadtest.ModeFixed:
 		return &SilentError{Err: fmt.Errorf("%w: %s", ErrObjectivesNotMet, c.Reason)}

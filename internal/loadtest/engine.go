@@ -244,7 +244,7 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		return Step{}, err
 	}
 	if spec.Rate <= 0 && e.opts.MaxWorkers == vegeta.DefaultMaxWorkers {
-		return Step{}, fmt.Errorf("rate 0 (as fast as possible) needs a worker cap: set --max-workers")
+		return Step{}, ErrNoWorkerCap
 	}
 	drain := e.opts.Drain
 	if drain <= 0 {

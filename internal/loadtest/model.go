@@ -93,6 +93,9 @@ type Capacity struct {
 	Data *DataInfo `json:"data,omitempty"`
 	// Seed is the seed of the random data order and mix (when random).
 	Seed *uint64 `json:"seed,omitempty"`
+
+	// warnings are the typed warnings behind some of Warnings (WordWarnings).
+	warnings []Warning
 }
 
 // Mix is a traffic mix: each method's share of the aggregate rate.

@@ -158,8 +158,7 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 		}
 	}
 	if c.LimitedBy == "gateway-throttle" && c.GatewayThrottle != nil {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("gateway-limited: the %s throttle (%s rps) answered 429 above it, so the backend takes at least %s rps; to measure past it, load-test a test stage without the throttle (--invoke-url) or use a load-test key whose usage plan allows more",
-			c.GatewayThrottle.Source, fmtRate(c.GatewayThrottle.Rate), fmtRate(c.SustainableRPS)))
+		c.warn(Warning{Kind: WarnGatewayLimited, Throttle: c.GatewayThrottle, Rate: c.SustainableRPS})
 	}
 	c.AttackSeconds = round3(s.total.Seconds())
 	c.addWarnings(opts.Attack)
@@ -185,7 +184,7 @@ type searchResult struct {
 	holds       []Step
 	confirmed   bool
 	interrupted bool
-	warnings    []string
+	warnings    []Warning
 	limitedBy   string
 	throttle    *Throttle
 	maxInFlight int
@@ -210,7 +209,7 @@ func (c *Capacity) apply(r searchResult) {
 	c.LimitedBy = r.limitedBy
 	c.GatewayThrottle = r.throttle
 	c.MaxInFlight = r.maxInFlight
-	c.Warnings = append(c.Warnings, r.warnings...)
+	c.warn(r.warnings...)
 	c.RejectedAsInvalid = r.rejected
 }
 
@@ -303,7 +302,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				// machine): the step says nothing about the server. Run it
 				// once more before counting it as a failure.
 				retried[rate] = true
-				res.warnings = append(res.warnings, fmt.Sprintf("%s: step at %s rps re-run: the generator sent only %s rps", label, fmtRate(rate), fmtRate(st.AchievedRate)))
+				res.warnings = append(res.warnings, note("%s: step at %s rps re-run: the generator sent only %s rps", label, fmtRate(rate), fmtRate(st.AchievedRate)))
 				return step(phase, rate, d)
 			case phase == PhaseGrow && !st.Aborted && !s.opts.NoAbort:
 				// The first failure sets the top of the bracket: when it
@@ -337,7 +336,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			}
 			rechecked[lastPass] = true
 			if !res.stateful {
-				res.warnings = append(res.warnings, fmt.Sprintf("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
+				res.warnings = append(res.warnings, note("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
 			}
 			res.stateful = true
 			return step(PhaseRecheck, lastPass, d)
@@ -349,7 +348,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				// Trust no pass at or above it; re-check the highest
 				// pass below it before building on it.
 				if !res.stateful {
-					res.warnings = append(res.warnings, fmt.Sprintf("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
+					res.warnings = append(res.warnings, note("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
 				}
 				res.stateful = true
 				lastPass = 0
@@ -389,7 +388,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			r.pass, r.reason, r.rejected = false, rejected.Reason, true
 			return r, err
 		case errors.Is(err, errBudget):
-			res.warnings = append(res.warnings, fmt.Sprintf("%s: search stopped: the %s attack-time budget ran out (raise --budget or shorten --step-duration)", label, cfg.Budget))
+			res.warnings = append(res.warnings, Warning{Kind: WarnBudgetSpent, Label: label, Budget: cfg.Budget})
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 			res.interrupted = true
 		default:
@@ -496,7 +495,7 @@ func (s *session) finishSearch(ctx context.Context, res searchResult, lastPass, 
 		res.pass = true
 	}
 	if lastPass > 0 && firstFail == 0 && complete {
-		res.warnings = append(res.warnings, fmt.Sprintf("%s: every step passed up to --max-rate %s: the capacity may be higher", label, fmtRate(cfg.MaxRate)))
+		res.warnings = append(res.warnings, Warning{Kind: WarnMaxRateReached, Label: label, Rate: cfg.MaxRate})
 	}
 	if res.pass && cfg.Confirm > 0 && !res.interrupted {
 		if err := s.hold(ctx, &res, targets, label, cfg); err != nil {
@@ -545,7 +544,7 @@ func (s *session) hold(ctx context.Context, res *searchResult, targets Targets, 
 		case st.Pass && d >= cfg.Confirm:
 			res.sustainable, res.confirmed = rate, true
 			if len(res.holds) > 1 {
-				res.warnings = append(res.warnings, fmt.Sprintf("%s: the search's %s rps did not hold for %s; %s rps did (a burst allowance or a filling queue: short steps overstate it)",
+				res.warnings = append(res.warnings, note("%s: the search's %s rps did not hold for %s; %s rps did (a burst allowance or a filling queue: short steps overstate it)",
 					label, fmtRate(res.holds[0].Rate), cfg.Confirm, fmtRate(rate)))
 			}
 			return nil
@@ -616,10 +615,5 @@ func (c *Capacity) addWarnings(opts AttackOptions) {
 			worst = st
 		}
 	}
-	cause := "the load generator could not keep up (CPU-bound or too few connections), so latencies understate what users would see"
-	if opts.MaxWorkers > 0 {
-		cause = fmt.Sprintf("--max-workers %d capped concurrency so slow responses delayed sending (a closed model), so latencies understate what users would see", opts.MaxWorkers)
-	}
-	c.Warnings = append(c.Warnings, fmt.Sprintf("coordinated omission: %d step(s) sent less than %s of the requested rate (worst: %s rps requested, %s rps sent): %s",
-		len(behind), fmtPct(generatorBehindRatio), fmtRate(worst.Rate), fmtRate(worst.AchievedRate), cause))
+	c.warn(Warning{Kind: WarnGeneratorBehind, Steps: len(behind), Rate: worst.Rate, Achieved: worst.AchievedRate, MaxWorkers: opts.MaxWorkers})
 }
