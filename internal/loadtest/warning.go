@@ -155,11 +155,11 @@ func mixError(name string, format string, a ...any) error {
 // Sentinel errors of inputs that are missing; a front end tells how to
 // give them.
 var (
-	ErrNoTargets     = errors.New("no targets")
-	ErrNoWorkerCap   = errors.New("rate 0 (as fast as possible) needs a worker cap")
-	ErrNoRegion      = errors.New("sigv4: no region")
-	ErrNoAPIOrStage  = errors.New("discover: an API and a stage are both needed")
-	ErrMixNoMethods  = errors.New("no methods[]")
+	ErrNoTargets    = errors.New("no targets")
+	ErrNoWorkerCap  = errors.New("rate 0 (as fast as possible) needs a worker cap")
+	ErrNoRegion     = errors.New("sigv4: no region")
+	ErrNoAPIOrStage = errors.New("discover: an API and a stage are both needed")
+	ErrMixNoMethods = errors.New("no methods[]")
 )
 
 // MissingPathParamsError lists path parameters of an API's methods that
