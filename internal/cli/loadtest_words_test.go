@@ -89,7 +89,7 @@ var flagInText = regexp.MustCompile(`(^|[\s'"(])--[a-z][a-z0-9-]+`)
 // libraries (tests apart) names a command-line flag: they return typed
 // errors and warnings that the CLI words.
 func TestLibrariesDontSpeakCLI(t *testing.T) {
-	for _, dir := range []string{"../loadtest"} {
+	for _, dir := range []string{"../loadtest", "../measure"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +104,8 @@ func TestLibrariesDontSpeakCLI(t *testing.T) {
 				t.Fatal(err)
 			}
 			ast.Inspect(f, func(n ast.Node) bool {
-				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && flagInText.MatchString(lit.Value) {
+				// The AWS CLI's commands (`aws apigateway update-stage --rest-api-id …`) are not apictl's flags.
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && flagInText.MatchString(lit.Value) && !strings.Contains(lit.Value, "`aws ") {
 					t.Errorf("%s: %s names a flag", fset.Position(lit.Pos()), lit.Value)
 				}
 				return true
