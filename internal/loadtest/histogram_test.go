@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // exactQuantile is the nearest-rank q quantile of sorted.
@@ -180,4 +182,38 @@ func BenchmarkStepStatsAdd(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	fill(s, b.N)
+}
+
+// TestTimelineMemoryFlat: a Timeline over two hours keeps at most
+// maxTimelineBuckets buckets, and its points still count every result.
+func TestTimelineMemoryFlat(t *testing.T) {
+	tl := NewTimeline()
+	start := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	n := 0
+	for at := time.Duration(0); at < 2*time.Hour; at += 100 * time.Millisecond {
+		lat := 10 * time.Millisecond
+		if n%100 == 99 {
+			lat = 500 * time.Millisecond
+		}
+		if err := tl.Add(&vegeta.Result{Timestamp: start.Add(at), Latency: lat, Code: 200}); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if len(tl.buckets) > maxTimelineBuckets || tl.width <= TimelineBucket {
+		t.Errorf("%d buckets %s wide after two hours, want at most %d", len(tl.buckets), tl.width, maxTimelineBuckets)
+	}
+	total := 0
+	pts := tl.Points(600)
+	for _, p := range pts {
+		total += p.Requests
+	}
+	if total != n || len(pts) > 600 || pts[len(pts)-1].At < 7000 {
+		t.Errorf("points count %d of %d results, %d points, last at %.0fs", total, n, len(pts), pts[len(pts)-1].At)
+	}
+	// Most results take 10 ms: a merged point's p50 is the upper edge of
+	// the 12%-wide bin that holds 10 ms.
+	if p := pts[len(pts)/2]; p.P50 < 10 || p.P50 > 11.2 {
+		t.Errorf("p50 of a point %.2f ms, want 10 ms within the timeline's 12%% bins", p.P50)
+	}
 }
