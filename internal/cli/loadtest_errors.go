@@ -97,8 +97,11 @@ func noAnswerError(c *loadtest.Capacity, keySent bool) error {
 		if len(texts) > 0 {
 			cause = strings.TrimSpace(texts[0])
 		}
-		return WithHint(fmt.Errorf("no request got an answer (%d of %d): %s", transport, total, cause),
-			"check the URL and that the service is up; --timeout raises the per-request timeout")
+		hint := "check the URL and that the service is up; --timeout raises the per-request timeout"
+		if strings.Contains(cause, "certificate") {
+			hint = "the server's certificate did not verify: --insecure skips verification (a test endpoint only), or add its CA to SSL_CERT_FILE"
+		}
+		return WithHint(fmt.Errorf("no request got an answer (%d of %d): %s", transport, total, cause), hint)
 	}
 	return nil
 }

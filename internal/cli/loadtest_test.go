@@ -402,6 +402,23 @@ func TestLoadtestMixFromMeasure(t *testing.T) {
 	}
 }
 
+// TestLoadtestUntrustedCertificateIsAnError: an HTTPS target whose
+// certificate does not verify answers nothing: exit 1 naming the
+// certificate, with --insecure in the hint (the library names no flag).
+func TestLoadtestUntrustedCertificateIsAnError(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	_, _, err := runLoadtest(t, "loadtest", srv.URL, "--rate", "20", "--duration", "500ms", "-q")
+	if ExitCode(err) != ExitError || errors.Is(err, ErrObjectivesNotMet) {
+		t.Fatalf("exit %d err %v", ExitCode(err), err)
+	}
+	var buf bytes.Buffer
+	PrintError(&buf, err)
+	if !strings.Contains(buf.String(), "certificate") || !strings.Contains(buf.String(), "hint: the server's certificate did not verify: --insecure") {
+		t.Errorf("stderr:\n%s", buf.String())
+	}
+}
+
 // TestLoadtestEvery403IsAnError: a run in which every answer is 403 measured
 // nothing about capacity: exit 1 with the cause and the --api-key-env hint,
 // not exit 3; the report is still printed.

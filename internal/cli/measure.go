@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,6 +101,10 @@ func (opts *MeasureOptions) measureOptions() (measure.Options, error) {
 	var err error
 	if opts.Since != "" {
 		if mo.Since, err = measure.ParseSince(opts.Since); err != nil {
+			var d *measure.DurationError
+			if errors.As(err, &d) {
+				err = fmt.Errorf("invalid --since %q: %s", d.Value, d.Why)
+			}
 			return mo, &FlagError{Err: err}
 		}
 	}
@@ -139,8 +145,15 @@ func measureRun(ctx context.Context, opts *MeasureOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "measuring %s from CloudWatch…\n", opts.API)
 	}
 	us, err := measure.Measure(ctx, measure.FromAWS(clients), mo)
+	if errors.Is(err, measure.ErrNoAPI) {
+		return WithHint(err, "pass --api NAME or ID")
+	}
 	if err != nil {
 		return err
+	}
+	for _, u := range us {
+		// The library says the period was set; here it was with --period.
+		u.PeriodRule = strings.Replace(u.PeriodRule, measure.PeriodSetRule, "set with --period", 1)
 	}
 	return opts.Render(us)
 }

@@ -178,6 +178,19 @@ func TestMeasureCommandGolden(t *testing.T) {
 	if err != nil || u.Totals.Count != 270 || u.Totals.PeakRPS != 4 || u.Throttle.Stage == nil || u.Throttle.Stage.Rate != 5 {
 		t.Errorf("read back: %+v %v", u, err)
 	}
+	// A period set with --period says so in the CLI's words (the library
+	// only knows it was set).
+	f, tio = NewTestFactory(t)
+	root = NewCmdRoot(f, BuildInfo{Version: "test"})
+	root.SetArgs([]string{"--endpoint-url", sb.URL(), "-o", "json", "measure", "--api", "shop", "--since", "1h", "--period", "5m"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := measure.ReadUsage(tio.Out, "prod"); err != nil {
+		t.Error(err)
+	} else if u.PeriodRule != "300s: set with --period" {
+		t.Errorf("period rule %q, want %q", u.PeriodRule, "300s: set with --period")
+	}
 }
 
 func TestMeasureCommandErrors(t *testing.T) {

@@ -36,7 +36,7 @@ func NewSigV4(creds aws.CredentialsProvider, region string) (*SigV4, error) {
 		return nil, fmt.Errorf("sigv4: no AWS credentials: configure a profile or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
 	}
 	if region == "" {
-		return nil, fmt.Errorf("sigv4: no region: set --region or AWS_REGION")
+		return nil, ErrNoRegion
 	}
 	if _, ok := creds.(*aws.CredentialsCache); !ok {
 		creds = aws.NewCredentialsCache(creds)

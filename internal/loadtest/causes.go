@@ -72,7 +72,7 @@ func CausesOf(codes map[string]int) ErrorCauses {
 
 // ErrRequestsRejected is the verdict of a run whose failures are mostly
 // request-fault 4xx: load says nothing until the requests are valid.
-const ErrRequestsRejected = "the requests are being rejected as invalid: check --data/--body"
+const ErrRequestsRejected = "the requests are being rejected as invalid"
 
 // classifyCauses fills the step's Causes and reports whether its failures
 // are mostly request-fault 4xx: the step failed, more than half of its

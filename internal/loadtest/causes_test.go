@@ -51,7 +51,7 @@ func (r *codeRunner) RunStep(_ context.Context, spec StepSpec) (Step, error) {
 }
 
 func TestSearchStopsWhenRequestsAreRejectedAsInvalid(t *testing.T) {
-	cfg := SearchConfig{StartRate: 40, MaxRate: 1000, StepDuration: 2 * time.Second, CoolDown: -1}
+	cfg := SearchConfig{StartRate: 40, MaxRate: 1000, StepDuration: 2 * time.Second, CoolDown: NoCoolDown}
 	r := &codeRunner{code: 400, bad: 0.9}
 	c, err := Search(context.Background(), target(fakeURL), cfg, Options{Runner: r})
 	if err != nil {
@@ -78,7 +78,7 @@ func TestSearchStopsWhenRequestsAreRejectedAsInvalid(t *testing.T) {
 
 	// A few 404s inside the error objective do not stop anything.
 	r = &codeRunner{code: 404, bad: 0.005}
-	c, err = Search(context.Background(), target(fakeURL), SearchConfig{StartRate: 40, MaxRate: 160, StepDuration: time.Second, CoolDown: -1}, Options{Runner: r})
+	c, err = Search(context.Background(), target(fakeURL), SearchConfig{StartRate: 40, MaxRate: 160, StepDuration: time.Second, CoolDown: NoCoolDown}, Options{Runner: r})
 	if err != nil || c.RejectedAsInvalid || !c.Pass || c.SustainableRPS != 160 {
 		t.Errorf("0.5%% 404: err %v rejected %v pass %v sustainable %v", err, c.RejectedAsInvalid, c.Pass, c.SustainableRPS)
 	}

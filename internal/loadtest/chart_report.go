@@ -39,7 +39,7 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 	}
 	b.WriteString(`<p class="summary" id="summary">`)
 	switch {
-	case c.Mode == "search" && perMethod:
+	case c.Mode == ModeSearch && perMethod:
 		fmt.Fprintf(&b, `Found rate per method (each searched alone) meeting %s:`, esc(strings.Join(c.Objectives, ", ")))
 		for i, m := range c.Methods {
 			cls := "pass"
@@ -52,9 +52,9 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 			}
 			fmt.Fprintf(&b, ` %s <strong class="%s" id="found-rate-%d">%s rps</strong>%s`, esc(m.Name), cls, i+1, fmtRate(m.SustainableRPS), sep)
 		}
-	case c.Mode == "search" && c.Pass:
+	case c.Mode == ModeSearch && c.Pass:
 		fmt.Fprintf(&b, `Found rate: <strong class="pass" id="found-rate">%s rps</strong> meets %s.`, fmtRate(c.SustainableRPS), esc(strings.Join(c.Objectives, ", ")))
-	case c.Mode == "search":
+	case c.Mode == ModeSearch:
 		fmt.Fprintf(&b, `<strong class="fail" id="found-rate">No rate found</strong> that meets %s: %s.`, esc(strings.Join(c.Objectives, ", ")), esc(c.Reason))
 	case c.Pass:
 		fmt.Fprintf(&b, `<strong class="pass" id="verdict">PASS</strong> at %s rps: %s met.`, fmtRate(c.SustainableRPS), esc(strings.Join(c.Objectives, ", ")))
@@ -79,7 +79,7 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 		b.WriteString("<p class=\"note\">⚠ interrupted: the figures cover what was measured before the stop</p>\n")
 	}
 
-	if c.Mode == "search" && !perMethod && len(chartPoints(steps)) > 0 {
+	if c.Mode == ModeSearch && !perMethod && len(chartPoints(steps)) > 0 {
 		b.WriteString("<h2>Latency against rate</h2>\n")
 		b.WriteString(rateChart("rate-latency", "Latency against requested rate", steps, c.Objectives, c.SustainableRPS, c.KneeRPS, confirmSteps(c)))
 		b.WriteString("\n")
@@ -118,7 +118,7 @@ td.l,th.l{text-align:left}tr.hl{background:#fff3bf}svg{max-width:100%%;height:au
 		if len(chartPoints(m.Steps)) > 0 {
 			var confirms []Step
 			for _, s := range m.Steps {
-				if s.Phase == "confirm" {
+				if s.Phase == PhaseConfirm {
 					confirms = append(confirms, s)
 				}
 			}
@@ -165,7 +165,7 @@ func stepsTable(steps []Step) string {
 			fmt.Fprintf(&b, `<td class="l">%s</td>`, esc(s.Target))
 		}
 		fmt.Fprintf(&b, `<td class="l">%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td class="l %s">%s</td></tr>`,
-			esc(s.Phase), fmtRate(s.Rate), fmtRate(s.AchievedRate), s.Requests, fmtMS(s.Latency.P50), fmtMS(s.Latency.P99),
+			esc(string(s.Phase)), fmtRate(s.Rate), fmtRate(s.AchievedRate), s.Requests, fmtMS(s.Latency.P50), fmtMS(s.Latency.P99),
 			c.Gateway, c.Backend, c.Client, c.Transport, cls, esc(Verdict(s)))
 	}
 	b.WriteString("\n</tbody></table>\n")

@@ -337,7 +337,7 @@ func confirmSteps(c *Capacity) []Step {
 	var out []Step
 	seen := false
 	for _, s := range c.Steps {
-		if s.Phase == "confirm" {
+		if s.Phase == PhaseConfirm {
 			out = append(out, s)
 			seen = true
 		}
@@ -358,7 +358,7 @@ func stepCharts(c *Capacity) []string {
 		}
 		var confirms []Step
 		for _, s := range m.Steps {
-			if s.Phase == "confirm" {
+			if s.Phase == PhaseConfirm {
 				confirms = append(confirms, s)
 			}
 		}

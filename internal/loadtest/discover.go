@@ -56,7 +56,7 @@ type DiscoverOptions struct {
 	// or that the deployment could not be read; also cautions from
 	// building the targets (an export that could not be read, a method
 	// that needs an API key none is sent for).
-	Warn func(string)
+	Warn func(Warning)
 }
 
 // AWSInvokeURL is the default invoke URL of a REST API stage on AWS, with
@@ -85,7 +85,7 @@ var pathParam = regexp.MustCompile(`\{([^{}]+)\}`)
 // returns the API's id.
 func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (Targets, string, error) {
 	if o.API == "" || o.Stage == "" {
-		return nil, "", fmt.Errorf("discover: --api and --stage are both needed")
+		return nil, "", ErrNoAPIOrStage
 	}
 	ref, err := awsapi.ResolveRestAPI(ctx, c, o.API)
 	if err != nil {
@@ -137,7 +137,7 @@ func DiscoverTargets(ctx context.Context, c RestAPIClient, o DiscoverOptions) (T
 func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o DiscoverOptions, resources []types.Resource) (map[string]bool, *deployed.Summary, error) {
 	warn := o.Warn
 	if warn == nil {
-		warn = func(string) {}
+		warn = func(Warning) {}
 	}
 	dc, ok := c.(deployed.Client)
 	if !ok {
@@ -149,7 +149,7 @@ func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o Disco
 		if errors.As(err, &nf) && sum == nil && strings.Contains(err.Error(), "get stage") {
 			return nil, nil, fmt.Errorf("api %s has no stage %q: %w", o.API, o.Stage, err)
 		}
-		warn(fmt.Sprintf("could not compare the methods with the deployment stage %s serves (%v): changes made since the last deployment are not served until the API is deployed again", o.Stage, err))
+		warn(note("could not compare the methods with the deployment stage %s serves (%v): changes made since the last deployment are not served until the API is deployed again", o.Stage, err))
 		return nil, nil, nil
 	}
 	live := map[string]deployed.Method{}
@@ -162,10 +162,10 @@ func checkDeployment(ctx context.Context, c RestAPIClient, apiID string, o Disco
 	for _, d := range deployed.Compare(sum, live) {
 		if d.Kind == deployed.NotDeployed {
 			undeployed[d.Key] = true
-			warn(d.String() + "; not load-tested")
+			warn(note("%s; not load-tested", d))
 			continue
 		}
-		warn(d.String())
+		warn(note("%s", d))
 	}
 	return undeployed, sum, nil
 }

@@ -55,7 +55,7 @@ func buildDiscovered(ctx context.Context, c RestAPIClient, id string, resources 
 			err = derr
 		}
 		if err != nil && o.Warn != nil {
-			o.Warn(fmt.Sprintf("parameters and bodies from GetResources only: %v", err))
+			o.Warn(note("parameters and bodies from GetResources only: %v", err))
 		}
 	}
 	feed := o.Feed
@@ -99,7 +99,7 @@ func buildDiscovered(ctx context.Context, c RestAPIClient, id string, resources 
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return nil, fmt.Errorf("api %s: no value for path parameter(s) %s: give --path-param %s=VALUE, a --path-params file or --data FILE with these columns", o.API, strings.Join(names, ", "), names[0])
+			return nil, &MissingPathParamsError{API: o.API, Names: names}
 		}
 	}
 	ts, err := BuildTargets(ops, BuildOptions{

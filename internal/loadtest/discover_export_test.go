@@ -97,7 +97,7 @@ func TestLedgerExportMatchesResources(t *testing.T) {
 	var warnings []string
 	o := DiscoverOptions{API: "shop", Stage: "prod", InvokeURL: LocalInvokeURL(url, "prod"), Feed: &Feed{Data: d},
 		Bodies: []MethodBody{{Key: "POST /orders", File: "o.json", Data: []byte(`{"u":"{{.userId}}"}`)}},
-		Warn:   func(w string) { warnings = append(warnings, w) }}
+		Warn:   func(w Warning) { warnings = append(warnings, w.String()) }}
 	withExport, _, err := DiscoverTargets(ctx, c, o)
 	if err != nil {
 		t.Fatal(err)

@@ -104,7 +104,7 @@ func TestDiscoverTargetsErrors(t *testing.T) {
 	}{
 		{DiscoverOptions{API: "dup", Stage: "prod", InvokeURL: inv}, `2 APIs are named "dup": a1, a2`},
 		{DiscoverOptions{API: "nope", Stage: "prod", InvokeURL: inv}, `no REST API named or with id "nope"`},
-		{DiscoverOptions{API: "a1", Stage: "prod", InvokeURL: inv}, "no value for path parameter(s) itemId, userId: give --path-param itemId=VALUE"},
+		{DiscoverOptions{API: "a1", Stage: "prod", InvokeURL: inv}, "no value for path parameter(s) itemId, userId"},
 		{DiscoverOptions{API: "a1", Stage: "prod", InvokeURL: inv, Methods: []string{"DELETE"}}, "has no methods"},
 	} {
 		_, _, err := DiscoverTargets(context.Background(), f, tc.o)

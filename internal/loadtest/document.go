@@ -40,7 +40,7 @@ func (c *Capacity) document(wide bool) report.Document {
 	if c.Seed != nil {
 		add("Seed", strconv.FormatUint(*c.Seed, 10))
 	}
-	if c.Mode == "search" {
+	if c.Mode == ModeSearch {
 		sust := report.Rate(c.SustainableRPS)
 		switch {
 		case c.Confirmed:
@@ -131,10 +131,10 @@ func (c *Capacity) document(wide bool) report.Document {
 			}
 		}
 	} else {
-		if c.Mode == "search" || len(c.Steps) > 1 || wide {
+		if c.Mode == ModeSearch || len(c.Steps) > 1 || wide {
 			doc.Blocks = append(doc.Blocks, stepsBlock("Steps", c.Steps, wide))
 		}
-		if c.Mode == "search" && len(c.Steps) > 1 {
+		if c.Mode == ModeSearch && len(c.Steps) > 1 {
 			doc.Blocks = append(doc.Blocks, rateLatencyBlock("p99 latency by rate", c.Steps, c.Objectives))
 		}
 	}
@@ -149,11 +149,11 @@ func (c *Capacity) document(wide bool) report.Document {
 		doc.Blocks = append(doc.Blocks, report.Note{Text: "interrupted: the figures cover what was measured before the stop", Level: report.Warn})
 	case c.RejectedAsInvalid:
 		doc.Blocks = append(doc.Blocks, report.Note{Text: c.Reason, Level: report.Fail})
-	case c.Pass && c.Mode == "search":
+	case c.Pass && c.Mode == ModeSearch:
 		doc.Blocks = append(doc.Blocks, report.Note{Text: fmt.Sprintf("PASS: %s rps meets %s", report.Rate(c.SustainableRPS), strings.Join(c.Objectives, ", ")), Level: report.OK})
 	case c.Pass:
 		doc.Blocks = append(doc.Blocks, report.Note{Text: "PASS: " + strings.Join(c.Objectives, ", ") + " met", Level: report.OK})
-	case c.Mode == "fixed" && len(c.Steps) == 1:
+	case c.Mode == ModeFixed && len(c.Steps) == 1:
 		doc.Blocks = append(doc.Blocks, report.Note{Text: Verdict(c.Steps[0]), Level: report.Fail})
 	default:
 		doc.Blocks = append(doc.Blocks, report.Note{Text: "FAIL " + c.Reason, Level: report.Fail})

@@ -15,7 +15,7 @@ import (
 
 // StepSpec describes one steady-rate step.
 type StepSpec struct {
-	Phase string
+	Phase Phase
 	// Rate is requests per second; 0 sends as fast as MaxWorkers allow.
 	Rate     float64
 	Duration time.Duration
@@ -74,7 +74,8 @@ type AttackOptions struct {
 	HTTP2Connections int
 	// Insecure skips TLS certificate verification.
 	Insecure bool
-	// Redirects is how many redirects to follow (0: vegeta's default 10; negative: none, 3xx is then an error).
+	// Redirects is how many redirects to follow (0: DefaultRedirects;
+	// NoRedirects: none, a 3xx is then the answer, counted as an error).
 	Redirects int
 	// Drain is how long to wait for in-flight responses after a step's
 	// sending ends before cancelling them as errors (default: twice the
@@ -253,6 +254,13 @@ func (p floatPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, boo
 
 func (p floatPacer) Rate(time.Duration) float64 { return float64(p) }
 
+// DefaultRedirects is how many redirects are followed when
+// AttackOptions.Redirects is 0 (vegeta's default).
+const DefaultRedirects = 10
+
+// NoRedirects in AttackOptions.Redirects follows no redirect.
+const NoRedirects = -1
+
 // RunStep runs one step. A cancelled ctx stops the step and returns what
 // was measured with Interrupted set (and no error).
 func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
@@ -260,7 +268,7 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		return Step{}, err
 	}
 	if spec.Rate <= 0 && e.opts.MaxWorkers == vegeta.DefaultMaxWorkers {
-		return Step{}, fmt.Errorf("rate 0 (as fast as possible) needs a worker cap: set --max-workers")
+		return Step{}, ErrNoWorkerCap
 	}
 	drain := e.opts.Drain
 	if drain <= 0 {
@@ -279,7 +287,7 @@ func (e *Engine) RunStep(ctx context.Context, spec StepSpec) (Step, error) {
 		// vegeta.Redirects
 		client.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
 			switch {
-			case n < 0:
+			case n <= NoRedirects:
 				return http.ErrUseLastResponse
 			case n < len(via):
 				return fmt.Errorf("stopped after %d redirects", n)

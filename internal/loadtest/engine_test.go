@@ -208,7 +208,7 @@ func TestInterruptReportsWhatWasMeasured(t *testing.T) {
 func TestResultsFileAndPlots(t *testing.T) {
 	url := serve(t, okHandler)
 	var results, html bytes.Buffer
-	c, err := Search(context.Background(), target(url), SearchConfig{StartRate: 20, MaxRate: 80, StepDuration: 500 * time.Millisecond, GrowDuration: 500 * time.Millisecond, CoolDown: -1},
+	c, err := Search(context.Background(), target(url), SearchConfig{StartRate: 20, MaxRate: 80, StepDuration: 500 * time.Millisecond, GrowDuration: 500 * time.Millisecond, CoolDown: NoCoolDown},
 		Options{Results: &results, HTML: &html})
 	if err != nil {
 		t.Fatal(err)

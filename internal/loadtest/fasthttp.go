@@ -230,7 +230,7 @@ func (t *fastTransport) tlsConfig(host string) *tls.Config {
 func tlsError(host string, err error) error {
 	var cv *tls.CertificateVerificationError
 	if errors.As(err, &cv) {
-		return fmt.Errorf("tls handshake with %s: %w (a self-signed or private certificate? --insecure skips verification, or add its CA to SSL_CERT_FILE)", host, err)
+		return fmt.Errorf("tls handshake with %s: %w (a self-signed or private certificate? its verification can be skipped, or its CA added to SSL_CERT_FILE)", host, err)
 	}
 	if errors.Is(err, errFastTLSHandshakeTimeout) {
 		return err

@@ -94,7 +94,7 @@ const MaxDataRows = 5_000_000
 func ReadData(r io.Reader, name string) (*Data, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("read --data %s: %w", name, err)
+		return nil, dataError(name, 0, "read: %w", err)
 	}
 	sum := sha256.Sum256(raw)
 	d := &Data{Name: name, SHA256: hex.EncodeToString(sum[:])}
@@ -108,7 +108,7 @@ func ReadData(r io.Reader, name string) (*Data, error) {
 		return nil, err
 	}
 	if len(d.Rows) == 0 {
-		return nil, fmt.Errorf("--data %s: no rows (want a CSV header row and at least one row, or JSON lines)", name)
+		return nil, dataError(name, 0, "no rows (want a CSV header row and at least one row, or JSON lines)")
 	}
 	return d, nil
 }
@@ -119,19 +119,19 @@ func (d *Data) readCSV(raw []byte) error {
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("--data %s: empty file", d.Name)
+		return dataError(d.Name, 0, "empty file")
 	}
 	if err != nil {
-		return fmt.Errorf("--data %s: %w", d.Name, err)
+		return dataError(d.Name, 0, "%w", err)
 	}
 	seen := map[string]bool{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		if h == "" {
-			return fmt.Errorf("--data %s: column %d of the header row has no name", d.Name, i+1)
+			return dataError(d.Name, 0, "column %d of the header row has no name", i+1)
 		}
 		if seen[h] {
-			return fmt.Errorf("--data %s: column %q appears twice in the header row", d.Name, h)
+			return dataError(d.Name, 0, "column %q appears twice in the header row", h)
 		}
 		seen[h] = true
 		header[i] = h
@@ -143,7 +143,7 @@ func (d *Data) readCSV(raw []byte) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("--data %s: %w", d.Name, err)
+			return dataError(d.Name, 0, "%w", err)
 		}
 		line, _ := cr.FieldPos(0)
 		row := make(map[string]any, len(header))
@@ -153,7 +153,7 @@ func (d *Data) readCSV(raw []byte) error {
 		d.Rows = append(d.Rows, row)
 		d.lines = append(d.lines, line)
 		if len(d.Rows) > MaxDataRows {
-			return fmt.Errorf("--data %s: more than %d rows", d.Name, MaxDataRows)
+			return dataError(d.Name, 0, "more than %d rows", MaxDataRows)
 		}
 	}
 }
@@ -172,10 +172,10 @@ func (d *Data) readJSONLines(raw []byte) error {
 			if err == nil {
 				err = errors.New("not an object")
 			}
-			return fmt.Errorf("--data %s:%d: want one JSON object per line: %w", d.Name, i+1, err)
+			return dataError(d.Name, i+1, "want one JSON object per line: %w", err)
 		}
 		if dec.More() {
-			return fmt.Errorf("--data %s:%d: want one JSON object per line, found more", d.Name, i+1)
+			return dataError(d.Name, i+1, "want one JSON object per line, found more")
 		}
 		for k := range row {
 			cols[k] = true
@@ -183,7 +183,7 @@ func (d *Data) readJSONLines(raw []byte) error {
 		d.Rows = append(d.Rows, row)
 		d.lines = append(d.lines, i+1)
 		if len(d.Rows) > MaxDataRows {
-			return fmt.Errorf("--data %s: more than %d rows", d.Name, MaxDataRows)
+			return dataError(d.Name, 0, "more than %d rows", MaxDataRows)
 		}
 	}
 	for k := range cols {

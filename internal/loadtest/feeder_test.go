@@ -207,19 +207,19 @@ func TestBuildTargetsErrorsBeforeAnyRequest(t *testing.T) {
 		as   any
 	}{
 		{"missing column in path", []Operation{{Method: "GET", Path: "/carts/{cartId}"}}, BuildOptions{Feed: &Feed{Data: d}},
-			`GET /carts/{cartId}: --data users.csv has no column "cartId" for its path parameter (columns: qty, userId)`, new(*MissingNameError)},
+			`GET /carts/{cartId}: data file users.csv has no column "cartId" for its path parameter (columns: qty, userId)`, new(*MissingNameError)},
 		{"missing column in body", shopOps(), BuildOptions{Feed: &Feed{Data: d}, Bodies: []MethodBody{{Key: "POST /orders", File: "o.json", Data: []byte(`{"sku":"{{.sku}}"}`)}}},
-			`POST /orders: --data users.csv has no column "sku" for its body template o.json`, new(*MissingNameError)},
+			`POST /orders: data file users.csv has no column "sku" for its body template o.json`, new(*MissingNameError)},
 		{"required query", []Operation{{Method: "GET", Path: "/search", Query: []Param{{Name: "q", Required: true}}}}, BuildOptions{Feed: &Feed{Data: d}},
 			`no column "q" for its required query string`, new(*MissingNameError)},
 		{"bad template", shopOps(), BuildOptions{Feed: &Feed{Data: d}, Bodies: []MethodBody{{Key: "POST /orders", File: "o.json", Data: []byte(`{"user":"{{.userId"}`)}}},
 			"POST /orders: body template o.json: template: o.json:1: ", nil},
 		{"unknown body key", shopOps(), BuildOptions{Feed: &Feed{Data: d}, Bodies: []MethodBody{order, {Key: "PUT /orders", File: "o.json", Data: []byte("{}")}}},
-			`--body "PUT /orders": no method "PUT /orders" to load-test (methods: GET /users/{userId}, POST /orders)`, new(*UnknownBodyKeyError)},
+			`body "PUT /orders": no method "PUT /orders" to load-test (methods: GET /users/{userId}, POST /orders)`, new(*UnknownBodyKeyError)},
 		{"required body without example", shopOps(), BuildOptions{Feed: &Feed{Data: d}},
-			"POST /orders requires a request body and the definition gives no example: give --body 'POST /orders=FILE'", new(*BodyMissingError)},
+			"POST /orders requires a request body and the definition gives no example", new(*BodyMissingError)},
 		{"no data for a body template", shopOps(), BuildOptions{Feed: &Feed{Const: map[string]string{"userId": "1"}}, Bodies: []MethodBody{{Key: "POST /orders", File: "o.json", Data: []byte(`{{.qty}}`)}}},
-			`POST /orders: no value for body template o.json "qty": give --data FILE with a "qty" column`, new(*MissingNameError)},
+			`POST /orders: no value for body template o.json "qty"`, new(*MissingNameError)},
 	} {
 		_, err := BuildTargets(tc.ops, tc.o)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -233,7 +233,7 @@ func TestBuildTargetsErrorsBeforeAnyRequest(t *testing.T) {
 	// A JSON-lines row without a key the template uses fails on its line.
 	j, _ := ReadData(strings.NewReader("{\"userId\":\"a\",\"qty\":1}\n{\"userId\":\"b\"}\n"), "rows.jsonl")
 	_, err := BuildTargets(shopOps(), BuildOptions{Feed: &Feed{Data: j}, Bodies: []MethodBody{{Key: "POST /orders", File: "o.json", Data: []byte(`{"q":{{.qty}}}`)}}})
-	if err == nil || !strings.Contains(err.Error(), "rows.jsonl line 2") || !strings.Contains(err.Error(), `"qty"`) {
+	if err == nil || !strings.Contains(err.Error(), "rows.jsonl:2") || !strings.Contains(err.Error(), `"qty"`) {
 		t.Errorf("row without key: %v", err)
 	}
 }

@@ -133,7 +133,7 @@ func (s *session) searchPerMethod(ctx context.Context, c *Capacity, targets Targ
 		found[i] = r.sustainable
 		c.Methods = append(c.Methods, mc)
 		c.Steps = append(c.Steps, r.steps...)
-		c.Warnings = append(c.Warnings, r.warnings...)
+		c.warn(r.warnings...)
 		c.Interrupted = c.Interrupted || r.interrupted
 		if !r.pass {
 			c.Pass = false
@@ -189,7 +189,7 @@ func (s *session) searchPerMethod(ctx context.Context, c *Capacity, targets Targ
 		return nil
 	}
 	s.used, s.budget = 0, cfg.StepDuration
-	st, err := s.run(ctx, "joint", agg, cfg.StepDuration, joint, "all methods together")
+	st, err := s.run(ctx, PhaseJoint, agg, cfg.StepDuration, joint, "all methods together")
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (s *session) searchPerMethod(ctx context.Context, c *Capacity, targets Targ
 			return err
 		}
 		c.Steps = append(c.Steps, r.steps...)
-		c.Warnings = append(c.Warnings, r.warnings...)
+		c.warn(r.warnings...)
 	}
 	for i := range r.steps {
 		if r.steps[i].Target == "" {
@@ -280,10 +280,10 @@ type MeasuredMix struct {
 func ParseMix(data []byte, name string) (map[string]float64, *MeasuredMix, error) {
 	var m MeasuredMix
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, nil, fmt.Errorf("--mix %s: not a measure JSON document: %w", name, err)
+		return nil, nil, mixError(name, "not a measure JSON document: %w", err)
 	}
 	if len(m.Methods) == 0 {
-		return nil, nil, fmt.Errorf("--mix %s: no methods[]: run 'apictl measure --by method -o json'", name)
+		return nil, nil, mixError(name, "%w", ErrMixNoMethods)
 	}
 	raw := map[string]float64{}
 	var total float64
@@ -299,7 +299,7 @@ func ParseMix(data []byte, name string) (map[string]float64, *MeasuredMix, error
 		total += v
 	}
 	if total == 0 {
-		return nil, nil, fmt.Errorf("--mix %s: every method has zero traffic: measure a window with traffic", name)
+		return nil, nil, mixError(name, "every method has zero traffic: measure a window with traffic")
 	}
 	for k := range raw {
 		raw[k] /= total
@@ -310,7 +310,7 @@ func ParseMix(data []byte, name string) (map[string]float64, *MeasuredMix, error
 // ApplyMix weights targets by a measured mix. A method with traffic in the
 // mix that is not a target is an error; a target without traffic in the
 // mix is dropped with a warning (the mix sends it nothing).
-func ApplyMix(targets Targets, mix map[string]float64, name string) (Targets, []string, error) {
+func ApplyMix(targets Targets, mix map[string]float64, name string) (Targets, []Warning, error) {
 	have := map[string]bool{}
 	for _, t := range targets {
 		have[t.Label()] = true
@@ -323,14 +323,14 @@ func ApplyMix(targets Targets, mix map[string]float64, name string) (Targets, []
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		return nil, nil, fmt.Errorf("--mix %s: %s not among the API's methods (%s)", name, strings.Join(missing, ", "), strings.Join(targets.Labels(), ", "))
+		return nil, nil, mixError(name, "%s not among the API's methods (%s)", strings.Join(missing, ", "), strings.Join(targets.Labels(), ", "))
 	}
 	var out Targets
-	var warnings []string
+	var warnings []Warning
 	for _, t := range targets {
 		sh, ok := mix[t.Label()]
 		if !ok || sh <= 0 {
-			warnings = append(warnings, fmt.Sprintf("--mix %s: %s has no traffic in the measured mix: left out of the search", name, t.Label()))
+			warnings = append(warnings, Warning{Kind: WarnMixNoTraffic, File: name, Target: t.Label()})
 			continue
 		}
 		t.Weight = max(1, int(math.Round(sh*1000)))

@@ -37,7 +37,7 @@ func lowestFailing(steps []Step) *Step {
 func Knee(steps []Step) float64 {
 	var pts []Step
 	for _, st := range steps {
-		if st.Requests > 0 && !st.Interrupted && st.Phase != "confirm" {
+		if st.Requests > 0 && !st.Interrupted && st.Phase != PhaseConfirm {
 			pts = append(pts, st)
 		}
 	}

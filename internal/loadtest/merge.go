@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"slices"
 	"sort"
@@ -204,9 +203,9 @@ func (m *Merger) Capacity() (*Capacity, error) {
 	if len(objs) == 0 {
 		objs = DefaultObjectives()
 	}
-	mode := "fixed"
-	if m.first.Phase == "ramp" {
-		mode = "search"
+	mode := ModeFixed
+	if m.first.Phase == PhaseRamp {
+		mode = ModeSearch
 	}
 	c := &Capacity{Mode: mode, Objectives: objs.Strings(),
 		Merged: &MergeInfo{Shards: count, Sources: m.sources, Requests: m.requests}}
@@ -313,11 +312,7 @@ func (st *mergeStep) finish(count int) Step {
 		if p.ok > 0 {
 			s.Throughput += float64(p.ok) / max(time.Duration(p.lastEnd-p.first), span).Seconds()
 		}
-		rel := make([]time.Duration, len(p.okStarts))
-		for i, t := range p.okStarts {
-			rel[i] = time.Duration(t - p.first)
-		}
-		s.TailThroughput += tailThroughput(rel, min(span, time.Duration(p.lastStart-p.first)+time.Millisecond))
+		s.TailThroughput += exactTailThroughput(p.okStarts, p.first, min(span, time.Duration(p.lastStart-p.first)+time.Millisecond))
 		p.okStarts = nil
 	}
 	s.Requests = len(st.lat)
@@ -403,7 +398,8 @@ func (st *mergeStep) complete(s *Step, count int) {
 // (nearest rank), exactly: a merge must say what the concatenated results say.
 func (s *Step) fillExactLatency(lat []time.Duration) {
 	slices.Sort(lat)
-	s.latencies = lat
+	e := exactLatencies(lat)
+	s.latencies = e
 	if len(lat) == 0 {
 		return
 	}
@@ -411,10 +407,7 @@ func (s *Step) fillExactLatency(lat []time.Duration) {
 	for _, d := range lat {
 		sum += float64(d)
 	}
-	q := func(q float64) time.Duration {
-		i := int(math.Ceil(q*float64(len(lat)))) - 1
-		return lat[max(i, 0)]
-	}
+	q := e.quantile
 	s.Latency = LatencyMS{
 		P50: ms(q(0.50)), P90: ms(q(0.90)), P95: ms(q(0.95)), P99: ms(q(0.99)),
 		Max: ms(lat[len(lat)-1]), Mean: ms(time.Duration(sum / float64(len(lat)))),
@@ -435,4 +428,21 @@ func maxOverlap(starts, ends []int64) int {
 		top = max(top, cur)
 	}
 	return top
+}
+
+// exactTailThroughput is tailThroughput over exact send times (okStarts,
+// Unix nanoseconds, relative to first): a merge has every result, so it
+// need not estimate from time buckets as a running step does.
+func exactTailThroughput(okStarts []int64, first int64, sendTime time.Duration) float64 {
+	if sendTime <= 0 {
+		return 0
+	}
+	from := sendTime * 2 / 3
+	n := 0
+	for _, t := range okStarts {
+		if d := time.Duration(t - first); d >= from && d < sendTime {
+			n++
+		}
+	}
+	return round3(float64(n) / (sendTime - from).Seconds())
 }

@@ -2,12 +2,35 @@ package loadtest
 
 import (
 	"math"
-	"slices"
 	"time"
 )
 
-// Capacity is the JSON model of a load test: a fixed-rate run (Mode "fixed")
-// or a sustainable-rate search (Mode "search").
+// Mode is what kind of load test a Capacity records.
+type Mode string
+
+// The modes of a load test.
+const (
+	ModeFixed  Mode = "fixed"  // one step at a fixed rate
+	ModeSearch Mode = "search" // a sustainable-rate search (--find-max)
+)
+
+// Phase is what a step was for.
+type Phase string
+
+// The phases of a step.
+const (
+	PhaseFixed   Phase = "fixed"   // the step of a fixed-rate run
+	PhaseGrow    Phase = "grow"    // a search's growth: the rate multiplied while it passes
+	PhaseDescend Phase = "descend" // down from a first step that failed
+	PhaseBisect  Phase = "bisect"  // between the last passing and the first failing rate
+	PhaseRecheck Phase = "recheck" // an earlier pass re-checked after a lower rate failed
+	PhaseJoint   Phase = "joint"   // all methods together at their found rates (--per-method)
+	PhaseConfirm Phase = "confirm" // a hold at the found rate (--confirm)
+	PhaseRamp    Phase = "ramp"    // a step of a staircase fixed in advance (--ramp)
+)
+
+// Capacity is the JSON model of a load test: a fixed-rate run (ModeFixed)
+// or a sustainable-rate search (ModeSearch).
 type Capacity struct {
 	Target string `json:"target"`
 	// API and Stage are set when the targets were discovered with --api/--stage.
@@ -17,7 +40,7 @@ type Capacity struct {
 	// endpoint the API was discovered on.
 	InvokeURL  string   `json:"invoke_url,omitempty"`
 	Targets    []string `json:"targets,omitempty"` // every target when more than one ("GET /pets")
-	Mode       string   `json:"mode"`              // "fixed" or "search"
+	Mode       Mode     `json:"mode"`
 	Objectives []string `json:"objectives"`
 	// SustainableRPS is the highest requested rate that met every objective
 	// (search), or the rate of a fixed run that passed (0 when it did not).
@@ -79,6 +102,9 @@ type Capacity struct {
 	StartAt string     `json:"start_at,omitempty"`
 	LateByS float64    `json:"late_by_s,omitempty"`
 	Merged  *MergeInfo `json:"merged,omitempty"`
+
+	// warnings are the typed warnings behind some of Warnings (WordWarnings).
+	warnings []Warning
 }
 
 // Mix is a traffic mix: each method's share of the aggregate rate.
@@ -145,7 +171,10 @@ type TargetStep struct {
 	MaxInFlight int     `json:"max_in_flight,omitempty"`
 }
 
-// LatencyMS are latency figures in milliseconds.
+// LatencyMS are latency figures in milliseconds. The percentiles come from
+// the step's latency histogram (1 µs to 1 h, 3 significant digits): at most
+// 0.1% above the exact nearest-rank figure, never below it; Max and Mean
+// are exact.
 type LatencyMS struct {
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
@@ -159,7 +188,7 @@ type LatencyMS struct {
 type Step struct {
 	// Target names the method a step of a per-method search attacked.
 	Target string `json:"target,omitempty"`
-	Phase  string `json:"phase"` // "fixed", "grow", "descend", "bisect", "confirm"
+	Phase  Phase  `json:"phase"`
 	// Rate is the requested (offered) rate in requests per second.
 	Rate float64 `json:"rate"`
 	// AchievedRate is the rate at which requests were actually sent.
@@ -203,7 +232,9 @@ type Step struct {
 	// ByTarget are the figures of each target of a mix.
 	ByTarget []TargetStep `json:"by_target,omitempty"`
 
-	latencies []time.Duration // sorted; not serialised
+	// latencies are the step's latencies until its objectives are
+	// evaluated (not serialised).
+	latencies quantiler
 	// rejected: the step's failures are mostly request-fault 4xx (see classifyCauses).
 	rejected bool
 }
@@ -213,7 +244,7 @@ func (s *Step) latency(q float64) time.Duration {
 	switch {
 	case q == 0:
 		return time.Duration(s.Latency.Mean * 1e6)
-	case len(s.latencies) == 0:
+	case s.latencies == nil:
 		// Decoded from JSON: fall back to the reported figures.
 		switch {
 		case q >= 1:
@@ -228,41 +259,24 @@ func (s *Step) latency(q float64) time.Duration {
 			return time.Duration(s.Latency.P50 * 1e6)
 		}
 	default:
-		return quantile(s.latencies, q)
+		return s.latencies.quantile(q)
 	}
-}
-
-// quantile returns the q quantile of sorted (nearest rank).
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	if q >= 1 {
-		return sorted[len(sorted)-1]
-	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(i, 0)]
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
-// fillLatency sorts lat, keeps it on the step and fills the Latency figures.
-func (s *Step) fillLatency(lat []time.Duration) {
-	slices.Sort(lat)
+// fillLatency keeps lat on the step and fills the Latency figures.
+func (s *Step) fillLatency(lat *latencyHist) {
 	s.latencies = lat
-	if len(lat) == 0 {
+	if lat.count() == 0 {
 		return
 	}
-	var sum time.Duration
-	for _, d := range lat {
-		sum += d
-	}
 	s.Latency = LatencyMS{
-		P50:  ms(quantile(lat, 0.50)),
-		P90:  ms(quantile(lat, 0.90)),
-		P95:  ms(quantile(lat, 0.95)),
-		P99:  ms(quantile(lat, 0.99)),
-		Max:  ms(lat[len(lat)-1]),
-		Mean: ms(sum / time.Duration(len(lat))),
+		P50:  ms(lat.quantile(0.50)),
+		P90:  ms(lat.quantile(0.90)),
+		P95:  ms(lat.quantile(0.95)),
+		P99:  ms(lat.quantile(0.99)),
+		Max:  ms(lat.quantile(1)),
+		Mean: ms(lat.mean()),
 	}
 }

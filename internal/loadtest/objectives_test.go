@@ -87,14 +87,14 @@ func TestParseObjectivesCommaAndDefaults(t *testing.T) {
 func TestObjectivesEvaluate(t *testing.T) {
 	objs := DefaultObjectives()
 	st := Step{Requests: 100, SuccessRatio: 1, ThroughputRatio: 1}
-	st.fillLatency(manyLatencies(100, 20*time.Millisecond))
+	st.fillLatency(histOf(manyLatencies(100, 20*time.Millisecond)))
 	if ok, why := objs.Evaluate(&st); !ok {
 		t.Fatalf("fast clean step failed: %s", why)
 	}
 	slow := manyLatencies(98, 20*time.Millisecond)
 	slow = append(slow, 1200*time.Millisecond, 1500*time.Millisecond)
 	st = Step{Requests: 100, SuccessRatio: 0.98, ThroughputRatio: 0.9}
-	st.fillLatency(slow)
+	st.fillLatency(histOf(slow))
 	ok, why := objs.Evaluate(&st)
 	if ok {
 		t.Fatal("slow failing step passed")
@@ -117,17 +117,28 @@ func manyLatencies(n int, d time.Duration) []time.Duration {
 	return out
 }
 
+// histOf records lat in a step's histogram.
+func histOf(lat []time.Duration) *latencyHist {
+	h := newLatencyHist(latencyDigits)
+	for _, d := range lat {
+		h.record(d)
+	}
+	return h
+}
+
 func TestQuantileNearestRank(t *testing.T) {
 	lat := make([]time.Duration, 100)
 	for i := range lat {
 		lat[i] = time.Duration(i+1) * time.Millisecond
 	}
+	h := histOf(lat)
 	for _, tc := range []struct {
 		q    float64
 		want time.Duration
 	}{{0.5, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}, {0.001, time.Millisecond}} {
-		if got := quantile(lat, tc.q); got != tc.want {
-			t.Errorf("q%v = %s, want %s", tc.q, got, tc.want)
+		// Within the histogram's resolution: never below, at most 0.1% above.
+		if got := h.quantile(tc.q); got < tc.want || float64(got) > float64(tc.want)*1.001 {
+			t.Errorf("q%v = %s, want %s (+0.1%%)", tc.q, got, tc.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -389,27 +390,27 @@ type BuildOptions struct {
 	// Bodies are per-method bodies; a key that names no target is an error.
 	Bodies []MethodBody
 	// Warn receives cautions, e.g. a method that requires an API key none is sent for.
-	Warn func(string)
+	Warn func(Warning)
 }
 
 // BodyMissingError lists methods whose definition requires a body that
-// neither an example nor a --body gives: they would fail with 4xx on
+// neither an example nor a given body has: they would fail with 4xx on
 // every request.
 type BodyMissingError struct{ Methods []string }
 
 func (e *BodyMissingError) Error() string {
-	return fmt.Sprintf("%s require%s a request body and the definition gives no example: give --body '%s=FILE' (a JSON body may use {{.column}} from --data)",
-		strings.Join(e.Methods, ", "), map[bool]string{true: "s", false: ""}[len(e.Methods) == 1], e.Methods[0])
+	return fmt.Sprintf("%s require%s a request body and the definition gives no example",
+		strings.Join(e.Methods, ", "), map[bool]string{true: "s", false: ""}[len(e.Methods) == 1])
 }
 
-// UnknownBodyKeyError is a --body key that names no target.
+// UnknownBodyKeyError is a body's key that names no target.
 type UnknownBodyKeyError struct {
 	Key     string
 	Targets []string
 }
 
 func (e *UnknownBodyKeyError) Error() string {
-	return fmt.Sprintf("--body %q: no method %q to load-test (methods: %s)", e.Key, e.Key, strings.Join(e.Targets, ", "))
+	return fmt.Sprintf("body %q: no method %q to load-test (methods: %s)", e.Key, e.Key, strings.Join(e.Targets, ", "))
 }
 
 // BuildTargets makes one target per operation (OPTIONS skipped, ANY sent
@@ -431,7 +432,7 @@ func BuildTargets(ops []Operation, o BuildOptions) (Targets, error) {
 	bodies := map[string]MethodBody{}
 	for _, b := range o.Bodies {
 		if _, dup := bodies[b.Key]; dup {
-			return nil, fmt.Errorf("--body %q: given twice", b.Key)
+			return nil, &InputError{Input: InputBody, Name: strconv.Quote(b.Key), Err: errors.New("given twice")}
 		}
 		bodies[b.Key] = b
 	}
@@ -493,7 +494,7 @@ func BuildTargets(ops []Operation, o BuildOptions) (Targets, error) {
 		t.Template = rt
 		out = append(out, t)
 		if op.APIKey && o.Header.Get("X-Api-Key") == "" && o.Warn != nil {
-			o.Warn(fmt.Sprintf("%s requires an API key and none is sent: expect 403 (give --api-key-env VAR)", op.Name()))
+			o.Warn(Warning{Kind: WarnNoAPIKey, Target: op.Name()})
 		}
 	}
 	for _, b := range o.Bodies {

@@ -24,7 +24,7 @@ type Progress struct {
 	lastPlain time.Time
 	n         int
 	label     string
-	phase     string
+	phase     Phase
 	rate      float64
 	budget    time.Duration
 }
@@ -38,7 +38,7 @@ func NewProgress(w io.Writer, tty bool) *Progress {
 }
 
 // StepStart announces step n.
-func (p *Progress) StepStart(n int, label, phase string, rate float64, d, budgetLeft time.Duration) {
+func (p *Progress) StepStart(n int, label string, phase Phase, rate float64, d, budgetLeft time.Duration) {
 	if p == nil {
 		return
 	}
@@ -70,7 +70,7 @@ func (p *Progress) Update(s Snapshot) {
 	line := fmt.Sprintf("step %d · %s%s · %s rps · %s/%s · sent %d · p99 %s · errors %s · in flight %d · ETA %s",
 		p.n, name, p.phase, fmtRate(p.rate), roundDur(s.Elapsed), roundDur(s.Duration), s.Sent,
 		fmtDur(s.WindowP99), fmtPct(errPct), s.InFlight, roundDur(left))
-	if p.budget > 0 && p.phase != "fixed" {
+	if p.budget > 0 && p.phase != PhaseFixed {
 		line += fmt.Sprintf(" · budget left %s", roundDur(max(p.budget-s.Elapsed, 0)))
 	}
 	if p.tty {

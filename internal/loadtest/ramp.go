@@ -103,11 +103,11 @@ func (p Plan) rates() []float64 {
 	return []float64{p.Rate}
 }
 
-func (p Plan) phase() string {
+func (p Plan) phase() Phase {
 	if p.Ramp.Steps > 0 {
-		return "ramp"
+		return PhaseRamp
 	}
-	return "fixed"
+	return PhaseFixed
 }
 
 // label names step k's results (vegeta's attack name) so that `loadtest
@@ -161,9 +161,9 @@ func RunPlan(ctx context.Context, targets Targets, p Plan, opts Options) (*Capac
 	opts.Attack = p.Shard.Attack(opts.Attack)
 	s := newSession(opts)
 	rates := p.rates()
-	mode := "fixed"
+	mode := ModeFixed
 	if p.Ramp.Steps > 0 {
-		mode = "search"
+		mode = ModeSearch
 	}
 	c := newCapacity(targets, mode, s.objs)
 	if p.Shard.Sharded() {
@@ -274,7 +274,7 @@ func finishPlan(c *Capacity, steps []Step, planned int, attack AttackOptions) {
 	for _, st := range steps {
 		c.Interrupted = c.Interrupted || st.Interrupted
 	}
-	if c.Mode == "fixed" {
+	if c.Mode == ModeFixed {
 		if len(steps) == 1 {
 			st := steps[0]
 			c.Pass, c.Reason = st.Pass, st.Reason
@@ -368,7 +368,7 @@ func waitFor(ctx context.Context, w io.Writer, tty bool, t time.Time, now func()
 // due time after at (the start time; absent without one).
 type stepLabel struct {
 	Step, Steps int
-	Phase       string
+	Phase       Phase
 	Rate        float64
 	Duration    time.Duration
 	Offset      time.Duration
@@ -433,7 +433,7 @@ func parseStepLabel(s string) (stepLabel, error) {
 				err = fmt.Errorf("step %s out of range", v)
 			}
 		case "phase":
-			l.Phase = v
+			l.Phase = Phase(v)
 		case "rate":
 			l.Rate, err = strconv.ParseFloat(v, 64)
 		case "d":

@@ -185,9 +185,9 @@ type MissingNameError struct {
 
 func (e *MissingNameError) Error() string {
 	if e.Data == "" {
-		return fmt.Sprintf("%s: no value for %s %q: give --data FILE with a %q column (or --path-param %s=VALUE)", e.Target, e.What, e.Name, e.Name, e.Name)
+		return fmt.Sprintf("%s: no value for %s %q", e.Target, e.What, e.Name)
 	}
-	return fmt.Sprintf("%s: --data %s has no column %q for its %s (columns: %s)", e.Target, e.Data, e.Name, e.What, e.Have)
+	return fmt.Sprintf("%s: data file %s has no column %q for its %s (columns: %s)", e.Target, e.Data, e.Name, e.What, e.Have)
 }
 
 // check verifies that the feed gives every name the template needs, then
@@ -226,7 +226,7 @@ func (rt *RequestTemplate) check(t *Target) error {
 	for i := range rt.Feed.rows() {
 		if _, err := rt.render(t, rt.Feed.row(i), &buf); err != nil {
 			if rt.Feed.Data != nil {
-				return fmt.Errorf("%s: --data %s line %d: %w", t.Label(), rt.Feed.Data.Name, rt.Feed.Data.line(i), err)
+				return fmt.Errorf("%s: %w", t.Label(), dataError(rt.Feed.Data.Name, rt.Feed.Data.line(i), "%w", err))
 			}
 			return fmt.Errorf("%s: %w", t.Label(), err)
 		}

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// DefaultCoolDown is the pause between steps when SearchConfig.CoolDown is 0.
+const DefaultCoolDown = time.Second
+
+// NoCoolDown in SearchConfig.CoolDown makes steps follow each other at once.
+const NoCoolDown time.Duration = -1
+
 // SearchConfig tunes the sustainable-rate search (--find-max).
 type SearchConfig struct {
 	// StartRate is the first step's rate (default 10 rps).
@@ -24,7 +30,8 @@ type SearchConfig struct {
 	// far below capacity a shorter step says enough, and it keeps the
 	// default search inside Budget.
 	GrowDuration time.Duration
-	// CoolDown is the pause between steps so queues drain (default 1s; negative: none).
+	// CoolDown is the pause between steps so queues drain (0:
+	// DefaultCoolDown; NoCoolDown: none).
 	CoolDown time.Duration
 	// Budget caps the total attack time (cool-downs excluded; default 90s).
 	// When it runs out the search stops with the bracket reached so far.
@@ -69,7 +76,7 @@ func (c SearchConfig) withDefaults() SearchConfig {
 		c.GrowDuration = max(c.StepDuration/2, min(time.Second, c.StepDuration))
 	}
 	if c.CoolDown == 0 {
-		c.CoolDown = time.Second
+		c.CoolDown = DefaultCoolDown
 	}
 	if c.Budget <= 0 {
 		c.Budget = 90 * time.Second
@@ -129,7 +136,7 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 	if perMethod && s.progress != nil {
 		s.progress.NameTarget = true
 	}
-	c := newCapacity(targets, "search", s.objs)
+	c := newCapacity(targets, ModeSearch, s.objs)
 	c.ConfirmRequestedS = cfg.Confirm.Seconds()
 	if !perMethod {
 		r, err := s.searchOne(ctx, targets, targets.Describe(), cfg)
@@ -151,8 +158,7 @@ func search(ctx context.Context, targets Targets, cfg SearchConfig, opts Options
 		}
 	}
 	if c.LimitedBy == "gateway-throttle" && c.GatewayThrottle != nil {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("gateway-limited: the %s throttle (%s rps) answered 429 above it, so the backend takes at least %s rps; to measure past it, load-test a test stage without the throttle (--invoke-url) or use a load-test key whose usage plan allows more",
-			c.GatewayThrottle.Source, fmtRate(c.GatewayThrottle.Rate), fmtRate(c.SustainableRPS)))
+		c.warn(Warning{Kind: WarnGatewayLimited, Throttle: c.GatewayThrottle, Rate: c.SustainableRPS})
 	}
 	c.AttackSeconds = round3(s.total.Seconds())
 	c.addWarnings(opts.Attack)
@@ -178,7 +184,7 @@ type searchResult struct {
 	holds       []Step
 	confirmed   bool
 	interrupted bool
-	warnings    []string
+	warnings    []Warning
 	limitedBy   string
 	throttle    *Throttle
 	maxInFlight int
@@ -203,7 +209,7 @@ func (c *Capacity) apply(r searchResult) {
 	c.LimitedBy = r.limitedBy
 	c.GatewayThrottle = r.throttle
 	c.MaxInFlight = r.maxInFlight
-	c.Warnings = append(c.Warnings, r.warnings...)
+	c.warn(r.warnings...)
 	c.RejectedAsInvalid = r.rejected
 }
 
@@ -265,8 +271,8 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	passed := map[float64]bool{}    // rates whose latest step passed
 	rechecked := map[float64]bool{} // passes re-checked after a stateful sign
 	var prev *Step
-	var step func(phase string, rate float64, d time.Duration) (Step, error)
-	step = func(phase string, rate float64, d time.Duration) (Step, error) {
+	var step func(phase Phase, rate float64, d time.Duration) (Step, error)
+	step = func(phase Phase, rate float64, d time.Duration) (Step, error) {
 		remaining := cfg.Budget - s.used
 		if remaining < minStep {
 			return Step{}, errBudget
@@ -296,9 +302,9 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				// machine): the step says nothing about the server. Run it
 				// once more before counting it as a failure.
 				retried[rate] = true
-				res.warnings = append(res.warnings, fmt.Sprintf("%s: step at %s rps re-run: the generator sent only %s rps", label, fmtRate(rate), fmtRate(st.AchievedRate)))
+				res.warnings = append(res.warnings, note("%s: step at %s rps re-run: the generator sent only %s rps", label, fmtRate(rate), fmtRate(st.AchievedRate)))
 				return step(phase, rate, d)
-			case phase == "grow" && !st.Aborted && !s.opts.NoAbort:
+			case phase == PhaseGrow && !st.Aborted && !s.opts.NoAbort:
 				// The first failure sets the top of the bracket: when it
 				// was marginal (not clearly past the objectives, so not
 				// aborted) confirm it, so that a passing blip on the
@@ -330,10 +336,10 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			}
 			rechecked[lastPass] = true
 			if !res.stateful {
-				res.warnings = append(res.warnings, fmt.Sprintf("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
+				res.warnings = append(res.warnings, note("%s: %s rps served only %s rps, less than the %s rps that passed before: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(st.Throughput), fmtRate(lastPass)))
 			}
 			res.stateful = true
-			return step("recheck", lastPass, d)
+			return step(PhaseRecheck, lastPass, d)
 		default:
 			passed[rate] = false
 			if lastPass >= rate {
@@ -342,7 +348,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				// Trust no pass at or above it; re-check the highest
 				// pass below it before building on it.
 				if !res.stateful {
-					res.warnings = append(res.warnings, fmt.Sprintf("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
+					res.warnings = append(res.warnings, note("%s: %s rps failed after %s rps had passed: the backend is stateful (a burst allowance or a filling queue); earlier passes were re-checked", label, fmtRate(rate), fmtRate(lastPass)))
 				}
 				res.stateful = true
 				lastPass = 0
@@ -359,7 +365,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 				firstFail, failThroughput, hintUsed = rate, st.Throughput, st.GeneratorBehind
 				if lastPass > 0 && !rechecked[lastPass] {
 					rechecked[lastPass] = true
-					return step("recheck", lastPass, d)
+					return step(PhaseRecheck, lastPass, d)
 				}
 				return st, nil
 			}
@@ -382,7 +388,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			r.pass, r.reason, r.rejected = false, rejected.Reason, true
 			return r, err
 		case errors.Is(err, errBudget):
-			res.warnings = append(res.warnings, fmt.Sprintf("%s: search stopped: the %s attack-time budget ran out (raise --budget or shorten --step-duration)", label, cfg.Budget))
+			res.warnings = append(res.warnings, Warning{Kind: WarnBudgetSpent, Label: label, Budget: cfg.Budget})
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 			res.interrupted = true
 		default:
@@ -394,7 +400,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 	// Growth phase.
 	rate := roundRate(cfg.StartRate)
 	for {
-		st, err := step("grow", rate, cfg.GrowDuration)
+		st, err := step(PhaseGrow, rate, cfg.GrowDuration)
 		if err != nil {
 			return stop(err)
 		}
@@ -410,7 +416,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 		// Descend when even the start rate failed.
 		if lastPass == 0 {
 			for rate = roundRate(firstFail / cfg.Growth); rate >= cfg.MinRate; rate = roundRate(rate / cfg.Growth) {
-				st, err := step("descend", rate, cfg.StepDuration)
+				st, err := step(PhaseDescend, rate, cfg.StepDuration)
 				if err != nil {
 					return stop(err)
 				}
@@ -448,7 +454,7 @@ func (s *session) searchOne(ctx context.Context, targets Targets, label string, 
 			if next <= lastPass || next >= firstFail {
 				break // integer rates cannot split the bracket further (or the gateway limits)
 			}
-			st, err := step("bisect", next, cfg.StepDuration)
+			st, err := step(PhaseBisect, next, cfg.StepDuration)
 			if err != nil {
 				return stop(err)
 			}
@@ -489,7 +495,7 @@ func (s *session) finishSearch(ctx context.Context, res searchResult, lastPass, 
 		res.pass = true
 	}
 	if lastPass > 0 && firstFail == 0 && complete {
-		res.warnings = append(res.warnings, fmt.Sprintf("%s: every step passed up to --max-rate %s: the capacity may be higher", label, fmtRate(cfg.MaxRate)))
+		res.warnings = append(res.warnings, Warning{Kind: WarnMaxRateReached, Label: label, Rate: cfg.MaxRate})
 	}
 	if res.pass && cfg.Confirm > 0 && !res.interrupted {
 		if err := s.hold(ctx, &res, targets, label, cfg); err != nil {
@@ -520,7 +526,7 @@ func (s *session) hold(ctx context.Context, res *searchResult, targets Targets, 
 		}
 		d := min(cfg.Confirm, cfg.HoldBudget-used)
 		s.budget = s.used + d
-		st, err := s.run(ctx, "confirm", rate, d, targets, label)
+		st, err := s.run(ctx, PhaseConfirm, rate, d, targets, label)
 		if err != nil {
 			return err
 		}
@@ -538,7 +544,7 @@ func (s *session) hold(ctx context.Context, res *searchResult, targets Targets, 
 		case st.Pass && d >= cfg.Confirm:
 			res.sustainable, res.confirmed = rate, true
 			if len(res.holds) > 1 {
-				res.warnings = append(res.warnings, fmt.Sprintf("%s: the search's %s rps did not hold for %s; %s rps did (a burst allowance or a filling queue: short steps overstate it)",
+				res.warnings = append(res.warnings, note("%s: the search's %s rps did not hold for %s; %s rps did (a burst allowance or a filling queue: short steps overstate it)",
 					label, fmtRate(res.holds[0].Rate), cfg.Confirm, fmtRate(rate)))
 			}
 			return nil
@@ -609,10 +615,5 @@ func (c *Capacity) addWarnings(opts AttackOptions) {
 			worst = st
 		}
 	}
-	cause := "the load generator could not keep up (CPU-bound or too few connections), so latencies understate what users would see"
-	if opts.MaxWorkers > 0 {
-		cause = fmt.Sprintf("--max-workers %d capped concurrency so slow responses delayed sending (a closed model), so latencies understate what users would see", opts.MaxWorkers)
-	}
-	c.Warnings = append(c.Warnings, fmt.Sprintf("coordinated omission: %d step(s) sent less than %s of the requested rate (worst: %s rps requested, %s rps sent): %s",
-		len(behind), fmtPct(generatorBehindRatio), fmtRate(worst.Rate), fmtRate(worst.AchievedRate), cause))
+	c.warn(Warning{Kind: WarnGeneratorBehind, Steps: len(behind), Rate: worst.Rate, Achieved: worst.AchievedRate, MaxWorkers: opts.MaxWorkers})
 }

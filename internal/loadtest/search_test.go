@@ -240,8 +240,13 @@ func TestSearchNeverExceedsMaxRate(t *testing.T) {
 	if got := f.rates(); got[len(got)-1] != 300 || c.SustainableRPS != 300 || !c.Pass {
 		t.Errorf("rates %v sustainable %v, want to end at 300", got, c.SustainableRPS)
 	}
-	if len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "max-rate") {
+	if len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "up to the maximum rate 300") {
 		t.Errorf("want a max-rate warning, got %v", c.Warnings)
+	}
+	// A front end words it in its own terms, in place.
+	c.WordWarnings(func(w Warning) string { return string(w.Kind) })
+	if c.Warnings[0] != string(WarnMaxRateReached) {
+		t.Errorf("reworded warnings %v, want %q first", c.Warnings, WarnMaxRateReached)
 	}
 }
 

@@ -120,7 +120,7 @@ func (s *session) close() error {
 }
 
 // run runs and evaluates one step.
-func (s *session) run(ctx context.Context, phase string, rate float64, d time.Duration, targets Targets, label string) (Step, error) {
+func (s *session) run(ctx context.Context, phase Phase, rate float64, d time.Duration, targets Targets, label string) (Step, error) {
 	s.nsteps++
 	spec := StepSpec{
 		Phase: phase, Rate: rate, Duration: d, Targets: targets,
@@ -140,6 +140,9 @@ func (s *session) run(ctx context.Context, phase string, rate float64, d time.Du
 	evaluate(&st, s.objs)
 	s.classifyGateway(&st, targets)
 	st.rejected = classifyCauses(&st, s.objs)
+	// The figures are evaluated: let the step's histogram go (the search
+	// keeps its steps, the figures are in Latency).
+	st.latencies = nil
 	if s.opts.Timeline != nil {
 		s.opts.Timeline.addStep(began, label, st)
 	}
@@ -178,8 +181,8 @@ func Run(ctx context.Context, targets Targets, rate float64, d time.Duration, op
 	}
 	s := newSession(opts)
 	s.budget = d
-	c := newCapacity(targets, "fixed", s.objs)
-	st, err := s.run(ctx, "fixed", rate, d, targets, targets.Describe())
+	c := newCapacity(targets, ModeFixed, s.objs)
+	st, err := s.run(ctx, PhaseFixed, rate, d, targets, targets.Describe())
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +201,7 @@ func Run(ctx context.Context, targets Targets, rate float64, d time.Duration, op
 	return c, s.close()
 }
 
-func newCapacity(targets Targets, mode string, objs Objectives) *Capacity {
+func newCapacity(targets Targets, mode Mode, objs Objectives) *Capacity {
 	c := &Capacity{Target: targets.Describe(), Mode: mode, Objectives: objs.Strings()}
 	if len(targets) > 1 {
 		c.Targets = targets.Labels()

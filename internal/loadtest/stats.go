@@ -14,24 +14,24 @@ import (
 // the early abort.
 type bucket struct {
 	n, errors int
-	lat       []time.Duration
+	lat       *latencyHist
 }
 
 type stepStats struct {
 	spec      StepSpec
 	step      Step
-	lat       []time.Duration
+	lat       *latencyHist
 	sent      int
 	successes int
 	errors    int
 	errTexts  map[string]int
 	// codes counts status codes (0: transport error).
 	codes [600]int
-	// gateway counts API Gateway's own 429s; okStarts are the send times
-	// of successful requests (for the tail throughput); per are the
+	// gateway counts API Gateway's own 429s; okStarts count the send
+	// times of successful requests (for the tail throughput); per are the
 	// figures of each target when there are several.
 	gateway  int
-	okStarts []time.Duration
+	okStarts startCounts
 	// lastStart is the latest send time of a counted request (requests
 	// cancelled by an abort are not counted).
 	lastStart time.Duration
@@ -45,7 +45,8 @@ type stepStats struct {
 	cur     int
 	lastRot time.Time
 	began   time.Time
-	winBuf  []time.Duration
+	// win is the merge of the buckets' latencies.
+	win *latencyHist
 	// pastOnce is true when the previous abort check found the objectives clearly missed.
 	pastOnce bool
 	// behindChecks counts the checks in a row that found the generator behind.
@@ -53,7 +54,6 @@ type stepStats struct {
 }
 
 func newStepStats(spec StepSpec) *stepStats {
-	capHint := int(math.Min(spec.Rate*spec.Duration.Seconds()*1.05+16, 1<<22))
 	var per []TargetStep
 	if len(spec.Targets) > 1 {
 		shares := spec.Targets.Shares()
@@ -61,15 +61,20 @@ func newStepStats(spec StepSpec) *stepStats {
 			per = append(per, TargetStep{Target: t.Label(), Rate: round3(shares[i] * spec.Rate)})
 		}
 	}
-	return &stepStats{
+	s := &stepStats{
 		per:      per,
 		spec:     spec,
 		step:     Step{Phase: spec.Phase, Rate: spec.Rate, PlannedDuration: spec.Duration.Seconds(), StatusCodes: map[string]int{}},
-		lat:      make([]time.Duration, 0, max(capHint, 16)),
+		lat:      newLatencyHist(latencyDigits),
+		win:      newLatencyHist(windowDigits),
 		errTexts: map[string]int{},
 		began:    time.Now(),
 		lastRot:  time.Now(),
 	}
+	for i := range s.buckets {
+		s.buckets[i].lat = newLatencyHist(windowDigits)
+	}
+	return s
 }
 
 // add records one result. cause is why in-flight requests were cancelled,
@@ -93,7 +98,7 @@ func (s *stepStats) add(began time.Time, o *outcome, cause error) {
 	if end := o.start + o.lat; end > s.lastEnd {
 		s.lastEnd = end
 	}
-	s.lat = append(s.lat, o.lat)
+	s.lat.record(o.lat)
 	if c := int(o.code); c < len(s.codes) {
 		s.codes[c]++
 	} else {
@@ -101,7 +106,7 @@ func (s *stepStats) add(began time.Time, o *outcome, cause error) {
 	}
 	b := &s.buckets[s.cur]
 	b.n++
-	b.lat = append(b.lat, o.lat)
+	b.lat.record(o.lat)
 	if o.gateway {
 		s.gateway++
 	}
@@ -116,28 +121,29 @@ func (s *stepStats) add(began time.Time, o *outcome, cause error) {
 	}
 	if ok {
 		s.successes++
-		s.okStarts = append(s.okStarts, o.start)
+		s.okStarts.add(o.start)
 		return
 	}
 	s.errors++
 	b.errors++
 	text := errText
 	if text == "" {
-		text = strconv.Itoa(int(o.code)) + " " + http.StatusText(int(o.code))
+		text = statusText(o.code)
 	}
 	if _, seen := s.errTexts[text]; seen || len(s.errTexts) < 20 {
 		s.errTexts[text]++
 	}
 }
 
-func (s *stepStats) window() (n, errors int, lat []time.Duration) {
-	s.winBuf = s.winBuf[:0]
+// window returns the figures of the last second.
+func (s *stepStats) window() (n, errors int, lat *latencyHist) {
+	s.win.reset()
 	for i := range s.buckets {
 		n += s.buckets[i].n
 		errors += s.buckets[i].errors
-		s.winBuf = append(s.winBuf, s.buckets[i].lat...)
+		s.win.merge(s.buckets[i].lat)
 	}
-	return n, errors, s.winBuf
+	return n, errors, s.win
 }
 
 // rotate starts a new 250 ms bucket, dropping the oldest.
@@ -145,8 +151,26 @@ func (s *stepStats) rotate(now time.Time) {
 	for now.Sub(s.lastRot) >= 250*time.Millisecond {
 		s.lastRot = s.lastRot.Add(250 * time.Millisecond)
 		s.cur = (s.cur + 1) % len(s.buckets)
-		s.buckets[s.cur] = bucket{lat: s.buckets[s.cur].lat[:0]}
+		b := &s.buckets[s.cur]
+		b.n, b.errors = 0, 0
+		b.lat.reset()
 	}
+}
+
+// statusTexts are the texts of the status codes ("503 Service
+// Unavailable"), made once rather than for every failed request.
+var statusTexts = func() (t [600]string) {
+	for c := range t {
+		t[c] = strconv.Itoa(c) + " " + http.StatusText(c)
+	}
+	return t
+}()
+
+func statusText(code uint16) string {
+	if int(code) < len(statusTexts) {
+		return statusTexts[code]
+	}
+	return strconv.Itoa(int(code)) + " " + http.StatusText(int(code))
 }
 
 // Early-abort thresholds: a step is stopped when, over the last second and
@@ -162,7 +186,7 @@ const (
 // shouldAbort evaluates the rolling window and returns why the step should
 // stop, or "".
 func (s *stepStats) shouldAbort(inflight int64, now time.Time) string {
-	if len(s.lat) < abortMinResults && now.Sub(s.began) < abortMinElapsed {
+	if s.lat.count() < abortMinResults && now.Sub(s.began) < abortMinElapsed {
 		return ""
 	}
 	// In-flight requests reveal latency before any response arrives
@@ -184,17 +208,13 @@ func (s *stepStats) shouldAbort(inflight int64, now time.Time) string {
 		}
 	}
 	lo := s.spec.Objectives.latencyObjectives()
-	if len(lo) > 0 {
-		sorted := append([]time.Duration(nil), lat...)
-		sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-		for _, o := range lo {
-			if o.Quantile == 0 {
-				continue
-			}
-			q := quantile(sorted, o.Quantile)
-			if float64(q) > abortFactor*float64(o.Latency) {
-				return fmt.Sprintf("%s %s in the last second (objective %s)", o.metricName(), fmtDur(q), o.Text)
-			}
+	for _, o := range lo {
+		if o.Quantile == 0 {
+			continue
+		}
+		q := lat.quantile(o.Quantile)
+		if float64(q) > abortFactor*float64(o.Latency) {
+			return fmt.Sprintf("%s %s in the last second (objective %s)", o.metricName(), fmtDur(q), o.Text)
 		}
 	}
 	return ""
@@ -218,12 +238,10 @@ func (s *stepStats) generatorBehind(inflight int64, elapsed time.Duration) strin
 
 func (s *stepStats) snapshot(elapsed time.Duration, inflight int64) Snapshot {
 	_, _, lat := s.window()
-	sorted := append([]time.Duration(nil), lat...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 	return Snapshot{
 		Elapsed: elapsed, Duration: s.spec.Duration,
-		Sent: s.sent, Completed: len(s.lat), Errors: s.errors,
-		InFlight: inflight, WindowP99: quantile(sorted, 0.99),
+		Sent: s.sent, Completed: s.lat.count(), Errors: s.errors,
+		InFlight: inflight, WindowP99: lat.quantile(0.99),
 	}
 }
 
@@ -231,7 +249,7 @@ func (s *stepStats) snapshot(elapsed time.Duration, inflight int64) Snapshot {
 func (s *stepStats) finish(sendTime time.Duration) Step {
 	st := s.step
 	st.Duration = round3(sendTime.Seconds())
-	st.Requests = len(s.lat)
+	st.Requests = s.lat.count()
 	st.Successes = s.successes
 	if sendTime > 0 {
 		st.AchievedRate = round3(float64(s.sent) / sendTime.Seconds())
@@ -246,7 +264,7 @@ func (s *stepStats) finish(sendTime time.Duration) Step {
 		for i := range s.per {
 			s.per[i].Throughput = round3(float64(s.per[i].Successes) / span.Seconds())
 		}
-		st.TailThroughput = tailThroughput(s.okStarts, min(sendTime, s.lastStart+time.Millisecond))
+		st.TailThroughput = tailThroughput(&s.okStarts, min(sendTime, s.lastStart+time.Millisecond))
 	}
 	st.Gateway429 = s.gateway
 	st.ByTarget = s.per
@@ -305,16 +323,10 @@ func fmtRate(r float64) string {
 // requests sent in the last third of the sending time (up to the last
 // request counted: an abort drops what was in flight): after a burst
 // allowance or a queue has run out, what the backend sustains.
-func tailThroughput(okStarts []time.Duration, sendTime time.Duration) float64 {
+func tailThroughput(okStarts *startCounts, sendTime time.Duration) float64 {
 	if sendTime <= 0 {
 		return 0
 	}
 	from := sendTime * 2 / 3
-	n := 0
-	for _, t := range okStarts {
-		if t >= from && t < sendTime {
-			n++
-		}
-	}
-	return round3(float64(n) / (sendTime - from).Seconds())
+	return round3(okStarts.between(from, sendTime) / (sendTime - from).Seconds())
 }

@@ -138,7 +138,7 @@ func rates(steps []Step) []string {
 		if st.Pass {
 			v = "P"
 		}
-		out = append(out, st.Phase+":"+fmtRate(st.Rate)+v)
+		out = append(out, string(st.Phase)+":"+fmtRate(st.Rate)+v)
 	}
 	return out
 }

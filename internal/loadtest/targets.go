@@ -67,7 +67,7 @@ type Targets []Target
 // Validate checks every target and that there is at least one.
 func (ts Targets) Validate() error {
 	if len(ts) == 0 {
-		return errors.New("no targets: give a URL, --targets FILE or --api NAME --stage S")
+		return ErrNoTargets
 	}
 	for _, t := range ts {
 		if err := t.Validate(); err != nil {

@@ -10,17 +10,24 @@ import (
 
 // Timeline records latency over time across a whole run (every step of a
 // search, cool-downs included) for the HTML report: Options.Timeline. It
-// keeps a small latency histogram per TimelineBucket, not every result, so
-// its memory grows with the run's length, not with its rate.
+// keeps a small latency histogram per TimelineBucket, not every result, and
+// at most maxTimelineBuckets of them (they widen, pairs merged, as the run
+// goes on), so its memory grows neither with the run's rate nor with its
+// length.
 type Timeline struct {
 	mu      sync.Mutex
 	start   time.Time
+	width   time.Duration // of a bucket: TimelineBucket, doubled as needed
 	buckets []timelineBucket
 	steps   []TimelineStep
 }
 
-// TimelineBucket is the time resolution of a Timeline.
+// TimelineBucket is the finest time resolution of a Timeline.
 const TimelineBucket = 250 * time.Millisecond
+
+// maxTimelineBuckets bounds a Timeline's buckets: 5 minutes at the finest
+// resolution, twice the points a report draws.
+const maxTimelineBuckets = 1200
 
 // TimelineStep places one step of the run on the time axis.
 type TimelineStep struct {
@@ -80,10 +87,14 @@ func (t *Timeline) Add(r *vegeta.Result) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.begin(r.Timestamp)
-	i := int(r.Timestamp.Sub(t.start) / TimelineBucket)
-	if i < 0 {
-		i = 0
+	if t.width == 0 {
+		t.width = TimelineBucket
 	}
+	at := max(r.Timestamp.Sub(t.start), 0)
+	for at/t.width >= maxTimelineBuckets {
+		t.coarsen()
+	}
+	i := int(at / t.width)
 	for len(t.buckets) <= i {
 		t.buckets = append(t.buckets, timelineBucket{})
 	}
@@ -99,6 +110,32 @@ func (t *Timeline) Add(r *vegeta.Result) error {
 	return nil
 }
 
+// coarsen doubles the buckets' width, merging them in pairs.
+func (t *Timeline) coarsen() {
+	for j := 0; j < len(t.buckets); j += 2 {
+		m := t.buckets[j]
+		if j+1 < len(t.buckets) {
+			m = mergeBuckets(m, t.buckets[j+1])
+		}
+		t.buckets[j/2] = m
+	}
+	clear(t.buckets[(len(t.buckets)+1)/2:])
+	t.buckets = t.buckets[:(len(t.buckets)+1)/2]
+	t.width *= 2
+}
+
+func mergeBuckets(a, b timelineBucket) timelineBucket {
+	if a.hist == nil {
+		return b
+	}
+	a.n += b.n
+	a.errors += b.errors
+	for k, v := range b.hist {
+		a.hist[k] += v
+	}
+	return a
+}
+
 // addStep places a finished step that began at began. A step from a runner
 // that keeps no wall time (tests) follows the previous one.
 func (t *Timeline) addStep(began time.Time, label string, st Step) {
@@ -109,7 +146,6 @@ func (t *Timeline) addStep(began time.Time, label string, st Step) {
 	if n := len(t.steps); n > 0 {
 		start = max(start, t.steps[n-1].End)
 	}
-	st.latencies = nil
 	t.steps = append(t.steps, TimelineStep{Start: start, End: start + st.Duration, Label: label, Step: st})
 }
 
@@ -139,7 +175,7 @@ func (t *Timeline) Points(maxPoints int) []TimelinePoint {
 	hist := make([]uint32, histBins)
 	for i := 0; i < len(t.buckets); i += per {
 		clear(hist)
-		p := TimelinePoint{At: (time.Duration(i) * TimelineBucket).Seconds()}
+		p := TimelinePoint{At: (time.Duration(i) * t.width).Seconds()}
 		for _, b := range t.buckets[i:min(i+per, len(t.buckets))] {
 			p.Requests += b.n
 			p.Errors += b.errors

@@ -64,7 +64,7 @@ func Run(ctx context.Context, c *awsapi.Clients, opts Options) (*Usage, error) {
 		}
 		return nil, &HintError{
 			Err:  fmt.Errorf("api %q has %d stages", opts.API, len(us)),
-			hint: "pick one with --stage: " + strings.Join(names, ", "),
+			hint: "pick one of its stages: " + strings.Join(names, ", "),
 		}
 	}
 	return us[0], nil
@@ -77,7 +77,7 @@ func Measure(ctx context.Context, c Clients, opts Options) (Stages, error) {
 		return nil, errors.New("measure: no cloudwatch client")
 	}
 	if opts.API == "" {
-		return nil, errors.New("no api given: pass --api NAME or ID")
+		return nil, ErrNoAPI
 	}
 	now := time.Now
 	if opts.Now != nil {

@@ -109,18 +109,18 @@ func ParseSince(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil {
-			return 0, fmt.Errorf("invalid --since %q: want a duration like 1h, 24h or 7d", s)
+			return 0, &DurationError{Value: s, Why: "want a duration like 1h, 24h or 7d"}
 		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {
 		var err error
 		d, err = time.ParseDuration(s)
 		if err != nil {
-			return 0, fmt.Errorf("invalid --since %q: want a duration like 1h, 24h or 7d", s)
+			return 0, &DurationError{Value: s, Why: "want a duration like 1h, 24h or 7d"}
 		}
 	}
 	if d <= 0 {
-		return 0, fmt.Errorf("invalid --since %q: must be positive", s)
+		return 0, &DurationError{Value: s, Why: "must be positive"}
 	}
 	return d, nil
 }
@@ -172,7 +172,7 @@ func resolveWindow(opts Options, now time.Time) (start, end time.Time, period in
 	}
 	if opts.PeriodSeconds > 0 {
 		period = opts.PeriodSeconds
-		rule = fmt.Sprintf("%ds: set with --period", period)
+		rule = fmt.Sprintf("%ds: %s", period, PeriodSetRule)
 		base, rerr := RetentionPeriod(now.Sub(start))
 		if rerr != nil {
 			return start, end, 0, "", nil, rerr

@@ -117,7 +117,7 @@ func TestResolveWindowAlignsToWholePeriods(t *testing.T) {
 
 	// A --period finer than retention keeps warns.
 	_, _, p, rule, warns, err := resolveWindow(Options{Since: 20 * 24 * time.Hour, PeriodSeconds: 60}, testNow)
-	if err != nil || p != 60 || !strings.Contains(rule, "--period") || len(warns) != 1 || !strings.Contains(warns[0], "finer") {
+	if err != nil || p != 60 || !strings.Contains(rule, PeriodSetRule) || len(warns) != 1 || !strings.Contains(warns[0], "finer") {
 		t.Errorf("period override: p=%d rule=%q warns=%v err=%v", p, rule, warns, err)
 	}
 

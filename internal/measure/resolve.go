@@ -16,6 +16,21 @@ import (
 	"github.com/apictl/apictl/internal/awsapi"
 )
 
+// ErrNoAPI is returned when no API is given to measure.
+var ErrNoAPI = errors.New("no api given")
+
+// DurationError is a window length that does not parse or is not positive.
+type DurationError struct {
+	Value string
+	Why   string
+}
+
+func (e *DurationError) Error() string { return fmt.Sprintf("invalid duration %q: %s", e.Value, e.Why) }
+
+// PeriodSetRule is the period rule (Usage.PeriodRule, after "300s: ") of a
+// period the caller set.
+const PeriodSetRule = "set by the caller"
+
 // HintError is an error with a hint for the user (the CLI prints it on a
 // "hint:" line).
 type HintError struct {
@@ -73,7 +88,7 @@ func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, []stri
 		}
 		return apiRef{}, nil, &HintError{
 			Err:  fmt.Errorf("api name %q is ambiguous: %d APIs carry it: %s", nameOrID, len(amb.Matches), strings.Join(ids, ", ")),
-			hint: "pass --api with one of these ids",
+			hint: "name the API by one of these ids",
 		}
 	case err != nil:
 		return apiRef{}, nil, err
@@ -91,7 +106,7 @@ func resolveAPI(ctx context.Context, c Clients, nameOrID string) (apiRef, []stri
 
 func describeAPIs(apis []apiRef) string {
 	if len(apis) == 0 {
-		return "none (check --region and --endpoint-url)"
+		return "none (check the region and the endpoint)"
 	}
 	return awsapi.DescribeAPIs(apis, 20)
 }
