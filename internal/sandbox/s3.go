@@ -659,6 +659,16 @@ func (st *s3Store) room(max, old int64) int64 {
 	return max - st.bytes + old
 }
 
+// replace accounts for n bytes written in place of old ones, or refuses
+// them when the store would hold more than max (st.mu held).
+func (st *s3Store) replace(max, old, n int64) *s3Error {
+	if st.bytes-old+n > max {
+		return storageFull(max)
+	}
+	st.bytes += n - old
+	return nil
+}
+
 func (s *Sandbox) s3MaxBytes() int64 {
 	if s.opts.S3MaxBytes > 0 {
 		return s.opts.S3MaxBytes
@@ -719,10 +729,9 @@ func (s *Sandbox) s3PutObject(w http.ResponseWriter, r *http.Request, bucket, ke
 	if o, ok := b.objects[key]; ok {
 		old = int64(len(o.data))
 	}
-	if st.bytes-old+int64(len(data)) > max {
-		return storageFull(max)
+	if err := st.replace(max, old, int64(len(data))); err != nil {
+		return err
 	}
-	st.bytes += int64(len(data)) - old
 	b.objects[key] = obj
 	s3Headers(w)
 	w.Header().Set("ETag", obj.etag)
@@ -928,10 +937,9 @@ func (s *Sandbox) s3UploadPart(w http.ResponseWriter, r *http.Request, bucket, k
 	if op, ok := u.parts[n]; ok {
 		old = int64(len(op.data))
 	}
-	if st.bytes-old+int64(len(data)) > max {
-		return storageFull(max)
+	if err := st.replace(max, old, int64(len(data))); err != nil {
+		return err
 	}
-	st.bytes += int64(len(data)) - old
 	u.parts[n] = p
 	s3Headers(w)
 	w.Header().Set("ETag", p.etag)
