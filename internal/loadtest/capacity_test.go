@@ -42,12 +42,25 @@ func heavy(t *testing.T) {
 	}
 }
 
+// parallelSearch marks a capacity search parallel. A search spends its
+// time waiting on a backend of known truth (slots, buckets and queues on
+// their own clocks) at a few hundred rps, a few percent of a core, against
+// objectives of hundreds of milliseconds; go test runs at most -parallel
+// (GOMAXPROCS) of them at once, and only after the package's sequential
+// tests (the fixed-rate, memory and misbehaving-server tests, which want
+// the machine to themselves) are over.
+func parallelSearch(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+}
+
 func quickSearch() SearchConfig {
 	return SearchConfig{StartRate: 20, StepDuration: 2 * time.Second, Precision: 0.08, Budget: 30 * time.Second, CoolDown: 500 * time.Millisecond}
 }
 
 func TestSharedPoolAtMix(t *testing.T) {
 	heavy(t)
+	parallelSearch(t)
 	pool, ts := sharedPool(t)
 	mix, _, err := ParseMix([]byte(`{"api":"cart","stage":"prod","methods":[
 		{"resource":"/cart/profile/{userId}","method":"GET","count":300},
@@ -92,6 +105,7 @@ func TestSharedPoolAtMix(t *testing.T) {
 
 func TestSharedPoolPerMethodDetectsSharing(t *testing.T) {
 	heavy(t)
+	parallelSearch(t)
 	pool, ts := sharedPool(t)
 	start := time.Now()
 	cfg := quickSearch()
@@ -122,6 +136,7 @@ func TestSharedPoolPerMethodDetectsSharing(t *testing.T) {
 // latency grow, is found within 10% of its capacity.
 func TestDeepQueueFound(t *testing.T) {
 	heavy(t)
+	parallelSearch(t)
 	q := backend.NewDeepQueue(backend.DeepQueueConfig{Slots: 4, Service: 40 * time.Millisecond}) // 100 rps
 	url := serve(t, q)
 	cfg := quickSearch()
@@ -142,18 +157,20 @@ func TestDeepQueueFound(t *testing.T) {
 	}
 }
 
-// TestBurstBucketConfirmed: a bucket holding 20 s of the excess at twice
-// the sustained rate; with --confirm 60s the held rate is the sustained
+// TestBurstBucketConfirmed: a bucket holding 6 s of the excess at twice
+// the sustained rate, three 2 s steps' worth, so the search's short steps
+// overstate the backend; with --confirm 20s the held rate is the sustained
 // one ±10%.
 func TestBurstBucketConfirmed(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a 60 s confirm hold; runs without -short")
+		t.Skip("a 20 s confirm hold; runs without -short")
 	}
-	b := backend.NewBurstBucket(backend.BurstBucketConfig{Rate: 100, Bucket: 2000, Service: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond})
+	parallelSearch(t)
+	b := backend.NewBurstBucket(backend.BurstBucketConfig{Rate: 100, Bucket: 600, Service: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond})
 	url := serve(t, b)
 	cfg := quickSearch()
-	cfg.Budget = 15 * time.Second
-	cfg.Confirm = 60 * time.Second
+	cfg.Budget = 12 * time.Second
+	cfg.Confirm = 20 * time.Second
 	start := time.Now()
 	c, err := Search(context.Background(), target(url), cfg, Options{Objectives: mustObjectives(t, "p99<300ms")})
 	if err != nil {
@@ -172,6 +189,7 @@ func TestBurstBucketConfirmed(t *testing.T) {
 // that), the same way twice, through the real SDK against the sandbox.
 func TestGatewayThrottleIsNotBackendCapacity(t *testing.T) {
 	heavy(t)
+	parallelSearch(t)
 	ctx := context.Background()
 	ag, endpoint, be := ordersStage(t, 100)
 	ts, apiID, err := DiscoverTargets(ctx, ag, DiscoverOptions{API: "orders", Stage: "prod", InvokeURL: LocalInvokeURL(endpoint, "prod")})

@@ -38,6 +38,7 @@ func within(got, want, tol float64) bool { return math.Abs(got-want) <= tol*want
 // within ±10%. The backend schedules its slots on a virtual timeline so the
 // capacity stays 400 rps even when timers fire late on a loaded machine.
 func TestSearchConcurrencyLimitedBackend(t *testing.T) {
+	parallelSearch(t)
 	b := newSlotBackend(8, 20*time.Millisecond, 64)
 	url := serve(t, b)
 	var progress bytes.Buffer
@@ -62,6 +63,7 @@ func TestSearchConcurrencyLimitedBackend(t *testing.T) {
 // machine is loaded (timers fire late), so only the upper bound is tight:
 // the search must never report more than the backend can serve.
 func TestSearchSandboxBackend(t *testing.T) {
+	parallelSearch(t)
 	b := backend.New(backend.Config{Slots: 8, Service: 20 * time.Millisecond, Queue: 32})
 	url := serve(t, b)
 	cfg := testSearchConfig()
@@ -77,6 +79,7 @@ func TestSearchSandboxBackend(t *testing.T) {
 }
 
 func TestSearchTokenBucketBackend(t *testing.T) {
+	parallelSearch(t)
 	const limit = 300
 	url := serve(t, newBucketBackend(limit, 30))
 	c, err := Search(context.Background(), target(url), testSearchConfig(), Options{})
