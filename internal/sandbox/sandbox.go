@@ -138,6 +138,39 @@ type Sandbox struct {
 	srv      *http.Server
 	url      string
 	serveErr chan error
+	conns    *connSet
+}
+
+// connSet tracks the server's connections so that Close can drop those
+// that never carried a request. http.Server.Shutdown counts a connection
+// still in StateNew as busy for its first 5 seconds (a client's spare dial,
+// which Go's Transport keeps when another connection freed up first, sits
+// there), and that is as long as Close's whole grace.
+type connSet struct {
+	mu sync.Mutex
+	m  map[net.Conn]http.ConnState
+}
+
+func (c *connSet) track(conn net.Conn, st http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st == http.StateHijacked || st == http.StateClosed {
+		delete(c.m, conn)
+		return
+	}
+	c.m[conn] = st
+}
+
+// closeUnused closes the connections no request has been read from.
+func (c *connSet) closeUnused() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for conn, st := range c.m {
+		if st == http.StateNew {
+			_ = conn.Close()
+			delete(c.m, conn)
+		}
+	}
 }
 
 type injectedError struct {
@@ -265,7 +298,8 @@ func (s *Sandbox) Start(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sandbox listen on %s: %w", addr, err)
 	}
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.conns = &connSet{m: map[net.Conn]http.ConnState{}}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: s.conns.track}
 	s.url = "http://" + ln.Addr().String()
 	s.serveErr = make(chan error, 1)
 	go func(srv *http.Server, ch chan error) {
@@ -286,10 +320,11 @@ func (s *Sandbox) URL() string {
 }
 
 // Close stops the server started by Start, waiting up to 5 seconds for
-// in-flight requests.
+// in-flight requests; connections that never carried one are closed at
+// once.
 func (s *Sandbox) Close() error {
 	s.srvMu.Lock()
-	srv, ch := s.srv, s.serveErr
+	srv, ch, conns := s.srv, s.serveErr, s.conns
 	s.srv = nil
 	s.srvMu.Unlock()
 	if srv == nil {
@@ -297,7 +332,22 @@ func (s *Sandbox) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.Shutdown(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	// Shutdown closes the listener first; a connection accepted just
+	// before it is caught by a later tick.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-tick.C:
+			conns.closeUnused()
+		}
+	}
 	if err != nil {
 		_ = srv.Close()
 	}

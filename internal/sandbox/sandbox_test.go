@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -130,6 +131,34 @@ func TestUnknownOperation(t *testing.T) {
 	}
 	if err := sb.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestCloseDropsUnusedConnections: a connection that never sent a request
+// (a client's spare dial) does not hold Close up to its deadline, which
+// http.Server.Shutdown alone would: it counts such a connection as busy
+// for 5 s, Close's whole grace.
+func TestCloseDropsUnusedConnections(t *testing.T) {
+	sb := New(Options{})
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	resp, err := http.Get(url + "/nothing/here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := sb.Close(); err != nil {
+		t.Fatalf("Close with an unused connection open: %v", err)
+	}
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the unused connection is still open after Close")
 	}
 }
 
