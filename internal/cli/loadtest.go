@@ -247,7 +247,7 @@ The JSON output (-o json) is an input of 'apictl plan generate'.
 	fl.StringVar(&opts.PathParamsFile, "path-params", "", "file of name=value path parameter lines for --api")
 	fl.StringVar(&opts.InvokeURL, "invoke-url", "", "base URL of the stage for --api, e.g. a custom domain (default: the stage on the endpoint the API is discovered on; one on another endpoint is refused)")
 	fl.StringSliceVar(&opts.Methods, "methods", nil, "with --api, only these HTTP methods (e.g. GET,POST)")
-	fl.StringArrayVar(&opts.Weights, "weight", nil, "weight of a target in the mix: 'GET /pets=5' (repeatable)")
+	fl.StringArrayVar(&opts.Weights, "weight", nil, fmt.Sprintf("weight of a target in the mix, 1 to %d: 'GET /pets=5' (repeatable)", loadtest.MaxWeight))
 	fl.StringVar(&opts.MixFile, "mix", "", "traffic mix from 'apictl measure --by method -o json' (with --api): search the aggregate rate at it")
 
 	fl.StringVar(&opts.APIKeyEnv, "api-key-env", "", "send the API key in this environment variable as x-api-key")
@@ -489,23 +489,45 @@ func (opts *LoadtestOptions) targets(ctx context.Context) (loadtest.Targets, str
 		}
 		opts.invokeBase = invoke(apiID)
 	}
-	for _, w := range opts.Weights {
-		name, n, ok := strings.Cut(w, "=")
-		weight, err := strconv.Atoi(strings.TrimSpace(n))
-		if !ok || err != nil || weight < 1 {
-			return nil, "", FlagErrorf("--weight %q: want 'TARGET=N' with N ≥ 1, e.g. 'GET /pets=5'", w)
+	if err := applyWeights(ts, opts.Weights); err != nil {
+		return nil, "", err
+	}
+	return ts, apiID, nil
+}
+
+// parseWeight reads one --weight value, 'TARGET=N'. The last '=' splits
+// it, so a target named by a URL with a query string can be weighted.
+func parseWeight(w string) (name string, weight int, err error) {
+	i := strings.LastIndex(w, "=")
+	if i >= 0 {
+		name = strings.TrimSpace(w[:i])
+		weight, err = strconv.Atoi(strings.TrimSpace(w[i+1:]))
+	}
+	if i < 0 || name == "" || err != nil || weight < 1 || weight > loadtest.MaxWeight {
+		return "", 0, FlagErrorf("--weight %q: want 'TARGET=N' with N from 1 to %d, e.g. 'GET /pets=5'", w, loadtest.MaxWeight)
+	}
+	return name, weight, nil
+}
+
+// applyWeights sets the weight of the targets each --weight names (by
+// label or URL).
+func applyWeights(ts loadtest.Targets, weights []string) error {
+	for _, w := range weights {
+		name, weight, err := parseWeight(w)
+		if err != nil {
+			return err
 		}
 		found := false
 		for i := range ts {
-			if ts[i].Label() == strings.TrimSpace(name) || ts[i].URL == strings.TrimSpace(name) {
+			if ts[i].Label() == name || ts[i].URL == name {
 				ts[i].Weight, found = weight, true
 			}
 		}
 		if !found {
-			return nil, "", FlagErrorf("--weight %q: no target named %q (targets: %s)", w, name, strings.Join(ts.Labels(), ", "))
+			return FlagErrorf("--weight %q: no target named %q (targets: %s)", w, name, strings.Join(ts.Labels(), ", "))
 		}
 	}
-	return ts, apiID, nil
+	return nil
 }
 
 func loadtestRun(ctx context.Context, opts *LoadtestOptions) (err error) {

@@ -24,7 +24,8 @@ type Target struct {
 	URL    string
 	Header http.Header
 	Body   []byte
-	// Weight is the target's share of a mix (default 1).
+	// Weight is the target's share of a mix (default 1, at most
+	// MaxWeight).
 	Weight int
 	// Template, when set, makes the request of every hit from a row of a
 	// data feed (see RequestTemplate and Targets.Prepare); URL, Header
@@ -55,11 +56,16 @@ func (t Target) Validate() error {
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return fmt.Errorf("target %q: url must be absolute http(s)://host/…", t.Label())
 	}
-	if t.Weight < 0 {
-		return fmt.Errorf("target %q: negative weight %d", t.Label(), t.Weight)
+	if t.Weight < 0 || t.Weight > MaxWeight {
+		return fmt.Errorf("target %q: weight %d, want 0 (the default, 1) to %d", t.Label(), t.Weight, MaxWeight)
 	}
 	return nil
 }
+
+// MaxWeight bounds a target's weight: one cycle of the round robin holds
+// the sum of the weights, so that sum must stay small (shares in per-mille
+// are weights up to 1000).
+const MaxWeight = 10_000
 
 // Targets is a weighted mix of targets, hit in a smooth weighted round robin.
 type Targets []Target

@@ -104,3 +104,17 @@ func TestParseHeaderAndValues(t *testing.T) {
 		t.Errorf("want vals.txt:2 error, got %v", err)
 	}
 }
+
+// TestWeightBounds: a weight past MaxWeight is refused before a round-robin
+// cycle (which holds the sum of the weights) is built.
+func TestWeightBounds(t *testing.T) {
+	for _, tc := range []struct {
+		weight int
+		ok     bool
+	}{{-1, false}, {0, true}, {1, true}, {MaxWeight, true}, {MaxWeight + 1, false}, {1 << 40, false}} {
+		err := Target{Method: "GET", URL: "http://127.0.0.1/", Weight: tc.weight}.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("weight %d: error %v, want ok %v", tc.weight, err, tc.ok)
+		}
+	}
+}
