@@ -82,6 +82,9 @@ type s3Part struct {
 	etag string
 }
 
+func (o *s3Object) size() int64 { return int64(len(o.data)) }
+func (p *s3Part) size() int64   { return int64(len(p.data)) }
+
 func newS3Store() *s3Store {
 	return &s3Store{buckets: map[string]*s3Bucket{}, uploads: map[string]*s3Upload{}}
 }
@@ -654,19 +657,61 @@ func s3Body(r *http.Request, limit, maxBytes int64) ([]byte, http.Header, *s3Err
 	return data, trailer, nil
 }
 
-// room is how many bytes a write may bring when it replaces old bytes.
-func (st *s3Store) room(max, old int64) int64 {
-	return max - st.bytes + old
+// s3Slot is where a write lands (an object's key, an upload's part
+// number): the bytes it holds now and how to set what replaces them. It is
+// looked up with st.mu held, before the body is read and again after, as
+// the bucket or upload may be gone by then.
+type s3Slot[T any] func() (held int64, set func(T), err *s3Error)
+
+// inMap is the slot of k in m.
+func inMap[K comparable, V interface{ size() int64 }](m map[K]V, k K) (int64, func(V), *s3Error) {
+	held := int64(0)
+	if v, ok := m[k]; ok {
+		held = v.size()
+	}
+	return held, func(v V) { m[k] = v }, nil
 }
 
-// replace accounts for n bytes written in place of old ones, or refuses
-// them when the store would hold more than max (st.mu held).
-func (st *s3Store) replace(max, old, n int64) *s3Error {
-	if st.bytes-old+n > max {
-		return storageFull(max)
-	}
-	st.bytes += n - old
+// s3Stored answers a write that storeBody took.
+func s3Stored(w http.ResponseWriter, etag string) *s3Error {
+	s3Headers(w)
+	w.Header().Set("ETag", etag)
+	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// storeBody reads a request body of at most the room the store has left
+// (counting the bytes the slot gives back), builds what the slot holds
+// from it outside the lock (hashes of up to 5 GB), then accounts for it in
+// place of the old bytes, or refuses it when the store would hold more
+// than max.
+func storeBody[T any](st *s3Store, r *http.Request, max int64, slot s3Slot[T], build func([]byte) T) (T, *s3Error) {
+	var zero T
+	st.mu.Lock()
+	held, _, err := slot()
+	room := max - st.bytes + held
+	st.mu.Unlock()
+	if err != nil {
+		return zero, err
+	}
+	data, _, err := s3Body(r, room, max)
+	if err != nil {
+		return zero, err
+	}
+	v := build(data)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	held, set, err := slot()
+	if err != nil {
+		return zero, err
+	}
+	n := int64(len(data))
+	if st.bytes-held+n > max {
+		return zero, storageFull(max)
+	}
+	st.bytes += n - held
+	set(v)
+	return v, nil
 }
 
 func (s *Sandbox) s3MaxBytes() int64 {
@@ -698,45 +743,21 @@ func userMeta(h http.Header) http.Header {
 
 func (s *Sandbox) s3PutObject(w http.ResponseWriter, r *http.Request, bucket, key string) *s3Error {
 	st := s.s3
-	max := s.s3MaxBytes()
-	st.mu.Lock()
-	b, err := st.bucket(bucket)
-	var room int64
-	if err == nil {
-		old := int64(0)
-		if o, ok := b.objects[key]; ok {
-			old = int64(len(o.data))
+	slot := func() (int64, func(*s3Object), *s3Error) {
+		b, err := st.bucket(bucket)
+		if err != nil {
+			return 0, nil, err
 		}
-		room = st.room(max, old)
+		return inMap(b.objects, key)
 	}
-	st.mu.Unlock()
+	obj, err := storeBody(st, r, s.s3MaxBytes(), slot, func(data []byte) *s3Object {
+		return &s3Object{data: data, etag: md5ETag(data), modified: s.opts.Now().UTC(), crc64: crc64NVMEBase64(data),
+			contentType: r.Header.Get("Content-Type"), meta: userMeta(r.Header)}
+	})
 	if err != nil {
 		return err
 	}
-	data, _, err := s3Body(r, room, max)
-	if err != nil {
-		return err
-	}
-	obj := &s3Object{data: data, etag: md5ETag(data), modified: s.opts.Now().UTC(), crc64: crc64NVMEBase64(data),
-		contentType: r.Header.Get("Content-Type"), meta: userMeta(r.Header)}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	b, err = st.bucket(bucket)
-	if err != nil {
-		return err
-	}
-	old := int64(0)
-	if o, ok := b.objects[key]; ok {
-		old = int64(len(o.data))
-	}
-	if err := st.replace(max, old, int64(len(data))); err != nil {
-		return err
-	}
-	b.objects[key] = obj
-	s3Headers(w)
-	w.Header().Set("ETag", obj.etag)
-	w.WriteHeader(http.StatusOK)
-	return nil
+	return s3Stored(w, obj.etag)
 }
 
 // s3Range parses a single-range Range header against size: start and end
@@ -907,44 +928,20 @@ func (s *Sandbox) s3UploadPart(w http.ResponseWriter, r *http.Request, bucket, k
 		return s3BadRequest("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive")
 	}
 	st := s.s3
-	max := s.s3MaxBytes()
-	st.mu.Lock()
-	u, err := st.upload(id, bucket, key)
-	var room int64
-	if err == nil {
-		old := int64(0)
-		if p, ok := u.parts[n]; ok {
-			old = int64(len(p.data))
+	slot := func() (int64, func(*s3Part), *s3Error) {
+		u, err := st.upload(id, bucket, key)
+		if err != nil {
+			return 0, nil, err
 		}
-		room = st.room(max, old)
+		return inMap(u.parts, n)
 	}
-	st.mu.Unlock()
+	p, err := storeBody(st, r, s.s3MaxBytes(), slot, func(data []byte) *s3Part {
+		return &s3Part{data: data, etag: md5ETag(data)}
+	})
 	if err != nil {
 		return err
 	}
-	data, _, err := s3Body(r, room, max)
-	if err != nil {
-		return err
-	}
-	p := &s3Part{data: data, etag: md5ETag(data)}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err = st.upload(id, bucket, key)
-	if err != nil {
-		return err
-	}
-	old := int64(0)
-	if op, ok := u.parts[n]; ok {
-		old = int64(len(op.data))
-	}
-	if err := st.replace(max, old, int64(len(data))); err != nil {
-		return err
-	}
-	u.parts[n] = p
-	s3Headers(w)
-	w.Header().Set("ETag", p.etag)
-	w.WriteHeader(http.StatusOK)
-	return nil
+	return s3Stored(w, p.etag)
 }
 
 func (s *Sandbox) s3CompleteMultipartUpload(w http.ResponseWriter, r *http.Request, bucket, key string) *s3Error {
