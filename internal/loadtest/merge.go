@@ -333,21 +333,7 @@ func (st *mergeStep) finish(count int) Step {
 	for code, n := range st.codes {
 		s.StatusCodes[strconv.Itoa(code)] += n
 	}
-	type kv struct {
-		k string
-		n int
-	}
-	var errs []kv
-	for k, n := range st.errTexts {
-		errs = append(errs, kv{k, n})
-	}
-	sort.Slice(errs, func(i, j int) bool { return errs[i].n > errs[j].n || errs[i].n == errs[j].n && errs[i].k < errs[j].k })
-	for i, e := range errs {
-		if i == 5 {
-			break
-		}
-		s.Errors = append(s.Errors, fmt.Sprintf("%s (×%d)", e.k, e.n))
-	}
+	s.Errors = topErrors(st.errTexts)
 	s.fillExactLatency(st.lat)
 	st.lat = nil
 	s.MaxInFlight = maxOverlap(st.starts, st.ends)

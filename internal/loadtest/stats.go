@@ -281,21 +281,7 @@ func (s *stepStats) finish(sendTime time.Duration) Step {
 			st.StatusCodes[strconv.Itoa(code)] += n
 		}
 	}
-	type kv struct {
-		k string
-		n int
-	}
-	var errs []kv
-	for k, n := range s.errTexts {
-		errs = append(errs, kv{k, n})
-	}
-	sort.Slice(errs, func(i, j int) bool { return errs[i].n > errs[j].n || errs[i].n == errs[j].n && errs[i].k < errs[j].k })
-	for i, e := range errs {
-		if i == 5 {
-			break
-		}
-		st.Errors = append(st.Errors, fmt.Sprintf("%s (×%d)", e.k, e.n))
-	}
+	st.Errors = topErrors(s.errTexts)
 	// The generator fell behind when it sent clearly less than requested
 	// over a step that ran its course.
 	if s.spec.Rate > 0 && !st.Aborted && !st.Interrupted && st.Duration > 0 &&
@@ -303,6 +289,25 @@ func (s *stepStats) finish(sendTime time.Duration) Step {
 		st.GeneratorBehind = true
 	}
 	return st
+}
+
+// topErrors lists the five most frequent error texts with their counts
+// ("503 Service Unavailable (×12)"), most frequent first.
+func topErrors(texts map[string]int) []string {
+	type kv struct {
+		k string
+		n int
+	}
+	var errs []kv
+	for k, n := range texts {
+		errs = append(errs, kv{k, n})
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].n > errs[j].n || errs[i].n == errs[j].n && errs[i].k < errs[j].k })
+	var out []string
+	for _, e := range errs[:min(len(errs), 5)] {
+		out = append(out, fmt.Sprintf("%s (×%d)", e.k, e.n))
+	}
+	return out
 }
 
 // generatorBehindRatio: a step that sent less than this share of the
