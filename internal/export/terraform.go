@@ -93,18 +93,24 @@ func apiDescription(p *plan.Plan, kind string) string {
 	return fmt.Sprintf("Id of the %s API the plan protects (api: %s).", kind, p.API)
 }
 
-func terraformREST(body *hclwrite.Body, p *plan.Plan, opts Options) {
-	live := opts.Live
+// apiAndStageVariables declares the API id variable (its default the live
+// API's id, when known) and one variable per stage, whose names it returns.
+func apiAndStageVariables(body *hclwrite.Body, p *plan.Plan, opts Options, apiVar, kind string) map[string]string {
 	var apiDefault *string
-	if live != nil && live.APIID != "" {
+	if live := opts.Live; live != nil && live.APIID != "" {
 		apiDefault = &live.APIID
 	}
-	variable(body, TFRestAPIIDVar, apiDescription(p, "REST"), apiDefault, false)
+	variable(body, apiVar, apiDescription(p, kind), apiDefault, false)
 	stageVar := stageVars(p, TFStageVar, snake)
 	for _, s := range dedupe(p.Stages) {
-		s := s
 		variable(body, stageVar[s], "Stage the plan applies to.", &s, false)
 	}
+	return stageVar
+}
+
+func terraformREST(body *hclwrite.Body, p *plan.Plan, opts Options) {
+	live := opts.Live
+	stageVar := apiAndStageVariables(body, p, opts, TFRestAPIIDVar, "REST")
 	for _, k := range p.APIKeys {
 		if k.Value != nil && k.Value.FromEnv != "" {
 			variable(body, k.Value.FromEnv, fmt.Sprintf("Value of API key %q (apictl reads it from $%s; set TF_VAR_%s).", k.Name, k.Value.FromEnv, k.Value.FromEnv), nil, true)
@@ -270,16 +276,7 @@ func terraformREST(body *hclwrite.Body, p *plan.Plan, opts Options) {
 
 func terraformHTTP(body *hclwrite.Body, p *plan.Plan, opts Options) {
 	live := opts.Live
-	var apiDefault *string
-	if live != nil && live.APIID != "" {
-		apiDefault = &live.APIID
-	}
-	variable(body, TFHTTPAPIIDVar, apiDescription(p, "HTTP"), apiDefault, false)
-	stageVar := stageVars(p, TFStageVar, snake)
-	for _, s := range dedupe(p.Stages) {
-		s := s
-		variable(body, stageVar[s], "Stage the plan applies to.", &s, false)
-	}
+	stageVar := apiAndStageVariables(body, p, opts, TFHTTPAPIIDVar, "HTTP")
 	names := newNamer(snake)
 	var imports [][3]string
 	for _, s := range dedupe(p.Stages) {
