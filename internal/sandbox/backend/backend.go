@@ -66,8 +66,8 @@ type Stats struct {
 
 // Backend is the sample backend; it is safe for concurrent use.
 type Backend struct {
-	cfg  Config
-	pool *pool
+	cfg Config
+	slotted
 }
 
 // New returns a backend with the given configuration.
@@ -82,32 +82,41 @@ func New(cfg Config) *Backend {
 		cfg.Service = 0
 	}
 	cfg.Jitter = math.Max(0, math.Min(1, cfg.Jitter))
-	return &Backend{cfg: cfg, pool: newPool(cfg.Slots, cfg.Queue, cfg.Jitter)}
+	return &Backend{cfg: cfg, slotted: slotted{newPool(cfg.Slots, cfg.Queue, cfg.Jitter), cfg.Slots, cfg.Service}}
 }
 
 // Config returns the effective configuration (after defaults).
 func (b *Backend) Config() Config { return b.cfg }
 
-// Capacity is the sustainable throughput in requests per second: Slots/Service.
-// It is +Inf when Service is zero.
-func (b *Backend) Capacity() float64 {
-	if b.cfg.Service <= 0 {
-		return math.Inf(1)
-	}
-	return float64(b.cfg.Slots) / b.cfg.Service.Seconds()
+// slotted is what Backend and DeepQueue share: a pool of slots, each busy
+// for the service time of the request it serves.
+type slotted struct {
+	pool    *pool
+	slots   int
+	service time.Duration
 }
 
-// ServeHTTP serves one request according to the model.
-func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b.pool.serve(w, r, b.cfg.Service)
+// Capacity is the sustainable throughput in requests per second:
+// Slots/Service. It is +Inf when Service is zero.
+func (s slotted) Capacity() float64 {
+	if s.service <= 0 {
+		return math.Inf(1)
+	}
+	return float64(s.slots) / s.service.Seconds()
+}
+
+// ServeHTTP serves one request according to the model, after the queue
+// ahead of it.
+func (s slotted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.pool.serve(w, r, s.service)
 }
 
 // Stats returns a snapshot of the counters and latency percentiles.
-func (b *Backend) Stats() Stats { return b.pool.stats() }
+func (s slotted) Stats() Stats { return s.pool.stats() }
 
 // ResetStats clears the counters and the latency histogram; requests in
 // progress are counted when they finish.
-func (b *Backend) ResetStats() { b.pool.resetStats() }
+func (s slotted) ResetStats() { s.pool.resetStats() }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -2,7 +2,6 @@ package backend
 
 import (
 	"math"
-	"net/http"
 	"time"
 )
 
@@ -22,8 +21,8 @@ type DeepQueueConfig struct {
 // small (a database whose connection requests queue in the driver). Its
 // capacity is Slots/Service. It is safe for concurrent use.
 type DeepQueue struct {
-	cfg  DeepQueueConfig
-	pool *pool
+	cfg DeepQueueConfig
+	slotted
 }
 
 // NewDeepQueue returns a deep-queue backend.
@@ -33,27 +32,8 @@ func NewDeepQueue(cfg DeepQueueConfig) *DeepQueue {
 	}
 	cfg.Service = max(cfg.Service, 0)
 	cfg.Jitter = math.Max(0, math.Min(1, cfg.Jitter))
-	return &DeepQueue{cfg: cfg, pool: newPool(cfg.Slots, -1, cfg.Jitter)}
+	return &DeepQueue{cfg: cfg, slotted: slotted{newPool(cfg.Slots, -1, cfg.Jitter), cfg.Slots, cfg.Service}}
 }
 
 // Config returns the effective configuration (after defaults).
 func (q *DeepQueue) Config() DeepQueueConfig { return q.cfg }
-
-// Capacity is the sustainable throughput: Slots/Service (+Inf for zero Service).
-func (q *DeepQueue) Capacity() float64 {
-	if q.cfg.Service <= 0 {
-		return math.Inf(1)
-	}
-	return float64(q.cfg.Slots) / q.cfg.Service.Seconds()
-}
-
-// ServeHTTP serves one request, after the queue ahead of it.
-func (q *DeepQueue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q.pool.serve(w, r, q.cfg.Service)
-}
-
-// Stats returns a snapshot of the counters and latency percentiles.
-func (q *DeepQueue) Stats() Stats { return q.pool.stats() }
-
-// ResetStats clears the counters and the latency histogram.
-func (q *DeepQueue) ResetStats() { q.pool.resetStats() }
