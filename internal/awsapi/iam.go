@@ -37,13 +37,28 @@ func apigwARNs(paths ...string) []string {
 	return out
 }
 
-// IAMPolicy returns the policy apictl's commands need: with readOnly only
+// PolicyOptions choose what IAMPolicy covers.
+type PolicyOptions struct {
+	// ReadOnly: only the reads of measure, loadtest's discovery and
+	// apply-plan --dry-run.
+	ReadOnly bool
+	// ManagedOnly: writes to usage plans and API keys only on resources
+	// tagged apictl:managed=true, and creating them only with that tag.
+	ManagedOnly bool
+	// ResultsBucket and ResultsPrefix, when the bucket is set: loadtest
+	// --results s3://BUCKET/PREFIX writes there and loadtest merge reads
+	// there (also with ReadOnly: results are apictl's own files, not the
+	// API's configuration).
+	ResultsBucket, ResultsPrefix string
+}
+
+// IAMPolicy returns the policy apictl's commands need: with ReadOnly only
 // the reads of measure, loadtest's discovery and apply-plan --dry-run;
-// otherwise apply-plan's writes too. With managedOnly the writes to usage
+// otherwise apply-plan's writes too. With ManagedOnly the writes to usage
 // plans and API keys are allowed only on resources tagged
 // apictl:managed=true, and creating them only with that tag, the tag
 // apictl puts on what it creates.
-func IAMPolicy(readOnly, managedOnly bool) PolicyDocument {
+func IAMPolicy(o PolicyOptions) PolicyDocument {
 	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
 		{
 			Sid:    "ApictlReadAPIGateway",
@@ -59,7 +74,10 @@ func IAMPolicy(readOnly, managedOnly bool) PolicyDocument {
 			Resource: []string{"*"},
 		},
 	}}
-	if readOnly {
+	if o.ResultsBucket != "" {
+		doc.Statement = append(doc.Statement, s3ResultsStatements(o.ResultsBucket, o.ResultsPrefix)...)
+	}
+	if o.ReadOnly {
 		return doc
 	}
 	doc.Statement = append(doc.Statement,
@@ -82,10 +100,33 @@ func IAMPolicy(readOnly, managedOnly bool) PolicyDocument {
 		Action:   []string{"apigateway:PATCH", "apigateway:POST", "apigateway:DELETE"},
 		Resource: apigwARNs("/usageplans/*", "/apikeys/*"),
 	}
-	if managedOnly {
+	if o.ManagedOnly {
 		create.Condition = map[string]map[string]string{"StringEquals": {"aws:RequestTag/apictl:managed": "true"}}
 		change.Condition = map[string]map[string]string{"StringEquals": {"aws:ResourceTag/apictl:managed": "true"}}
 	}
 	doc.Statement = append(doc.Statement, create, change)
 	return doc
+}
+
+// s3ResultsStatements allow loadtest --results s3://bucket/prefix/ and
+// loadtest merge over it. S3 authorises HeadBucket and ListObjectsV2 by
+// s3:ListBucket on the bucket (not narrowed by s3:prefix: HeadBucket
+// carries none); CreateMultipartUpload, UploadPart and
+// CompleteMultipartUpload by s3:PutObject, AbortMultipartUpload by its own
+// action, on the objects.
+func s3ResultsStatements(bucket, prefix string) []PolicyStatement {
+	return []PolicyStatement{
+		{
+			Sid:      "ApictlListResultsBucket",
+			Effect:   "Allow",
+			Action:   []string{"s3:ListBucket"},
+			Resource: []string{"arn:aws:s3:::" + bucket},
+		},
+		{
+			Sid:      "ApictlReadWriteResults",
+			Effect:   "Allow",
+			Action:   []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
+			Resource: []string{"arn:aws:s3:::" + bucket + "/" + prefix + "*"},
+		},
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apictl/apictl/internal/awsapi"
+	"github.com/apictl/apictl/internal/s3results"
 )
 
 // IAMPolicyOptions are the options of `apictl help iam-policy`.
@@ -15,6 +16,9 @@ type IAMPolicyOptions struct {
 	IO          *IOStreams
 	ReadOnly    bool
 	ManagedOnly bool
+	// Results is an s3://bucket/prefix/ that loadtest --results writes to
+	// and loadtest merge reads.
+	Results string
 }
 
 const iamPolicyLong = `Print the IAM policy document (JSON) apictl needs, to attach to the role or
@@ -36,7 +40,12 @@ With --managed-only, usage plans and API keys can be changed or deleted only
 when tagged apictl:managed=true, and created only with that tag (the tag
 apictl puts on what it creates and requires before it changes anything).
 Stage throttles stay writable on every stage of every API: narrow the
-resources to your APIs' ids if you want less.`
+resources to your APIs' ids if you want less.
+
+With --results s3://BUCKET/PREFIX/, the policy also lets 'apictl loadtest
+--results' write there and 'apictl loadtest merge' read there (s3:ListBucket
+on the bucket; s3:PutObject, s3:GetObject and s3:AbortMultipartUpload under
+the prefix), with --read-only too: results are apictl's own files.`
 
 // NewCmdIAMPolicy is the help topic `apictl help iam-policy`. It is not a
 // runnable command: the help command runs it with its flags (see
@@ -49,11 +58,13 @@ func NewCmdIAMPolicy(f *Factory, runF func(*IAMPolicyOptions) error) *cobra.Comm
 		Long:  iamPolicyLong,
 		Example: `  apictl help iam-policy --read-only > apictl-read.json
   apictl help iam-policy --managed-only > apictl.json
+  apictl help iam-policy --read-only --results s3://lt-results/ > apictl-lt.json
   aws iam create-policy --policy-name apictl --policy-document file://apictl.json`,
 		Annotations: map[string]string{helpTopicRun: "true"},
 	}
 	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "only what measure, loadtest discovery, apply-plan --dry-run, audit and plan export --import need")
 	cmd.Flags().BoolVar(&opts.ManagedOnly, "managed-only", false, "allow writes only to usage plans and keys tagged apictl:managed=true")
+	cmd.Flags().StringVar(&opts.Results, "results", "", "also allow loadtest --results and loadtest merge on this s3://bucket/prefix/")
 	helpTopicRunners[cmd] = func() error {
 		if runF != nil {
 			return runF(opts)
@@ -64,7 +75,15 @@ func NewCmdIAMPolicy(f *Factory, runF func(*IAMPolicyOptions) error) *cobra.Comm
 }
 
 func iamPolicyRun(opts *IAMPolicyOptions) error {
-	b, err := json.MarshalIndent(awsapi.IAMPolicy(opts.ReadOnly, opts.ManagedOnly), "", "  ")
+	po := awsapi.PolicyOptions{ReadOnly: opts.ReadOnly, ManagedOnly: opts.ManagedOnly}
+	if opts.Results != "" {
+		loc, err := s3results.ParseLocation(opts.Results)
+		if err != nil {
+			return &FlagError{Err: fmt.Errorf("--results: %w", err)}
+		}
+		po.ResultsBucket, po.ResultsPrefix = loc.Bucket, loc.Prefix
+	}
+	b, err := json.MarshalIndent(awsapi.IAMPolicy(po), "", "  ")
 	if err != nil {
 		return err
 	}
@@ -92,15 +111,12 @@ func newHelpCommand() *cobra.Command {
 				return FlagErrorf("unknown help topic %q", strings.Join(args, " "))
 			}
 			if run := helpTopicRunners[target]; run != nil && target.Annotations[helpTopicRun] == "true" {
-				var flagArgs []string
-				for _, a := range rest {
-					if strings.HasPrefix(a, "-") {
-						flagArgs = append(flagArgs, a)
-					}
-				}
 				target.InitDefaultHelpFlag()
-				if err := target.ParseFlags(flagArgs); err != nil {
+				if err := target.ParseFlags(rest); err != nil {
 					return &FlagError{Err: err}
+				}
+				if extra := target.Flags().Args(); len(extra) > 0 {
+					return FlagErrorf("help %s takes no arguments, only flags: %q", target.Name(), extra)
 				}
 				if help, _ := target.Flags().GetBool("help"); help {
 					return target.Help()
