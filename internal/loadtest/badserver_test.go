@@ -197,10 +197,6 @@ func TestMisbehavingServers(t *testing.T) {
 		for _, p := range paths {
 			name := tc.name + " (" + p.name + ")"
 			t.Run(name, func(t *testing.T) {
-				// Each case is its own server and engine; at most
-				// -parallel of them run at once, and the slack covers a
-				// neighbour streaming a huge body.
-				t.Parallel()
 				url := rawServerTLS(t, tc.handle, p.overTLS)
 				start := time.Now()
 				c, err := Run(context.Background(), target(url), rate, duration, Options{

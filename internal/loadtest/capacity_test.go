@@ -48,7 +48,8 @@ func heavy(t *testing.T) {
 // objectives of hundreds of milliseconds; go test runs at most -parallel
 // (GOMAXPROCS) of them at once, and only after the package's sequential
 // tests (the fixed-rate, memory and misbehaving-server tests, which want
-// the machine to themselves) are over.
+// the machine to themselves: a server streaming a huge body saturates a
+// core, and a neighbour's requests then miss their drain time) are over.
 func parallelSearch(t *testing.T) {
 	t.Helper()
 	t.Parallel()
