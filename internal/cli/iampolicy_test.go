@@ -121,7 +121,7 @@ func iamRequest(t *testing.T, routes map[string]sandbox.Route, op string) (strin
 	return "apigateway:" + r.Method, "arn:aws:apigateway:us-east-1::" + path
 }
 
-// resultsURI is where TestLedgerIAMPolicyCoversEveryCommand's load test
+// resultsBucket and resultsPrefix are where TestLedgerIAMPolicyCoversEveryCommand's load test
 // keeps its results.
 const resultsBucket, resultsPrefix = "lt-results", "run-7/"
 

@@ -138,39 +138,45 @@ type Sandbox struct {
 	srv      *http.Server
 	url      string
 	serveErr chan error
-	conns    *connSet
 }
 
-// connSet tracks the server's connections so that Close can drop those
-// that never carried a request. http.Server.Shutdown counts a connection
-// still in StateNew as busy for its first 5 seconds (a client's spare dial,
-// which Go's Transport keeps when another connection freed up first, sits
-// there), and that is as long as Close's whole grace.
-type connSet struct {
-	mu sync.Mutex
-	m  map[net.Conn]http.ConnState
+// unusedConns holds the server's connections that have not carried a
+// request yet, so that Close can drop them: http.Server.Shutdown counts a
+// connection still in StateNew as busy for its first 5 seconds (a client's
+// spare dial, which Go's Transport keeps when another connection freed up
+// first, sits there), and that is as long as Close's whole grace.
+type unusedConns struct {
+	mu      sync.Mutex
+	m       map[net.Conn]struct{}
+	closing bool
 }
 
-func (c *connSet) track(conn net.Conn, st http.ConnState) {
+// track is the server's ConnState hook: a connection leaves the set at
+// its first request (or when it closes); once closing, a new one is
+// closed as soon as it is accepted.
+func (c *unusedConns) track(conn net.Conn, st http.ConnState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st == http.StateHijacked || st == http.StateClosed {
+	switch {
+	case st == http.StateNew && c.closing:
+		_ = conn.Close()
+	case st == http.StateNew:
+		c.m[conn] = struct{}{}
+	default:
 		delete(c.m, conn)
-		return
 	}
-	c.m[conn] = st
 }
 
-// closeUnused closes the connections no request has been read from.
-func (c *connSet) closeUnused() {
+// close is the server's shutdown hook: it closes the connections no
+// request has been read from, and those accepted from now on.
+func (c *unusedConns) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for conn, st := range c.m {
-		if st == http.StateNew {
-			_ = conn.Close()
-			delete(c.m, conn)
-		}
+	c.closing = true
+	for conn := range c.m {
+		_ = conn.Close()
 	}
+	clear(c.m)
 }
 
 type injectedError struct {
@@ -298,8 +304,9 @@ func (s *Sandbox) Start(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sandbox listen on %s: %w", addr, err)
 	}
-	s.conns = &connSet{m: map[net.Conn]http.ConnState{}}
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: s.conns.track}
+	unused := &unusedConns{m: map[net.Conn]struct{}{}}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: unused.track}
+	s.srv.RegisterOnShutdown(unused.close)
 	s.url = "http://" + ln.Addr().String()
 	s.serveErr = make(chan error, 1)
 	go func(srv *http.Server, ch chan error) {
@@ -324,7 +331,7 @@ func (s *Sandbox) URL() string {
 // once.
 func (s *Sandbox) Close() error {
 	s.srvMu.Lock()
-	srv, ch, conns := s.srv, s.serveErr, s.conns
+	srv, ch := s.srv, s.serveErr
 	s.srv = nil
 	s.srvMu.Unlock()
 	if srv == nil {
@@ -332,22 +339,7 @@ func (s *Sandbox) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(ctx) }()
-	// Shutdown closes the listener first; a connection accepted just
-	// before it is caught by a later tick.
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	var err error
-wait:
-	for {
-		select {
-		case err = <-done:
-			break wait
-		case <-tick.C:
-			conns.closeUnused()
-		}
-	}
+	err := srv.Shutdown(ctx)
 	if err != nil {
 		_ = srv.Close()
 	}
